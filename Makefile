@@ -1,0 +1,34 @@
+# AnalogBMRU — see README.md. `make demo` and `make test` work as the first command on a fresh Debian machine.
+SHELL := /bin/bash
+SWIFT ?= swift
+BUILD_FLAGS ?=
+BIN := .build/release/bmru
+export BMRU_MODELS ?= $(CURDIR)/models/gf180mcu
+
+.PHONY: all setup models build test demo bench clean netlists calibrate
+
+all: build
+
+setup:
+	@bash scripts/setup.sh
+
+models:
+	@bash scripts/fetch-models.sh
+
+build: setup
+	$(SWIFT) build -c release $(BUILD_FLAGS)
+
+test: setup models
+	$(SWIFT) test $(BUILD_FLAGS)
+
+demo: setup models build
+	@bash scripts/demo.sh
+
+bench: setup models build
+	@for b in bench/*.sh; do echo "== $$b"; bash "$$b" || exit $$?; done
+
+netlists: build models
+	@bash scripts/netlists.sh
+
+clean:
+	rm -rf .build out

@@ -1,0 +1,38 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "AnalogBMRU",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "bmru", targets: ["bmru"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.20"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CNgspice",
+            pkgConfig: "ngspice",
+            providers: [.apt(["libngspice0-dev"])]
+        ),
+        .target(name: "Ngspice", dependencies: ["CNgspice"]),
+        .target(name: "BMRUModel", dependencies: [
+            .product(name: "ZIPFoundation", package: "ZIPFoundation"),
+        ]),
+        .target(name: "Netlist", dependencies: ["BMRUModel"]),
+        .target(name: "CoSim", dependencies: ["BMRUModel", "Netlist", "Ngspice"]),
+        .target(name: "KWS", dependencies: ["BMRUModel"]),
+        .executableTarget(name: "bmru", dependencies: [
+            "Ngspice", "BMRUModel", "Netlist", "CoSim", "KWS",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .testTarget(name: "NgspiceTests", dependencies: ["Ngspice"]),
+        .testTarget(name: "BMRUModelTests", dependencies: ["BMRUModel"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "NetlistTests", dependencies: ["Netlist", "Ngspice", "BMRUModel"]),
+        .testTarget(name: "KWSTests", dependencies: ["KWS", "BMRUModel"]),
+        .testTarget(name: "CoSimTests", dependencies: ["CoSim", "Netlist", "Ngspice", "BMRUModel"]),
+    ],
+    swiftLanguageModes: [.v5]
+)

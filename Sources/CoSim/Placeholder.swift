@@ -1,0 +1,1 @@
+// CoSim module: see its issue.

@@ -1,0 +1,1 @@
+// KWS module: speech data, MFCC features, trainer (issue 8).

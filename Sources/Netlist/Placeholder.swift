@@ -1,0 +1,1 @@
+// Netlist module: see its issue.

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Install the system packages AnalogBMRU needs (ngspice and its shared library) when missing.
+set -euo pipefail
+missing=()
+command -v ngspice >/dev/null 2>&1 || missing+=(ngspice)
+{ [ -f /usr/include/ngspice/sharedspice.h ] && ls /usr/lib/*/libngspice.so* >/dev/null 2>&1; } || missing+=(libngspice0-dev)
+if [ ${#missing[@]} -eq 0 ]; then exit 0; fi
+if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+  echo "installing ${missing[*]} with apt-get ..." >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq >&2
+  apt-get install -y -qq "${missing[@]}" >&2
+else
+  echo "error: missing ${missing[*]}; run: sudo apt-get install -y ngspice libngspice0-dev" >&2
+  exit 2
+fi
