@@ -1,1 +1,0 @@
-// KWS module: speech data, MFCC features, trainer (issue 8).
