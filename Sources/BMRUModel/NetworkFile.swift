@@ -40,7 +40,7 @@ public enum NetworkFile {
 
     /// Every rule broken by `network` (empty when valid), at most `NetworkLimits.maxReportedProblems`.
     public static func validate(_ network: Network, file: String) -> [FormatError] {
-        var v = NetworkValidator(file: file, fieldName: { layer, key, rest in "layers[\(layer)].\(key)\(rest)" })
+        var v = NetworkValidator(file: file, fieldName: { layer, key, rest in (file, "layers[\(layer)].\(key)\(rest)") })
         v.check(network)
         return v.problems
     }
@@ -302,18 +302,22 @@ struct NetworkDecoder {
 
 struct NetworkValidator {
     let file: String
-    /// how a field of layer k is named: (layer index, key, suffix like "[1][3]")
-    let fieldName: (Int, String, String) -> String
+    /// where a field of layer k is: (layer index, key, suffix like "[1][3]") -> (file, field)
+    let fieldName: (Int, String, String) -> (String, String)
     var problems = [FormatError]()
 
-    init(file: String, fieldName: @escaping (Int, String, String) -> String) {
+    init(file: String, fieldName: @escaping (Int, String, String) -> (String, String)) {
         self.file = file; self.fieldName = fieldName
     }
 
     var full: Bool { problems.count >= NetworkLimits.maxReportedProblems }
 
     mutating func add(_ field: String, _ reason: String, _ kind: FormatError.Kind = .value) {
-        if !full { problems.append(FormatError(file: file, field: field, reason: reason, kind: kind)) }
+        add((file, field), reason, kind)
+    }
+
+    mutating func add(_ place: (String, String), _ reason: String, _ kind: FormatError.Kind = .value) {
+        if !full { problems.append(FormatError(file: place.0, field: place.1, reason: reason, kind: kind)) }
     }
 
     static func isValidLayerName(_ s: String) -> Bool {
@@ -431,7 +435,7 @@ struct NetworkValidator {
         }
     }
 
-    mutating func checkVector(_ v: [Double]?, _ rows: Int, _ f: (String, String) -> String, _ key: String, nonNegative: Bool) {
+    mutating func checkVector(_ v: [Double]?, _ rows: Int, _ f: (String, String) -> (String, String), _ key: String, nonNegative: Bool) {
         guard let v else { add(f(key, ""), "missing (required for this layer kind)"); return }
         if v.count != rows { add(f(key, ""), "has \(v.count) entries, expected \(rows) (one per unit, the rows of weights)") }
         for (i, x) in v.enumerated() {

@@ -35,9 +35,8 @@ public enum StimulusFile {
         guard let text = String(data: data, encoding: .utf8) else {
             throw fail("", "is not UTF-8 text", .syntax)
         }
-        var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map {
-            $0.hasSuffix("\r") ? $0.dropLast() : $0
-        }
+        // "\r\n" is one Character in Swift, so split on newline characters rather than on "\n"
+        var lines = text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" })
         while let last = lines.last, last.allSatisfy({ $0 == " " || $0 == "\t" }) { lines.removeLast() }
         guard let header = lines.first else { throw fail("", "is empty (expected a header row)", .syntax) }
         var names = header.split(separator: ",", omittingEmptySubsequences: false).map {

@@ -42,7 +42,7 @@ let exampleJSON = """
 
     @Test func awkwardNumbersRoundTripExactly() throws {
         var n = try NetworkFile.decode(Data(exampleJSON.utf8), file: "ex.json")
-        n.layers[0].weights = [[0.1, 1.0 / 3.0], [-5e-324, 1.7976931348623157e308]]
+        n.layers[0].weights = [[0.1, 1.0 / 3.0], [-Double.leastNonzeroMagnitude, Double.greatestFiniteMagnitude]]
         n.layers[0].bias = [-0.0, 123456789.123456789]
         let back = try NetworkFile.decode(try NetworkFile.encode(n), file: "x")
         #expect(back.layers[0].weights == n.layers[0].weights)

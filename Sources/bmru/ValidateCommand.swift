@@ -1,0 +1,53 @@
+import ArgumentParser
+import BMRUModel
+import Foundation
+
+struct Validate: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Check a bmru-network v1 file; print a one-line summary or every problem found.",
+        discussion: "Exit status 0 when valid, 2 with one line per problem (file: field: reason) otherwise.")
+
+    @Argument(help: "The network file (JSON, format bmru-network version 1).") var network: String
+
+    func run() throws {
+        try CLI.guarded {
+            let data = try ModelCommandIO.read(network)
+            let net = try NetworkFile.decodeStructure(data, file: network)
+            let problems = NetworkFile.validate(net, file: network)
+            if !problems.isEmpty {
+                for p in problems { CLI.stderr("error: \(p)") }
+                if problems.count >= NetworkLimits.maxReportedProblems {
+                    CLI.stderr("error: \(network): stopped after \(problems.count) problems")
+                }
+                throw ExitCode(2)
+            }
+            print(ModelCommandIO.summary(net, file: network))
+        }
+    }
+}
+
+/// Small helpers shared by the model-side commands (validate, model, import, stimulus).
+enum ModelCommandIO {
+    static func read(_ path: String) throws -> Data {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw FormatError(file: path, field: "", reason: "cannot read: no such file or not readable", kind: .io)
+        }
+        return data
+    }
+
+    static func summary(_ n: Network, file: String) -> String {
+        var parameters = 0
+        let parts = n.layers.map { l -> String in
+            parameters += l.outputs * l.inputs + l.outputs * (l.kind == .bmru ? 4 : 1)
+            switch l.kind {
+            case .dense:
+                return "\(l.name) dense \(l.inputs)→\(l.outputs) \(l.activation.rawValue)" + (l.residual.map { " +\($0)" } ?? "")
+            case .bmru:
+                return "\(l.name) bmru \(l.inputs)→\(l.outputs)"
+            }
+        }
+        return "\(file): valid \(NetworkFile.formatName) v\(NetworkFile.version) \"\(n.name)\": \(n.inputs) inputs, "
+            + "\(n.layers.count) layers (\(parts.joined(separator: ", "))), \(parameters) parameters, "
+            + "unit current \(n.unitCurrent) A, frame period \(n.framePeriod) s"
+    }
+}
