@@ -1,5 +1,68 @@
 import ArgumentParser
+import Foundation
+import Ngspice
+
 struct Spice: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Run any SPICE deck in-process and write vectors as CSV.")
-    func run() throws {}
+    static let configuration = CommandConfiguration(
+        abstract: "Run any SPICE deck in-process through libngspice and write vectors as CSV.",
+        discussion: """
+        Relative .include/.lib paths are resolved from the deck's folder. .control blocks are not run.
+        Vector names: as ngspice lists them, or v(node) / i(vsource).
+        """)
+
+    @Argument(help: "The SPICE deck.") var deck: String
+    @Option(name: .customLong("vector"), help: "A vector to write (repeatable); default: all of the plot.")
+    var vectors: [String] = []
+    @Option(help: "Write the CSV here instead of standard output.") var csv: String?
+    @Option(help: "Wall-clock limit for the analysis, seconds.") var timeout: Double = 600
+
+    func run() throws {
+        try CLI.guarded {
+            let deckPath = ModelFiles.absolute(deck)
+            let text = try CLI.readText(deckPath, what: "deck")
+            let out = csv.map(ModelFiles.absolute)
+            let here = FileManager.default.currentDirectoryPath
+            FileManager.default.changeCurrentDirectoryPath(URL(fileURLWithPath: deckPath).deletingLastPathComponent().path)
+            defer { FileManager.default.changeCurrentDirectoryPath(here) }
+            let request = SimulationRequest(deck: text, vectors: vectors.isEmpty ? nil : vectors, timeout: timeout)
+            let result: SimulationResult
+            do {
+                result = try Simulator.shared.run(request)
+            } catch let e as SimulationError {
+                throw UsageFailure("\(deckPath): \(e)")
+            }
+            let table = VectorTable.csv(result, order: vectors)
+            if let out {
+                try CLI.writeAtomically(Data(table.utf8), to: out)
+            } else {
+                FileHandle.standardOutput.write(Data(table.utf8))
+            }
+        }
+    }
+}
+
+enum VectorTable {
+    /// CSV with a header row: the scale first, then the requested vectors in the order asked
+    /// (or all vectors alphabetically).
+    static func csv(_ r: SimulationResult, order: [String]) -> String {
+        var names: [String] = []
+        if r.vectors[r.scaleName] != nil { names.append(r.scaleName) }
+        if order.isEmpty {
+            names += r.vectorNames.filter { $0 != r.scaleName }
+        } else {
+            for o in order {
+                if let key = r.vectors.keys.first(where: { r.vector(o) == r.vectors[$0] && !names.contains($0) }) {
+                    names.append(key)
+                }
+            }
+        }
+        let columns = names.map { r.vectors[$0] ?? [] }
+        let rows = columns.map(\.count).max() ?? 0
+        var s = names.joined(separator: ",") + "\n"
+        for i in 0..<rows {
+            s += columns.map { i < $0.count ? "\($0[i])" : "" }.joined(separator: ",")
+            s += "\n"
+        }
+        return s
+    }
 }

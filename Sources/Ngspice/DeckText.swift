@@ -1,0 +1,81 @@
+import Foundation
+
+/// Turns deck text into the line array `ngSpice_Circ` takes.
+enum DeckText {
+    /// Lines to load: `.control` … `.endc` blocks removed (the in-process run issues its own commands, and a
+    /// control block can run shell commands), a `.end` card guaranteed last.
+    static func circuitLines(_ deck: String) -> [String] {
+        var out: [String] = []
+        var inControl = false
+        var sawEnd = false
+        let raw = deck.replacingOccurrences(of: "\r\n", with: "\n").split(separator: "\n", omittingEmptySubsequences: false)
+        for (index, sub) in raw.enumerated() {
+            let line = String(sub)
+            let token = line.trimmingCharacters(in: .whitespaces).lowercased()
+            if index == 0 {
+                out.append(line)  // the title line, whatever it says
+                continue
+            }
+            if inControl {
+                if token.hasPrefix(".endc") { inControl = false }
+                continue
+            }
+            if token.hasPrefix(".control") {
+                inControl = true
+                continue
+            }
+            if token == ".end" || token.hasPrefix(".end ") {
+                sawEnd = true
+                out.append(".end")
+                break
+            }
+            out.append(line)
+        }
+        if !sawEnd { out.append(".end") }
+        return out
+    }
+}
+
+/// Reads ngspice's message lines and decides whether a load or a run failed, and why.
+enum DiagnosticClassifier {
+    static func loadError(_ log: [String]) -> SimulationError? {
+        let bad = log.filter(isErrorLine)
+        guard !bad.isEmpty else { return nil }
+        return SimulationError(kind: kind(of: bad, default: .parse), message: "ngspice could not load the deck", lines: bad)
+    }
+
+    static func runError(_ log: [String]) -> SimulationError? {
+        let bad = log.filter(isErrorLine)
+        guard !bad.isEmpty else { return nil }
+        return SimulationError(kind: kind(of: bad, default: .convergence), message: "the analysis failed", lines: bad)
+    }
+
+    static func isErrorLine(_ line: String) -> Bool {
+        let l = line.lowercased()
+        guard l.hasPrefix("stderr") else { return false }
+        let body = l.dropFirst("stderr".count).trimmingCharacters(in: .whitespaces)
+        if body.hasPrefix("warning") || body.hasPrefix("note") { return false }
+        return body.hasPrefix("error") || body.contains(" error") || body.contains("fatal")
+            || body.contains("timestep too small") || body.contains("aborted") || body.contains("singular matrix")
+            || body.contains("iteration limit reached") || body.contains("stepping failed")
+            || body.contains("could not find") || body.contains("unable to find") || body.contains("unknown")
+            || body.contains("no circuit loaded") || body.contains("cannot")
+    }
+
+    static func kind(of lines: [String], default fallback: SimulationError.Kind) -> SimulationError.Kind {
+        let text = lines.joined(separator: "\n").lowercased()
+        if text.contains("include file") || text.contains("library file") || text.contains("no such file")
+            || text.contains("cannot open") || text.contains("could not open") {
+            return .missingFile
+        }
+        if text.contains("model") && (text.contains("unable to find") || text.contains("could not find")
+            || text.contains("unknown model") || text.contains("no model")) {
+            return .model
+        }
+        if text.contains("timestep too small") || text.contains("singular matrix") || text.contains("iteration limit")
+            || text.contains("stepping failed") || text.contains("convergence") {
+            return .convergence
+        }
+        return fallback
+    }
+}

@@ -1,1 +1,0 @@
-// Ngspice module

@@ -1,0 +1,90 @@
+import ArgumentParser
+import Foundation
+
+/// An error the CLI reports as one line on stderr with exit status 2 (invalid input, failed simulation).
+struct UsageFailure: Error, CustomStringConvertible {
+    var description: String
+    init(_ text: String) { description = text }
+}
+
+enum CLI {
+    /// Runs `body`; maps thrown errors to one stderr line and exit status 2.
+    static func guarded<T>(_ body: () throws -> T) throws -> T {
+        do {
+            return try body()
+        } catch let e as ExitCode {
+            throw e
+        } catch let e as CleanExit {
+            throw e
+        } catch {
+            FileHandle.standardError.write(Data(("error: " + String(describing: error) + "\n").utf8))
+            throw ExitCode(2)
+        }
+    }
+
+    static func readText(_ path: String, what: String) throws -> String {
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw UsageFailure("\(path): \(what) file does not exist")
+        }
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw UsageFailure("\(path): \(what) file is not readable")
+        }
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw UsageFailure("\(path): \(what) file is not UTF-8 text")
+        }
+        return text
+    }
+
+    /// Writes `data` to `path` atomically: a temporary file beside it, then a rename.
+    static func writeAtomically(_ data: Data, to path: String) throws {
+        let url = URL(fileURLWithPath: path)
+        let dir = url.deletingLastPathComponent()
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let tmp = dir.appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())")
+        try data.write(to: tmp)
+        if FileManager.default.fileExists(atPath: url.path) {
+            _ = try FileManager.default.replaceItemAt(url, withItemAt: tmp)
+        } else {
+            try FileManager.default.moveItem(at: tmp, to: url)
+        }
+    }
+
+    static func stderr(_ text: String) {
+        FileHandle.standardError.write(Data((text + "\n").utf8))
+    }
+}
+
+/// Where the GF180MCU model files are: `--models`, else $BMRU_MODELS, else ./models/gf180mcu,
+/// else models/gf180mcu beside the executable's package checkout.
+enum ModelFiles {
+    static let names = ["design.ngspice", "sm141064.ngspice"]
+    static let fixCommand = "make models   (or point BMRU_MODELS / --models at a folder holding design.ngspice and sm141064.ngspice)"
+
+    static func directory(option: String?) -> String {
+        if let o = option, !o.isEmpty { return absolute(o) }
+        if let e = ProcessInfo.processInfo.environment["BMRU_MODELS"], !e.isEmpty { return absolute(e) }
+        let local = absolute("models/gf180mcu")
+        if FileManager.default.fileExists(atPath: local + "/sm141064.ngspice") { return local }
+        // .build/<config>/bmru -> package root
+        let exe = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+        var dir = exe.deletingLastPathComponent()
+        for _ in 0..<4 {
+            let candidate = dir.appendingPathComponent("models/gf180mcu").path
+            if FileManager.default.fileExists(atPath: candidate + "/sm141064.ngspice") { return candidate }
+            dir = dir.deletingLastPathComponent()
+        }
+        return local
+    }
+
+    /// Throws a one-line error naming what is missing and the command that fixes it.
+    static func require(_ dir: String) throws {
+        for n in names where !FileManager.default.isReadableFile(atPath: dir + "/" + n) {
+            throw UsageFailure("model file \(dir)/\(n) is missing; run: \(fixCommand)")
+        }
+    }
+
+    static func absolute(_ path: String) -> String {
+        if path.hasPrefix("/") { return path }
+        return URL(fileURLWithPath: FileManager.default.currentDirectoryPath).appendingPathComponent(path).standardized.path
+    }
+}
