@@ -8,6 +8,8 @@
 // all frames. z = b + Σ_i in_i·W[:, i] is accumulated in input order i (zero inputs skipped, which can
 // only change the sign of a zero), so results do not depend on the platform's vector width.
 
+import Foundation
+
 /// Trace of one layer over all frames.
 public struct LayerTrace: Sendable, Equatable {
     public var name: String
@@ -71,10 +73,11 @@ public struct IdealModel: Sendable {
     public func runFlat(_ stimulus: Stimulus) -> (outputs: [[Double]], candidates: [[Double]], states: [[UInt8]]) {
         precondition(stimulus.inputs == network.inputs, "stimulus has \(stimulus.inputs) inputs, network \(network.inputs)")
         let T = stimulus.frames.count
-        var input = [Double](repeating: 0, count: T * network.inputs)
+        var input = [Double]()
+        input.reserveCapacity(T * network.inputs)
         for (t, row) in stimulus.frames.enumerated() {
             precondition(row.count == network.inputs, "frame \(t) has \(row.count) values")
-            for (i, x) in row.enumerated() { input[t * network.inputs + i] = max(x, 0) }
+            for x in row { input.append(x > 0 ? x : 0) }
         }
         var outs = [[Double]](), cands = [[Double]](), states = [[UInt8]]()
         var width = network.inputs
@@ -86,33 +89,44 @@ public struct IdealModel: Sendable {
             var cand = [Double](), st = [UInt8]()
             switch l.kind {
             case .dense:
-                if l.activation == .relu {
-                    for j in 0..<z.count where !(z[j] > 0) { z[j] = 0 }
-                }
-                if let r = l.residual, let j = network.layers.firstIndex(where: { $0.name == r }) {
-                    let res = outs[j]
-                    for q in 0..<z.count { z[q] += res[q] }
+                z.withUnsafeMutableBufferPointer { zp in
+                    if l.activation == .relu {
+                        for j in 0..<zp.count where !(zp[j] > 0) { zp[j] = 0 }
+                    }
+                    if let r = l.residual, let j = network.layers.firstIndex(where: { $0.name == r }) {
+                        outs[j].withUnsafeBufferPointer { res in
+                            for q in 0..<zp.count { zp[q] += res[q] }
+                        }
+                    }
                 }
                 out = z
             case .bmru:
-                for j in 0..<z.count where !(z[j] > 0) { z[j] = 0 }
-                cand = z
                 st = [UInt8](repeating: 0, count: T * m)
                 out = [Double](repeating: 0, count: T * m)
                 let lo = l.thetaLow ?? [], hi = l.thetaHigh ?? [], level = l.level ?? []
-                let s0 = l.initialState ?? []
-                for u in 0..<m {
-                    var s: UInt8 = u < s0.count && s0[u] == 1 ? 1 : 0
-                    let a = lo[u], b = hi[u], lv = level[u]
-                    var q = u
+                var s = [UInt8](repeating: 0, count: m)
+                for (u, v) in (l.initialState ?? []).prefix(m).enumerated() where v == 1 { s[u] = 1 }
+                z.withUnsafeMutableBufferPointer { zp in
+                st.withUnsafeMutableBufferPointer { stp in
+                out.withUnsafeMutableBufferPointer { op in
+                s.withUnsafeMutableBufferPointer { sp in
+                lo.withUnsafeBufferPointer { lop in
+                hi.withUnsafeBufferPointer { hip in
+                level.withUnsafeBufferPointer { lvp in
+                    // frame-major: sequential memory access
+                    var q = 0
                     for _ in 0..<T {
-                        let c = z[q]
-                        if c > b { s = 1 } else if c < a { s = 0 }
-                        st[q] = s
-                        out[q] = s == 1 ? lv : 0
-                        q += m
+                        for u in 0..<m {
+                            let c = zp[q] > 0 ? zp[q] : 0
+                            zp[q] = c
+                            if c > hip[u] { sp[u] = 1 } else if c < lop[u] { sp[u] = 0 }
+                            stp[q] = sp[u]
+                            op[q] = sp[u] == 1 ? lvp[u] : 0
+                            q += 1
+                        }
                     }
-                }
+                }}}}}}}
+                cand = z
             }
             outs.append(out); cands.append(cand); states.append(st)
             input = out
@@ -122,26 +136,64 @@ public struct IdealModel: Sendable {
     }
 
     /// z[t][o] = bias[o] + Σ_i input[t][i]·W[o][i], with columns[i*m + o] = W[o][i].
+    /// Frames are independent here, so large runs are split over the processor cores; every frame is
+    /// computed the same way whichever thread does it.
     private static func affine(input: [Double], width n: Int, frames T: Int, columns: [Double], bias: [Double],
                                into z: inout [Double]) {
         let m = bias.count
+        let work = T * m * max(n, 1)
+        let cores = ProcessInfo.processInfo.activeProcessorCount
+        let chunks = work < 2_000_000 || cores < 2 ? 1 : min(cores, max(1, T / 64))
         input.withUnsafeBufferPointer { x in
-            columns.withUnsafeBufferPointer { w in
-                bias.withUnsafeBufferPointer { b in
-                    z.withUnsafeMutableBufferPointer { zb in
-                        for t in 0..<T {
-                            let acc = zb.baseAddress! + t * m
-                            for o in 0..<m { acc[o] = b[o] }
-                            let xt = x.baseAddress! + t * n
-                            for i in 0..<n {
-                                let xi = xt[i]
-                                if xi == 0 { continue }
-                                let col = w.baseAddress! + i * m
-                                for o in 0..<m { acc[o] += xi * col[o] }
-                            }
-                        }
-                    }
+        columns.withUnsafeBufferPointer { w in
+        bias.withUnsafeBufferPointer { b in
+        z.withUnsafeMutableBufferPointer { zb in
+            let xp = x.baseAddress!, wp = w.baseAddress!, bp = b.baseAddress!, zp = zb.baseAddress!
+            if chunks == 1 {
+                affineFrames(xp, n, wp, bp, m, zp, 0..<T)
+            } else {
+                DispatchQueue.concurrentPerform(iterations: chunks) { c in
+                    affineFrames(xp, n, wp, bp, m, zp, (T * c / chunks)..<(T * (c + 1) / chunks))
                 }
+            }
+        }}}}
+    }
+
+    /// Per frame, the nonzero inputs are gathered first; outputs are computed 16 at a time in SIMD
+    /// registers. Each lane does exactly acc = acc + x_i·w in input order, as the scalar tail does, so the
+    /// result is the same as a plain loop over i (no fused multiply-add, no reassociation).
+    private static func affineFrames(_ x: UnsafePointer<Double>, _ n: Int, _ wp: UnsafePointer<Double>,
+                                     _ bp: UnsafePointer<Double>, _ m: Int, _ z: UnsafeMutablePointer<Double>,
+                                     _ frames: Range<Int>) {
+        let idx = UnsafeMutablePointer<Int>.allocate(capacity: max(n, 1))
+        let val = UnsafeMutablePointer<Double>.allocate(capacity: max(n, 1))
+        defer { idx.deallocate(); val.deallocate() }
+        for t in frames {
+            let xt = x + t * n
+            var count = 0
+            for i in 0..<n where xt[i] != 0 {
+                idx[count] = i * m; val[count] = xt[i]; count += 1
+            }
+            let acc = z + t * m
+            var o = 0
+            while o + 16 <= m {
+                var a0 = UnsafeRawPointer(bp + o).loadUnaligned(as: SIMD8<Double>.self)
+                var a1 = UnsafeRawPointer(bp + o + 8).loadUnaligned(as: SIMD8<Double>.self)
+                for j in 0..<count {
+                    let xv = SIMD8<Double>(repeating: val[j])
+                    let col = UnsafeRawPointer(wp + idx[j] + o)
+                    a0 = a0 + xv * col.loadUnaligned(as: SIMD8<Double>.self)
+                    a1 = a1 + xv * col.loadUnaligned(fromByteOffset: 64, as: SIMD8<Double>.self)
+                }
+                UnsafeMutableRawPointer(acc + o).storeBytes(of: a0, as: SIMD8<Double>.self)
+                UnsafeMutableRawPointer(acc + o + 8).storeBytes(of: a1, as: SIMD8<Double>.self)
+                o += 16
+            }
+            while o < m {
+                var a = bp[o]
+                for j in 0..<count { a = a + val[j] * wp[idx[j] + o] }
+                acc[o] = a
+                o += 1
             }
         }
     }

@@ -24,6 +24,19 @@ public enum NetworkFile {
         try decode(readFile(path, limit: NetworkLimits.maxFileBytes), file: path)
     }
 
+    /// Every problem of the file at `path` (empty when valid), with the network when it could be decoded.
+    public static func problems(path: String) -> (network: Network?, problems: [FormatError]) {
+        do {
+            let n = try decodeStructure(readFile(path, limit: NetworkLimits.maxFileBytes), file: path)
+            let p = validate(n, file: path)
+            return (p.isEmpty ? n : nil, p)
+        } catch let e as FormatError {
+            return (nil, [e])
+        } catch {
+            return (nil, [FormatError(file: path, field: "", reason: "\(error)", kind: .io)])
+        }
+    }
+
     /// Decodes and validates; throws the first problem found.
     public static func decode(_ data: Data, file: String) throws -> Network {
         let network = try decodeStructure(data, file: file)

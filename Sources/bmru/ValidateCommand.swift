@@ -11,10 +11,8 @@ struct Validate: ParsableCommand {
 
     func run() throws {
         try CLI.guarded {
-            let data = try ModelCommandIO.read(network)
-            let net = try NetworkFile.decodeStructure(data, file: network)
-            let problems = NetworkFile.validate(net, file: network)
-            if !problems.isEmpty {
+            let (net, problems) = NetworkFile.problems(path: network)
+            guard let net else {
                 for p in problems { CLI.stderr("error: \(p)") }
                 if problems.count >= NetworkLimits.maxReportedProblems {
                     CLI.stderr("error: \(network): stopped after \(problems.count) problems")
@@ -28,13 +26,6 @@ struct Validate: ParsableCommand {
 
 /// Small helpers shared by the model-side commands (validate, model, import, stimulus).
 enum ModelCommandIO {
-    static func read(_ path: String) throws -> Data {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw FormatError(file: path, field: "", reason: "cannot read: no such file or not readable", kind: .io)
-        }
-        return data
-    }
-
     static func summary(_ n: Network, file: String) -> String {
         var parameters = 0
         let parts = n.layers.map { l -> String in

@@ -104,6 +104,24 @@ func referenceRun(_ n: Network, _ s: Stimulus) -> [[[Double]]] {
         }
     }
 
+    /// Wide layers (SIMD blocks of 16 plus a scalar tail) and enough work to be split over threads.
+    @Test func wideLayersAgreeWithTheReference() {
+        var gen = NetworkGenerator(seed: 61)
+        let pre = gen.layer("pre", kind: .dense, inputs: 40, outputs: 37)
+        let cell = gen.layer("cell", kind: .bmru, inputs: 37, outputs: 70)
+        let post = gen.layer("post", kind: .dense, inputs: 70, outputs: 37, residual: "pre")
+        let out = gen.layer("out", kind: .dense, inputs: 37, outputs: 3, activation: .identity)
+        let n = Network(name: "wide", unitCurrent: 1e-9, framePeriod: 0.01, inputs: 40, layers: [pre, cell, post, out])
+        #expect(NetworkFile.validate(n, file: "wide").isEmpty)
+        let s = gen.stimulus(inputs: 40, frames: 1500)
+        let trace = IdealModel(network: n).run(s)
+        let ref = referenceRun(n, s)
+        for k in n.layers.indices { #expect(trace.layers[k].outputs == ref[k]) }
+        // the states are not all equal (the case is not trivial)
+        let states = trace.layers[1].states!.flatMap { $0 }
+        #expect(states.contains(0) && states.contains(1))
+    }
+
     @Test func equalThresholdsMakeAPlainComparator() {
         var gen = NetworkGenerator(seed: 21)
         for _ in 0..<100 {

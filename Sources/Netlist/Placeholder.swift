@@ -1,1 +1,0 @@
-// Netlist module: see its issue.
