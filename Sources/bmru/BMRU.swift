@@ -10,6 +10,7 @@ struct BMRU: ParsableCommand {
             // keep one line per command; each command lives in its own file
             Doctor.self,
             Spice.self,
+            NetlistCmd.self,
             Validate.self,
             Model.self,
             Import.self,

@@ -1,0 +1,54 @@
+import ArgumentParser
+import BMRUModel
+import Foundation
+import Netlist
+
+extension Corner: ExpressibleByArgument {}
+
+struct NetlistCmd: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "netlist",
+        abstract: "Write the GF180MCU transistor-level SPICE deck of a network (and its parameter mapping).",
+        discussion: """
+        Writes DECK.sp and DECK.mapping.json (every learned parameter, the element(s) realising it, the
+        width or current given, and the realisation error). `ngspice -b DECK.sp` runs the deck alone and
+        writes DECK.raw beside it. Same inputs -> byte-identical files.
+        Probes: v(s_<L>_<i>) states, i(vo_<L>_<i>) outputs (identity: _p/_n), i(vc_<L>_<i>) candidates,
+        iin_<i> inputs, i(vdd_<L>) / i(vdd_bias) supplies.
+        """)
+
+    @Argument(help: "The network file.") var network: String
+    @Option(help: "Stimulus CSV; without it the inputs are 0 and the deck runs one frame.") var input: String?
+    @Option(name: .shortAndLong, help: "The deck to write (DECK.sp).") var output: String
+    @Option(help: "Process corner: typical, ff, ss, fs, sf.") var corner: Corner = .typical
+    @Option(help: "Supply voltage, V.") var vdd: Double = 1.8
+    @Option(help: "Temperature, °C.") var temp: Double = 27
+    @Option(help: "Folder with design.ngspice and sm141064.ngspice (default: $BMRU_MODELS or models/gf180mcu).")
+    var models: String?
+
+    func run() throws {
+        try CLI.guarded {
+            let netPath = ModelFiles.absolute(network)
+            let net = try NetworkFile.load(path: netPath)
+            let data = FileManager.default.contents(atPath: netPath) ?? Data()
+            let stim = try input.map { try StimulusFile.load(path: ModelFiles.absolute($0), inputs: net.inputs) }
+            let dir = ModelFiles.directory(option: models)
+            try ModelFiles.require(dir)
+            let deckPath = ModelFiles.absolute(output)
+            let base = deckPath.hasSuffix(".sp") ? String(deckPath.dropLast(3)) : deckPath
+            let opts = DeckOptions(corner: corner, vdd: vdd, temperature: temp, modelsDirectory: dir,
+                                   networkSHA256: SHA256.hex(data), rawPath: base + ".raw",
+                                   generatorVersion: ToolVersion.string)
+            let deck: EmittedDeck
+            do {
+                deck = try DeckEmitter.emit(network: net, stimulus: stim, options: opts)
+            } catch let e as NetlistError {
+                throw UsageFailure("\(netPath): \(e.field): \(e.reason)")
+            }
+            // both files are complete before either is visible
+            try AtomicWrite.write(deck.mappingJSON, to: base + ".mapping.json")
+            try AtomicWrite.write(deck.text, to: deckPath)
+            CLI.stderr("wrote \(deckPath) (\(deck.frames) frames, \(deck.stopTime) s) and \(base).mapping.json")
+        }
+    }
+}
