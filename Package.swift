@@ -18,7 +18,9 @@ let package = Package(
             providers: [.apt(["libngspice0-dev"])]
         ),
         .target(name: "Ngspice", dependencies: ["CNgspice"]),
+        .target(name: "BMRUKernels"),
         .target(name: "BMRUModel", dependencies: [
+            "BMRUKernels",
             .product(name: "ZIPFoundation", package: "ZIPFoundation"),
         ]),
         .target(name: "Netlist", dependencies: ["BMRUModel"]),

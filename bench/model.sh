@@ -13,8 +13,9 @@ get() { sed -n "s/.*$1=\([^ ]*\).*/\1/p" "$2" | head -1; }
 swift_s=$(get seconds "$dir/swift.txt")
 swift_trace_s=$(get seconds_with_trace "$dir/swift.txt")
 fups=$(get frames_units_per_second "$dir/swift.txt")
-printf 'model (Swift, ideal): 10000 frames x 266 units in %.4f s = %.3g frames·units/s (%.4f s incl. building the per-frame trace)\n' \
-    "$swift_s" "$fups" "$swift_trace_s"
+kernel=$(get kernel "$dir/swift.txt"); cores=$(get cores "$dir/swift.txt")
+printf 'model (Swift, ideal): 10000 frames x 266 units in %.4f s = %.3g frames·units/s (%.4f s incl. building the per-frame trace; %s kernel, %s cores)\n' \
+    "$swift_s" "$fups" "$swift_trace_s" "$kernel" "$cores"
 if command -v python3 >/dev/null 2>&1 && python3 -c 'import numpy' >/dev/null 2>&1; then
     python3 bench/model_numpy.py "$dir" > "$dir/numpy.txt"
     np_s=$(get seconds "$dir/numpy.txt")

@@ -8,6 +8,7 @@
 // all frames. z = b + Σ_i in_i·W[:, i] is accumulated in input order i (zero inputs skipped, which can
 // only change the sign of a zero), so results do not depend on the platform's vector width.
 
+import BMRUKernels
 import Foundation
 
 /// Trace of one layer over all frames.
@@ -159,42 +160,23 @@ public struct IdealModel: Sendable {
         }}}}
     }
 
-    /// Per frame, the nonzero inputs are gathered first; outputs are computed 16 at a time in SIMD
-    /// registers. Each lane does exactly acc = acc + x_i·w in input order, as the scalar tail does, so the
-    /// result is the same as a plain loop over i (no fused multiply-add, no reassociation).
+    /// Frames `frames` of the affine map, in the C kernels (see BMRUKernels: the AVX-512 / AVX2 / generic
+    /// paths all compute acc = acc + x_i·w in input order with no fused multiply-add, so results are the
+    /// same on every machine).
     private static func affineFrames(_ x: UnsafePointer<Double>, _ n: Int, _ wp: UnsafePointer<Double>,
                                      _ bp: UnsafePointer<Double>, _ m: Int, _ z: UnsafeMutablePointer<Double>,
                                      _ frames: Range<Int>) {
         let idx = UnsafeMutablePointer<Int>.allocate(capacity: max(n, 1))
         let val = UnsafeMutablePointer<Double>.allocate(capacity: max(n, 1))
         defer { idx.deallocate(); val.deallocate() }
-        for t in frames {
-            let xt = x + t * n
-            var count = 0
-            for i in 0..<n where xt[i] != 0 {
-                idx[count] = i * m; val[count] = xt[i]; count += 1
-            }
-            let acc = z + t * m
-            var o = 0
-            while o + 16 <= m {
-                var a0 = UnsafeRawPointer(bp + o).loadUnaligned(as: SIMD8<Double>.self)
-                var a1 = UnsafeRawPointer(bp + o + 8).loadUnaligned(as: SIMD8<Double>.self)
-                for j in 0..<count {
-                    let xv = SIMD8<Double>(repeating: val[j])
-                    let col = UnsafeRawPointer(wp + idx[j] + o)
-                    a0 = a0 + xv * col.loadUnaligned(as: SIMD8<Double>.self)
-                    a1 = a1 + xv * col.loadUnaligned(fromByteOffset: 64, as: SIMD8<Double>.self)
-                }
-                UnsafeMutableRawPointer(acc + o).storeBytes(of: a0, as: SIMD8<Double>.self)
-                UnsafeMutableRawPointer(acc + o + 8).storeBytes(of: a1, as: SIMD8<Double>.self)
-                o += 16
-            }
-            while o < m {
-                var a = bp[o]
-                for j in 0..<count { a = a + val[j] * wp[idx[j] + o] }
-                acc[o] = a
-                o += 1
-            }
-        }
+        bmru_affine_frames(x, n, wp, bp, m, z, frames.lowerBound, frames.upperBound, idx, val)
     }
+
+    /// The inner-loop code path in use ("avx512", "avx2" or "generic").
+    public static var kernelPath: String { String(cString: bmru_kernel_path()) }
+
+    /// Forces a code path ("generic", "avx2", "avx512", "best"); false when unavailable. Results do not
+    /// depend on the path; this is for tests and benchmarks.
+    @discardableResult
+    public static func selectKernel(_ name: String) -> Bool { bmru_select_kernel(name) != 0 }
 }

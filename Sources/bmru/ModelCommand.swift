@@ -101,7 +101,7 @@ enum ModelBenchmark {
             _ = flat.outputs.count
         }
         try AtomicWrite.write(ModelCSV.outputs(trace!), to: directory + "/out.csv")
-        print("frames=\(frames) units=\(units) seconds=\(best) seconds_with_trace=\(bestFull)")
+        print("frames=\(frames) units=\(units) seconds=\(best) seconds_with_trace=\(bestFull) kernel=\(IdealModel.kernelPath) cores=\(ProcessInfo.processInfo.activeProcessorCount)")
         print("frames_units_per_second=\(Double(frames * units) / best)")
     }
 }

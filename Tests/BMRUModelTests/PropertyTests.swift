@@ -114,9 +114,19 @@ func referenceRun(_ n: Network, _ s: Stimulus) -> [[[Double]]] {
         let n = Network(name: "wide", unitCurrent: 1e-9, framePeriod: 0.01, inputs: 40, layers: [pre, cell, post, out])
         #expect(NetworkFile.validate(n, file: "wide").isEmpty)
         let s = gen.stimulus(inputs: 40, frames: 1500)
-        let trace = IdealModel(network: n).run(s)
         let ref = referenceRun(n, s)
-        for k in n.layers.indices { #expect(trace.layers[k].outputs == ref[k]) }
+        // every code path of the inner loops available on this CPU gives exactly the reference results
+        var paths = 0
+        for path in ["generic", "avx2", "avx512"] where IdealModel.selectKernel(path) {
+            defer { IdealModel.selectKernel("best") }
+            #expect(IdealModel.kernelPath == path)
+            let trace = IdealModel(network: n).run(s)
+            for k in n.layers.indices { #expect(trace.layers[k].outputs == ref[k], "path \(path)") }
+            paths += 1
+        }
+        #expect(paths >= 1)
+        #expect(!IdealModel.selectKernel("sse9"))
+        let trace = IdealModel(network: n).run(s)
         // the states are not all equal (the case is not trivial)
         let states = trace.layers[1].states!.flatMap { $0 }
         #expect(states.contains(0) && states.contains(1))
