@@ -11,6 +11,7 @@ struct BMRU: ParsableCommand {
             Doctor.self,
             Spice.self,
             NetlistCmd.self,
+            Characterize.self,
             Validate.self,
             Model.self,
             Import.self,

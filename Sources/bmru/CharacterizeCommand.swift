@@ -1,0 +1,143 @@
+import ArgumentParser
+import BMRUModel
+import Foundation
+import Netlist
+import Ngspice
+
+struct Characterize: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Measure emitted cells on the GF180MCU models: the FQ-BMRU hysteresis loop, or weight-mirror gains.",
+        subcommands: [CharacterizeCell.self, CharacterizeMirror.self])
+}
+
+struct CharacterizeCommon: ParsableArguments {
+    @Option(help: "Process corner: typical, ff, ss, fs, sf.") var corner: Corner = .typical
+    @Option(help: "Supply voltage, V.") var vdd: Double = 1.8
+    @Option(help: "Temperature, °C.") var temp: Double = 27
+    @Option(help: "Folder with design.ngspice and sm141064.ngspice.") var models: String?
+    @Option(help: "Also write the measurements as JSON here.") var json: String?
+
+    func deckOptions() throws -> DeckOptions {
+        let dir = ModelFiles.directory(option: models)
+        try ModelFiles.require(dir)
+        return DeckOptions(corner: corner, vdd: vdd, temperature: temp, modelsDirectory: dir,
+                           generatorVersion: ToolVersion.string)
+    }
+
+    func simulate(_ deck: String) throws -> [String: [Double]] {
+        do {
+            return try Simulator.shared.run(SimulationRequest(deck: deck, timeout: 300)).vectors
+        } catch let e as SimulationError {
+            throw UsageFailure("simulation failed: \(e)")
+        }
+    }
+
+    func writeJSON<T: Encodable>(_ value: T) throws {
+        guard let json else { return }
+        let enc = JSONEncoder()
+        enc.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try AtomicWrite.write(try enc.encode(value) + Data("\n".utf8), to: ModelFiles.absolute(json))
+    }
+}
+
+struct CharacterizeCell: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "cell",
+        abstract: "Hysteresis loop of one emitted FQ-BMRU cell: switch-up/down currents, output level, static power.",
+        discussion: """
+        The input current is swept up from 0 and down from max(2·θ_high, θ_high + 0.5) units with DC sweeps
+        (the quasi-static limit of a slow ramp: each point starts from the previous one, so the sweep stays
+        on its branch of the loop). Thresholds are read at the cell's candidate probe i(vc_cell_0).
+        Repeat --unit-current to measure several unit currents.
+        """)
+
+    @Option(name: .customLong("theta-low"), help: "θ_low, units.") var thetaLow: Double
+    @Option(name: .customLong("theta-high"), help: "θ_high, units.") var thetaHigh: Double
+    @Option(help: "Output level, units.") var level: Double = 1
+    @Option(name: .customLong("unit-current"), help: "Unit current, A (repeatable).") var unitCurrent: [Double] = [1e-9]
+    @Option(help: "Sweep points per direction.") var points: Int = 1000
+    @OptionGroup var common: CharacterizeCommon
+
+    func run() throws {
+        try CLI.guarded {
+            guard thetaLow >= 0, thetaHigh >= thetaLow, level >= 0, thetaHigh > 0 else {
+                throw ValidationError("need 0 ≤ θ_low ≤ θ_high, θ_high > 0 and level ≥ 0")
+            }
+            guard unitCurrent.allSatisfy({ $0 > 1e-15 && $0 <= 1e-3 }) else {
+                throw ValidationError("--unit-current must be in (1e-15, 1e-3] A")
+            }
+            guard (10...100_000).contains(points) else { throw ValidationError("--points must be in 10...100000") }
+            let opts = try common.deckOptions()
+            var results: [CellMeasurement] = []
+            print("corner \(common.corner.rawValue), VDD \(common.vdd) V, \(common.temp) °C; requested θ_low \(thetaLow), θ_high \(thetaHigh), level \(level) (units)")
+            print(row(["I_unit", "switch-up (err)", "switch-down (err)", "level on (err)", "level off", "P_on nW", "P_off nW"]))
+            for iu in unitCurrent {
+                CLI.stderr("characterize cell: I_unit \(iu) A ...")
+                let d = try CellBench.decks(thetaLow: thetaLow, thetaHigh: thetaHigh, level: level, unitCurrent: iu,
+                                            options: opts, points: points)
+                let up = try common.simulate(d.up), down = try common.simulate(d.down)
+                let m: CellMeasurement
+                do {
+                    m = try CellBench.analyze(up: up, down: down, thetaLow: thetaLow, thetaHigh: thetaHigh, level: level,
+                                              unitCurrent: iu, vdd: common.vdd)
+                } catch let e as CharacterizationError { throw UsageFailure(e.reason) }
+                results.append(m)
+                func pct(_ x: Double) -> String { String(format: "%+.1f%%", 100 * x) }
+                print(row([String(format: "%.3g A", iu),
+                           "\(String(format: "%.4f", m.switchUp)) (\(pct(m.switchUpError)))",
+                           "\(String(format: "%.4f", m.switchDown)) (\(thetaLow == 0 ? "abs" : pct(m.switchDownError)))",
+                           "\(String(format: "%.4f", m.levelOn)) (\(pct(m.levelError)))",
+                           String(format: "%.2e", m.levelOff),
+                           String(format: "%.3f", m.powerOnW * 1e9),
+                           String(format: "%.3f", m.powerOffW * 1e9)]))
+            }
+            print("(thresholds at the candidate probe; P = cell comparator + level copy + its 3 references at VDD;")
+            print(String(format: " the shared bias generator adds %.3f nW per deck at the last I_unit)", (results.last?.sharedBiasPowerW ?? 0) * 1e9))
+            try common.writeJSON(results)
+        }
+    }
+}
+
+/// One table row, columns padded to fixed widths.
+func row(_ cells: [String]) -> String {
+    let widths = [10, 19, 19, 19, 10, 9, 9]
+    return zip(cells, widths + Array(repeating: 10, count: max(0, cells.count - widths.count))).map { c, w in
+        c.count >= w ? c + " " : c + String(repeating: " ", count: w - c.count)
+    }.joined()
+}
+
+struct CharacterizeMirror: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "mirror",
+        abstract: "Gain of emitted weight mirrors (positive and negative path) against the width ratio.",
+        discussion: "Repeat --ratio and --current for a table. Ratios below the minimum weight are realised as documented in the mapping.")
+
+    @Option(help: "Weight (width ratio), > 0 (repeatable).") var ratio: [Double] = [0.1, 0.15, 0.25, 0.5, 1, 2, 3, 4]
+    @Option(help: "Input current, A (repeatable).") var current: [Double] = [1e-9]
+    @OptionGroup var common: CharacterizeCommon
+
+    func run() throws {
+        try CLI.guarded {
+            guard ratio.allSatisfy({ $0 > 0 && $0 <= 64 && $0.isFinite }) else { throw ValidationError("--ratio must be in (0, 64]") }
+            guard current.allSatisfy({ $0 > 1e-15 && $0 <= 1e-3 }) else { throw ValidationError("--current must be in (1e-15, 1e-3] A") }
+            let opts = try common.deckOptions()
+            var results: [MirrorMeasurement] = []
+            print("corner \(common.corner.rawValue), VDD \(common.vdd) V, \(common.temp) °C")
+            print("current    ratio   realised  fingers x W(um)   gain+      err+     gain-      err-")
+            for i in current {
+                for r in ratio {
+                    let v = try common.simulate(try MirrorBench.deck(ratio: r, current: i, options: opts))
+                    let m: MirrorMeasurement
+                    do { m = try MirrorBench.analyze(v, ratio: r, current: i) } catch let e as CharacterizationError {
+                        throw UsageFailure(e.reason)
+                    }
+                    results.append(m)
+                    print(String(format: "%-10.3g %-7.3g %-9.4f %2d x %-11.3f %-10.4f %+6.2f%%  %-10.4f %+6.2f%%",
+                                 i, r, m.realizedRatio, m.fingers, m.fingerWidthUm, m.positiveGain, 100 * m.positiveError,
+                                 m.negativeGain, 100 * m.negativeError))
+                }
+            }
+            try common.writeJSON(results)
+        }
+    }
+}
