@@ -30,11 +30,12 @@ let package = Package(
             "Ngspice", "BMRUModel", "Netlist", "CoSim", "KWS",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
-        .testTarget(name: "NgspiceTests", dependencies: ["Ngspice"]),
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .testTarget(name: "NgspiceTests", dependencies: ["Ngspice", "TestSupport"]),
         .testTarget(name: "BMRUModelTests", dependencies: ["BMRUModel"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "NetlistTests", dependencies: ["Netlist", "Ngspice", "BMRUModel"]),
+        .testTarget(name: "NetlistTests", dependencies: ["Netlist", "Ngspice", "BMRUModel", "TestSupport"]),
         .testTarget(name: "KWSTests", dependencies: ["KWS", "BMRUModel"]),
-        .testTarget(name: "CoSimTests", dependencies: ["CoSim", "Netlist", "Ngspice", "BMRUModel"]),
+        .testTarget(name: "CoSimTests", dependencies: ["CoSim", "Netlist", "Ngspice", "BMRUModel", "TestSupport"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -15,6 +15,9 @@ struct Spice: ParsableCommand {
     var vectors: [String] = []
     @Option(help: "Write the CSV here instead of standard output.") var csv: String?
     @Option(help: "Wall-clock limit for the analysis, seconds.") var timeout: Double = 600
+    @Option(help: "Run the deck this many times in this process; print per-run time and resident memory on stderr.")
+    var `repeat`: Int = 1
+    @Option(help: .hidden) var then: [String] = []
 
     func run() throws {
         try CLI.guarded {
@@ -25,10 +28,39 @@ struct Spice: ParsableCommand {
             FileManager.default.changeCurrentDirectoryPath(URL(fileURLWithPath: deckPath).deletingLastPathComponent().path)
             defer { FileManager.default.changeCurrentDirectoryPath(here) }
             let request = SimulationRequest(deck: text, vectors: vectors.isEmpty ? nil : vectors, timeout: timeout)
-            let result: SimulationResult
+            var result: SimulationResult
             do {
+                let rssStart = ResidentMemory.kilobytes()
+                let start = Date()
                 result = try Simulator.shared.run(request)
+                let rssFirst = ResidentMemory.kilobytes()
+                for _ in 1..<max(`repeat`, 1) {
+                    result = try Simulator.shared.run(request)
+                }
+                if `repeat` > 1 {
+                    let perRun = Date().timeIntervalSince(start) / Double(`repeat`)
+                    CLI.stderr("runs=\(`repeat`) seconds_per_run=\(perRun) rss_kb_start=\(rssStart) rss_kb_after_first=\(rssFirst) rss_kb_end=\(ResidentMemory.kilobytes())")
+                }
+                // decks run after the first in the same process (used to check recovery after errors)
+                for extra in then {
+                    let t = try CLI.readText(ModelFiles.absolute(extra), what: "deck")
+                    do {
+                        let r = try Simulator.shared.run(SimulationRequest(deck: t, timeout: timeout))
+                        CLI.stderr("then \(extra): ok \(r.vectors.count) vectors")
+                    } catch {
+                        CLI.stderr("then \(extra): error: \(error)")
+                    }
+                }
             } catch let e as SimulationError {
+                for extra in then {
+                    let t = try CLI.readText(ModelFiles.absolute(extra), what: "deck")
+                    do {
+                        let r = try Simulator.shared.run(SimulationRequest(deck: t, timeout: timeout))
+                        CLI.stderr("then \(extra): ok \(r.vectors.count) vectors")
+                    } catch {
+                        CLI.stderr("then \(extra): error: \(error)")
+                    }
+                }
                 throw UsageFailure("\(deckPath): \(e)")
             }
             let table = VectorTable.csv(result, order: vectors)
@@ -64,5 +96,16 @@ enum VectorTable {
             s += "\n"
         }
         return s
+    }
+}
+
+enum ResidentMemory {
+    /// VmRSS of this process in kB (Linux), 0 where unknown.
+    static func kilobytes() -> Int {
+        guard let text = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return 0 }
+        for line in text.split(separator: "\n") where line.hasPrefix("VmRSS:") {
+            return Int(line.split(separator: " ").dropFirst().first ?? "0") ?? 0
+        }
+        return 0
     }
 }
