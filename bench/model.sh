@@ -16,6 +16,8 @@ fups=$(get frames_units_per_second "$dir/swift.txt")
 kernel=$(get kernel "$dir/swift.txt"); cores=$(get cores "$dir/swift.txt")
 printf 'model (Swift, ideal): 10000 frames x 266 units in %.4f s = %.3g frames·units/s (%.4f s incl. building the per-frame trace; %s kernel, %s cores)\n' \
     "$swift_s" "$fups" "$swift_trace_s" "$kernel" "$cores"
+"$BIN" model --bench-dir "$dir" --bench-repeats 3 --bench-kernel generic > "$dir/generic.txt"
+printf '                      (%.4f s with the portable generic kernel instead)\n' "$(get seconds "$dir/generic.txt")"
 if command -v python3 >/dev/null 2>&1 && python3 -c 'import numpy' >/dev/null 2>&1; then
     python3 bench/model_numpy.py "$dir" > "$dir/numpy.txt"
     np_s=$(get seconds "$dir/numpy.txt")

@@ -17,10 +17,13 @@ struct Model: ParsableCommand {
 
     @Option(help: .hidden) var benchDir: String?
     @Option(help: .hidden) var benchRepeats: Int = 5
+    @Option(help: .hidden) var benchKernel: String = "best"
 
     func run() throws {
         try CLI.guarded {
-            if let dir = benchDir { try ModelBenchmark.run(directory: dir, repeats: benchRepeats); return }
+            if let dir = benchDir {
+                guard IdealModel.selectKernel(benchKernel) else { throw ValidationError("kernel \(benchKernel) not available") }
+                try ModelBenchmark.run(directory: dir, repeats: benchRepeats); return }
             guard let network, let input, let output else {
                 throw ValidationError("give NETWORK, --input STIM.csv and -o OUT.csv")
             }
