@@ -21,12 +21,20 @@ public struct LayerTrace: Sendable, Equatable {
     public var candidates: [[Double]]?
     /// bmru only: s (0 or 1)
     public var states: [[Int]]?
+
+    public init(name: String, kind: LayerKind, outputs: [[Double]], candidates: [[Double]]? = nil, states: [[Int]]? = nil) {
+        self.name = name; self.kind = kind; self.outputs = outputs; self.candidates = candidates; self.states = states
+    }
 }
 
 /// Trace of a whole run.
 public struct ModelTrace: Sendable, Equatable {
     public var frames: Int
     public var layers: [LayerTrace]
+
+    public init(frames: Int, layers: [LayerTrace]) {
+        self.frames = frames; self.layers = layers
+    }
 
     /// The layer called `name`, if any.
     public func layer(_ name: String) -> LayerTrace? { layers.first { $0.name == name } }

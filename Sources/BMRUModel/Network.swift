@@ -31,6 +31,10 @@ public struct Layer: Sendable, Equatable {
     public var initialState: [Int]?
 
     public var outputs: Int { weights.count }
+    /// numbers in weights, bias, theta_low, theta_high and level
+    public var parameterCount: Int {
+        weights.reduce(0) { $0 + $1.count } + bias.count + (thetaLow?.count ?? 0) + (thetaHigh?.count ?? 0) + (level?.count ?? 0)
+    }
     public var inputs: Int { weights.first?.count ?? 0 }
 
     public init(name: String, kind: LayerKind, weights: [[Double]], bias: [Double],
@@ -53,8 +57,11 @@ public struct Network: Sendable, Equatable {
     public var framePeriod: Double
     public var inputs: Int
     public var layers: [Layer]
-    /// carried through untouched (raw JSON text of the `metadata` object), nil when absent
+    /// carried through untouched (the raw JSON text of the `metadata` object as it appears in the file;
+    /// written back verbatim by NetworkFile.encode), nil when absent
     public var metadataJSON: String?
+
+    public var parameterCount: Int { layers.reduce(0) { $0 + $1.parameterCount } }
 
     public init(name: String, unitCurrent: Double, framePeriod: Double, inputs: Int,
                 layers: [Layer], metadataJSON: String? = nil) {

@@ -371,11 +371,7 @@ struct NetworkValidator {
             add("layers", "has \(n.layers.count) layers, more than the limit of \(NetworkLimits.maxLayers)", .limit)
             return
         }
-        var parameters = 0
-        for l in n.layers {
-            parameters += l.weights.reduce(0) { $0 + $1.count } + l.bias.count
-            parameters += (l.thetaLow?.count ?? 0) + (l.thetaHigh?.count ?? 0) + (l.level?.count ?? 0)
-        }
+        let parameters = n.parameterCount
         if parameters > NetworkLimits.maxParameters {
             add("layers", "has \(parameters) parameters, more than the limit of \(NetworkLimits.maxParameters)", .limit)
             return

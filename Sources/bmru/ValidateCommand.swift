@@ -27,9 +27,8 @@ struct Validate: ParsableCommand {
 /// Small helpers shared by the model-side commands (validate, model, import, stimulus).
 enum ModelCommandIO {
     static func summary(_ n: Network, file: String) -> String {
-        var parameters = 0
+        let parameters = n.parameterCount
         let parts = n.layers.map { l -> String in
-            parameters += l.outputs * l.inputs + l.outputs * (l.kind == .bmru ? 4 : 1)
             switch l.kind {
             case .dense:
                 return "\(l.name) dense \(l.inputs)→\(l.outputs) \(l.activation.rawValue)" + (l.residual.map { " +\($0)" } ?? "")
