@@ -216,6 +216,15 @@ struct NetworkDecoder {
     }
 
     func network(_ root: JSONNode, bytes: [UInt8]) throws -> Network {
+        // format and version first: a different kind of file should be reported as such
+        if case .object(let ms) = root {
+            if let f = ms.first(where: { $0.key == "format" })?.value, case .string(let text) = f, text != NetworkFile.formatName {
+                throw fail("format", "is \"\(text)\", expected \"\(NetworkFile.formatName)\"", .value)
+            }
+            if let v = ms.first(where: { $0.key == "version" })?.value, case .number(let d) = v, d != Double(NetworkFile.version) {
+                throw fail("version", "is \(d == d.rounded() && abs(d) < 1e15 ? String(Int(d)) : String(d)), only version \(NetworkFile.version) is supported", .value)
+            }
+        }
         let m = try members(root, "", allowed: NetworkDecoder.topKeys, what: "a network")
         func need(_ key: String) throws -> JSONNode {
             guard let v = m[key] else { throw fail(key, "missing required key") }

@@ -60,4 +60,15 @@ let exampleJSON = """
             #expect(e.reason.contains("unknown key"))
         } catch { Issue.record("unexpected error \(error)") }
     }
+
+    @Test func aDifferentFormatIsReportedAsSuch() {
+        let other = #"{"format": "onnx-json", "version": 7, "graph": {}}"#
+        #expect(throws: FormatError(file: "o.json", field: "format", reason: "is \"onnx-json\", expected \"bmru-network\"")) {
+            try NetworkFile.decode(Data(other.utf8), file: "o.json")
+        }
+        let newer = #"{"format": "bmru-network", "version": 2, "graph": {}}"#
+        #expect(throws: FormatError(file: "n.json", field: "version", reason: "is 2, only version 1 is supported")) {
+            try NetworkFile.decode(Data(newer.utf8), file: "n.json")
+        }
+    }
 }
