@@ -1,3 +1,5 @@
+import Foundation
+
 // The cell library: one .subckt per cell kind, written into every deck. Ports, parameters and the
 // reason for every size are in the comments, which are emitted with the subcircuits.
 
@@ -123,10 +125,20 @@ enum Fmt {
         return "\(whole).\(f)u"
     }
 
-    /// A SPICE number: Swift's shortest round-trip form ("1e-09", "0.01", "2.5e-10"), never locale-bound.
+    /// A SPICE number with 12 significant digits ("1e-10", "0.01001", "2.5e-10"), so that products like
+    /// 0.1 × 1e-9 do not print as 1.0000000000000001e-10. Independent of the process locale.
     static func num(_ x: Double) -> String {
         if x == 0 { return "0" }
         if x == x.rounded(), abs(x) < 1e15 { return String(Int64(x)) }
-        return "\(x)"
+        var s = String(format: "%.12g", x).replacingOccurrences(of: ",", with: ".")
+        // "1e-10" rather than "1e-010" on platforms that pad exponents
+        if let e = s.range(of: "e") {
+            let mant = String(s[..<e.lowerBound])
+            var exp = String(s[e.upperBound...])
+            let sign = exp.hasPrefix("-") ? "-" : ""
+            exp = String(exp.drop { $0 == "-" || $0 == "+" || $0 == "0" })
+            s = mant + "e" + sign + (exp.isEmpty ? "0" : exp)
+        }
+        return s
     }
 }

@@ -468,6 +468,8 @@ struct Emission {
         line(".control")
         line("run")
         line("write \(options.rawPath ?? "bmru.raw")")
+        line("* without an explicit quit, ngspice -b leaves with status 1 after a control block")
+        line("quit 0")
         line(".endc")
         line(".end")
     }

@@ -1,0 +1,232 @@
+* AnalogBMRU FQ-BMRU deck
+* network: small
+* network sha256: abababababababababababababababababababababababababababababababab
+* generator: bmru 0.1.0, netlist format 1
+* corner typical, VDD 1.8 V, temperature 27 C
+* unit current 1e-9 A, frame period 0.01 s, frames 3
+*
+* Probe contract (all lower case):
+*   frame k's input holds on [k*T, (k+1)*T), edges within the first 0.1 % of the frame;
+*   the value at the end of frame k is compared with the model's frame k output.
+*   v(s_<L>_<i>)  state of unit i of bmru layer L (high = 1)
+*   i(vo_<L>_<i>) output current of unit i of layer L (identity last layer: i(vo_<L>_<i>_p) - i(vo_<L>_<i>_n))
+*   i(vc_<L>_<i>) candidate current of a bmru unit; v(x_<L>_<i>) its comparison node
+*   iin_<i>       input current sources; i(vdd_<L>) per-layer supply, i(vdd_bias) references
+*   (supply currents are negative when the supply delivers power)
+*
+.include "models/gf180mcu/design.ngspice"
+.lib "models/gf180mcu/sm141064.ngspice" typical
+* design.ngspice enables Monte Carlo by default: nominal devices here
+.param sw_stat_global=0 sw_stat_mismatch=0
+.temp 27
+* abstol/chgtol/gmin far below the pA currents that matter; gear integration (see Technology.options)
+.options method=gear reltol=1e-3 abstol=1e-15 chgtol=1e-16 gmin=1e-15 trtol=20
+* ======================================================================================
+* Cell library (GF180MCU 3.3 V devices in weak inversion; all currents flow from the
+* layer supply `vdd` unless a port says otherwise). Unit NMOS finger W 4u L 2u:
+* mid-bin (1.2-10 um) so width ratios stay in one model bin; L 2u keeps DIBL near 6 %/V.
+* ======================================================================================
+*
+* bmru_ndiode: reference / output diode of one signal (input, layer output, candidate).
+*   port d: drain = gate. The gate voltage is the signal every later mirror copies.
+*   2 unit fingers: weight 1 = 2 fingers, so weights down to ~0.15 fit an in-bin finger.
+.subckt bmru_ndiode d
+m1 d d 0 0 nmos_3p3 w=4u l=2u m=2
+.ends bmru_ndiode
+*
+* bmru_w: plain weight sink (negative weights of relu / bmru layers). Sinks |w|*I_in from
+*   the layer's summing node. ports d (summing node), g (input diode gate); params w (finger
+*   width), fingers.
+*   No cascode: the summing node sits at one diode drop (0.25-0.5 V), like the reference's
+*   drain, so DIBL nearly cancels; a cascode would cost the headroom relu needs near zero.
+.subckt bmru_w d g w=4u fingers=1
+m1 d g 0 0 nmos_3p3 w={w} l=2u m={fingers}
+.ends bmru_w
+*
+* bmru_wc: cascoded weight sink (positive weights; both sums of an identity layer; residual
+*   copies). Sinks |w|*I_in from a PMOS sum diode (node near VDD-0.6 V).
+*   ports d (sum diode), g (input gate), cn (cascode bias); params w, fingers.
+*   The cascode (same geometry, gate at cn ~ two V_GS) holds the weight device's drain near
+*   one V_GS, matching the reference diode: without it DIBL gave +4..+12 %.
+.subckt bmru_wc d g cn w=4u fingers=1
+m1 a g 0 0 nmos_3p3 w={w} l=2u m={fingers}
+m2 d cn a 0 nmos_3p3 w={w} l=2u m={fingers}
+.ends bmru_wc
+*
+* bmru_pmirror: 1:1 PMOS mirror that sources the positive sum into the summing node.
+*   ports vdd, in (sum diode: positive weights sink from it), out (summing node).
+*   W 4u L 4u, 2 fingers each: L 4u halves DIBL (measured +1.3 % at out = 0.4 V).
+.subckt bmru_pmirror vdd in out
+m1 in in vdd vdd pmos_3p3 w=4u l=4u m=2
+m2 out in vdd vdd pmos_3p3 w=4u l=4u m=2
+.ends bmru_pmirror
+*
+* bmru_pdiode: PMOS diode that collects one output sum of an identity layer.
+*   ports s (source: from the supply through the 0 V probe), d (drain = gate).
+.subckt bmru_pdiode s d
+m1 d d s s pmos_3p3 w=4u l=4u m=2
+.ends bmru_pdiode
+*
+* bmru_nbias: negative bias. Reference (1 finger, fed |b|*I_unit/4 from vdd_bias at port ref)
+*   and a 4-finger copy sinking |b|*I_unit from the summing node `out`. Identical fingers
+*   make the 1:4 ratio exact; the reference costs a quarter of the current.
+.subckt bmru_nbias out ref
+m1 ref ref 0 0 nmos_3p3 w=4u l=2u
+m2 out ref 0 0 nmos_3p3 w=4u l=2u m=4
+.ends bmru_nbias
+*
+* bmru_biasgen: shared bias voltages (references powered from vdd_bias).
+*   cn: two stacked unit diodes at I_unit: a cascode gate that leaves each weight device one
+*       V_GS of drain voltage, like its reference diode, and tracks corner and current.
+*   sp: PMOS diode (W 1 L 4) at I_unit/4: gate of the comparators' starving pull-ups.
+.subckt bmru_biasgen vddb cn sp
+m1 cn cn a 0 nmos_3p3 w=4u l=2u
+m2 a a 0 0 nmos_3p3 w=4u l=2u
+m3 sp sp vddb vddb pmos_3p3 w=1u l=4u
+.ends bmru_biasgen
+*
+* bmru_cell: FQ-BMRU hysteretic current comparator.
+*   ports: vdd (layer supply), vddb (bias supply), c (candidate diode gate), x (comparison
+*   node), s (state, rail to rail, high = 1), out (level current output, into the next diode),
+*   cn (cascode bias), sp (starve bias), rth / rwd / rlv (reference inputs of the three bias
+*   currents: theta_high*I/4 sunk from rth, width*I/4 sourced into rwd, level*I/4 sunk from rlv).
+*   Node x: the candidate copy (cascoded, 1:1 of the 2-finger candidate diode) sinks c; a PMOS
+*   copy sources theta_high; while s = 1 a cascoded NMOS copy also sinks the width
+*   (theta_high - theta_low). x falls (s rises) when c > theta_high and rises again only when
+*   c + width < theta_high, i.e. c < theta_low. Cascodes keep the sinks exact while x swings.
+*   The theta_high source has no cascode: its compliance then reaches ~1.7 V, and its drain at
+*   the trip point (~0.9 V) is close enough to the reference's V_SD (measured -1 % on thresholds).
+*   Inverter x -> s: PMOS pull-up starved at I_unit/4 (through sp), NMOS pull-down degenerated
+*   by a diode so the trip (~0.9 V typical) sits inside the window where all sources at x are
+*   saturated (~0.55-1.7 V) and tracks cn over corners; shoot-through is bounded by I_unit/4
+*   and no static current flows at either rail.
+*   Output: a 4-finger PMOS copy of the level reference, switched to `out` by an NMOS gated by s.
+.subckt bmru_cell vdd vddb c x s out cn sp rth rwd rlv
+mcc1 cc1 c 0 0 nmos_3p3 w=4u l=2u m=2
+mcc2 x cn cc1 0 nmos_3p3 w=4u l=2u m=2
+mthd rth rth vddb vddb pmos_3p3 w=4u l=4u
+mthm x rth vdd vdd pmos_3p3 w=4u l=4u m=4
+mwdd rwd rwd 0 0 nmos_3p3 w=4u l=2u
+mwdm wd1 rwd 0 0 nmos_3p3 w=4u l=2u m=4
+mwdc wd2 cn wd1 0 nmos_3p3 w=4u l=2u m=4
+mwds x s wd2 0 nmos_3p3 w=1u l=1u
+mi1 i1 sp vdd vdd pmos_3p3 w=1u l=4u
+mi2 s x i1 vdd pmos_3p3 w=1u l=1u
+mi3 s x i3 0 nmos_3p3 w=2u l=2u
+mi4 i3 i3 0 0 nmos_3p3 w=2u l=2u
+mlvd rlv rlv vddb vddb pmos_3p3 w=4u l=4u
+mlvm lv1 rlv vdd vdd pmos_3p3 w=4u l=4u m=4
+mlvs out s lv1 0 nmos_3p3 w=1u l=1u
+.ends bmru_cell
+
+* ---------------------------------------------------------------- supplies and shared bias
+vdd_bias vdd_bias 0 1.8
+ibias_cn vdd_bias bias_cn dc 1e-9
+ibias_st bias_sp 0 dc 2.5e-10
+xbias vdd_bias bias_cn bias_sp bmru_biasgen
+* ---------------------------------------------------------------- inputs (max(x, 0) x I_unit)
+iin_0 0 in_0 dc 2e-10 pwl(0 2e-10 0.01 2e-10 0.01001 8e-10 0.02 8e-10 0.02001 1e-9)
+xdin_0 in_0 bmru_ndiode
+iin_1 0 in_1 dc 1e-10 pwl(0 1e-10 0.01 1e-10 0.01001 2e-10 0.02 2e-10 0.02001 0)
+xdin_1 in_1 bmru_ndiode
+* ---------------------------------------------------------------- layer pre: dense relu 2 -> 2
+vdd_pre vdd_pre 0 1.8
+* pre unit 0
+xw_pre_0_0 p_pre_0 in_0 bias_cn bmru_wc w=7.92u fingers=1
+xw_pre_0_1 n_pre_0 in_1 bmru_w w=4u fingers=1
+xpm_pre_0 vdd_pre p_pre_0 n_pre_0 bmru_pmirror
+ib_pre_0 vdd_pre n_pre_0 dc 1e-10
+vo_pre_0 n_pre_0 o_pre_0 0
+xd_pre_0 o_pre_0 bmru_ndiode
+* pre unit 1
+xw_pre_1_0 p_pre_1 in_0 bias_cn bmru_wc w=2.435u fingers=1
+xw_pre_1_1 p_pre_1 in_1 bias_cn bmru_wc w=6.35u fingers=1
+xpm_pre_1 vdd_pre p_pre_1 n_pre_1 bmru_pmirror
+ib_pre_1 vdd_bias nb_pre_1 dc 5e-11
+xnb_pre_1 n_pre_1 nb_pre_1 bmru_nbias
+vo_pre_1 n_pre_1 o_pre_1 0
+xd_pre_1 o_pre_1 bmru_ndiode
+* ---------------------------------------------------------------- layer cell: bmru 2 -> 2
+vdd_cell vdd_cell 0 1.8
+* cell unit 0
+xw_cell_0_0 p_cell_0 o_pre_0 bias_cn bmru_wc w=7.92u fingers=1
+xpm_cell_0 vdd_cell p_cell_0 n_cell_0 bmru_pmirror
+vc_cell_0 n_cell_0 c_cell_0 0
+xdc_cell_0 c_cell_0 bmru_ndiode
+ith_cell_0 rth_cell_0 0 dc 1.25e-10
+iwd_cell_0 vdd_bias rwd_cell_0 dc 5e-11
+ilv_cell_0 rlv_cell_0 0 dc 2.5e-10
+xcell_cell_0 vdd_cell vdd_bias c_cell_0 x_cell_0 s_cell_0 y_cell_0 bias_cn bias_sp rth_cell_0 rwd_cell_0 rlv_cell_0 bmru_cell
+vo_cell_0 y_cell_0 o_cell_0 0
+xd_cell_0 o_cell_0 bmru_ndiode
+* cell unit 1
+* xw_cell_1_0: weight 0.05 below half the minimum 0.142674834099: not drawn
+xw_cell_1_1 p_cell_1 o_pre_1 bias_cn bmru_wc w=7.92u fingers=1
+xpm_cell_1 vdd_cell p_cell_1 n_cell_1 bmru_pmirror
+vc_cell_1 n_cell_1 c_cell_1 0
+xdc_cell_1 c_cell_1 bmru_ndiode
+ith_cell_1 rth_cell_1 0 dc 1e-10
+iwd_cell_1 vdd_bias rwd_cell_1 dc 5e-11
+ilv_cell_1 rlv_cell_1 0 dc 2e-10
+xcell_cell_1 vdd_cell vdd_bias c_cell_1 x_cell_1 s_cell_1 y_cell_1 bias_cn bias_sp rth_cell_1 rwd_cell_1 rlv_cell_1 bmru_cell
+vo_cell_1 y_cell_1 o_cell_1 0
+xd_cell_1 o_cell_1 bmru_ndiode
+* ---------------------------------------------------------------- layer post: dense relu 2 -> 2, residual from cell
+vdd_post vdd_post 0 1.8
+* post unit 0
+xw_post_0_0 p_post_0 o_cell_0 bias_cn bmru_wc w=4u fingers=1
+xw_post_0_1 p_post_0 o_cell_1 bias_cn bmru_wc w=1.2u fingers=1
+xpm_post_0 vdd_post p_post_0 n_post_0 bmru_pmirror
+vz_post_0 n_post_0 z_post_0 0
+xdz_post_0 z_post_0 bmru_ndiode
+xwz_post_0 q_post_0 z_post_0 bias_cn bmru_wc w=7.92u fingers=1
+xwr_post_0 q_post_0 o_cell_0 bias_cn bmru_wc w=7.92u fingers=1
+xqm_post_0 vdd_post q_post_0 r_post_0 bmru_pmirror
+vo_post_0 r_post_0 o_post_0 0
+xd_post_0 o_post_0 bmru_ndiode
+* post unit 1
+xw_post_1_0 p_post_1 o_cell_0 bias_cn bmru_wc w=7.92u fingers=1
+xw_post_1_1 n_post_1 o_cell_1 bmru_w w=7.92u fingers=1
+xpm_post_1 vdd_post p_post_1 n_post_1 bmru_pmirror
+ib_post_1 vdd_post n_post_1 dc 1e-10
+vz_post_1 n_post_1 z_post_1 0
+xdz_post_1 z_post_1 bmru_ndiode
+xwz_post_1 q_post_1 z_post_1 bias_cn bmru_wc w=7.92u fingers=1
+xwr_post_1 q_post_1 o_cell_1 bias_cn bmru_wc w=7.92u fingers=1
+xqm_post_1 vdd_post q_post_1 r_post_1 bmru_pmirror
+vo_post_1 r_post_1 o_post_1 0
+xd_post_1 o_post_1 bmru_ndiode
+* ---------------------------------------------------------------- layer out: dense identity 2 -> 2
+vdd_out vdd_out 0 1.8
+* out unit 0
+vo_out_0_p vdd_out ps_out_0 0
+xpd_out_0_p ps_out_0 p_out_0 bmru_pdiode
+vo_out_0_n vdd_out ns_out_0 0
+xpd_out_0_n ns_out_0 m_out_0 bmru_pdiode
+xw_out_0_0 p_out_0 o_post_0 bias_cn bmru_wc w=7.92u fingers=1
+xw_out_0_1 m_out_0 o_post_1 bias_cn bmru_wc w=7.92u fingers=1
+ib_out_0 p_out_0 0 dc 2e-10
+* out unit 1
+vo_out_1_p vdd_out ps_out_1 0
+xpd_out_1_p ps_out_1 p_out_1 bmru_pdiode
+vo_out_1_n vdd_out ns_out_1 0
+xpd_out_1_n ns_out_1 m_out_1 bmru_pdiode
+xw_out_1_0 m_out_1 o_post_0 bias_cn bmru_wc w=4u fingers=1
+xw_out_1_1 p_out_1 o_post_1 bias_cn bmru_wc w=5.565u fingers=1
+ib_out_1 m_out_1 0 dc 1e-10
+* ---------------------------------------------------------------- initial states, saves, analysis
+.ic v(s_cell_0)=0 v(x_cell_0)=1.8
+.ic v(s_cell_1)=1.8 v(x_cell_1)=0
+.save i(vdd_bias) v(in_0) v(in_1) i(vdd_pre) i(vo_pre_0) i(vo_pre_1) i(vdd_cell) i(vc_cell_0)
+.save v(s_cell_0) v(x_cell_0) i(vo_cell_0) i(vc_cell_1) v(s_cell_1) v(x_cell_1) i(vo_cell_1) i(vdd_post)
+.save i(vz_post_0) i(vo_post_0) i(vz_post_1) i(vo_post_1) i(vdd_out) i(vo_out_0_p) i(vo_out_0_n) i(vo_out_1_p)
+.save i(vo_out_1_n)
+.tran 0.0025 0.03
+* standalone: `ngspice -b DECK.sp` runs the analysis above and writes the raw file
+.control
+run
+write golden.raw
+* without an explicit quit, ngspice -b leaves with status 1 after a control block
+quit 0
+.endc
+.end
