@@ -140,6 +140,7 @@ public enum TensorFile {
                 throw FormatError(file: path, field: entryName, reason: "npz entry is not a .npy file", kind: .syntax)
             }
             let name = String(entryName.dropLast(4))
+            if out[name] != nil { throw FormatError(file: path, field: name, reason: "appears twice in the archive", kind: .syntax) }
             if out.count >= maxTensors { throw FormatError(file: path, field: name, reason: "more than \(maxTensors) tensors", kind: .limit) }
             guard entry.uncompressedSize <= UInt64(maxElements * 8 + 65536) else {
                 throw FormatError(file: path, field: name, reason: "entry is \(entry.uncompressedSize) bytes, more than the limit", kind: .limit)

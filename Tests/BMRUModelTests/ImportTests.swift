@@ -239,4 +239,24 @@ func importNetwork(_ arch: Data, _ tensorsURL: URL) throws -> Network {
             #expect(e.reason.contains("data_offsets"))
         }
     }
+
+    @Test func npyProblemsAreNamed() throws {
+        let good = makeNpy(shape: [2, 3], values: [1, 2, 3, 4, 5, 6])
+        #expect(try TensorFile.npy(good, file: "f.npz", name: "a.weight").values == [1, 2, 3, 4, 5, 6])
+        #expect(try TensorFile.npy(makeNpy(shape: [2, 3], values: [1, 2, 3, 4, 5, 6], fortran: true), file: "f", name: "a").values
+                == [1, 2, 3, 4, 5, 6])
+        var halfHeader = [UInt8](makeNpy(shape: [2], values: [0, 0]))
+        let at = (0..<halfHeader.count - 3).first { Array(halfHeader[$0..<$0 + 3]) == Array("<f8".utf8) }!
+        halfHeader[at + 2] = UInt8(ascii: "2")  // float16, 4 bytes of data then do not fit either
+        for (data, reason) in [(good.prefix(good.count - 8), "data bytes"), (Data("not numpy".utf8), "magic"),
+                               (Data(halfHeader), "not supported")] {
+            do {
+                _ = try TensorFile.npy(Data(data), file: "f.npz", name: "a.weight")
+                Issue.record("accepted: \(reason)")
+            } catch let e as FormatError {
+                #expect(e.file == "f.npz" && e.field == "a.weight")
+                #expect(e.reason.contains(reason), "\(e)")
+            } catch { Issue.record("\(error)") }
+        }
+    }
 }
