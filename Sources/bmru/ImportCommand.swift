@@ -7,8 +7,8 @@ struct Import: ParsableCommand {
         commandName: "import",
         abstract: "Build a bmru-network v1 file from an architecture file and tensors (.safetensors or .npz).",
         discussion: """
-        ARCH.json is a v1 network file without numeric arrays. Tensors are named <layer>.weight
-        ([outputs, inputs]), <layer>.bias, and for bmru layers <layer>.theta_low, <layer>.theta_high,
+        ARCH.json is a v1 network file without numeric arrays. Tensors are named <layer>.weight \
+        ([outputs, inputs]), <layer>.bias, and for bmru layers <layer>.theta_low, <layer>.theta_high, \
         <layer>.level and optionally <layer>.initial_state (0/1; default zeros). Floats are F32 or F64.
         """)
 

@@ -6,7 +6,7 @@ struct Model: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run the ideal FQ-BMRU model on a stimulus and write every layer's outputs as CSV.",
         discussion: """
-        OUT has a header frame,<layer>.<i>,... with every layer's outputs in layer order (bmru layers:
+        OUT has a header frame,<layer>.<i>,... with every layer's outputs in layer order (bmru layers: \
         level·s), one row per frame, values in model units with full double precision.
         """)
 

@@ -7,7 +7,7 @@ struct StimulusCommand: ParsableCommand {
         commandName: "stimulus",
         abstract: "Write a reproducible random stimulus CSV.",
         discussion: """
-        Each value is 0 with probability --density, otherwise uniform in (0, 1] model units. The same
+        Each value is 0 with probability --density, otherwise uniform in (0, 1] model units. The same \
         --seed gives the same file on every machine.
         """)
 
