@@ -135,6 +135,10 @@ public final class Simulator: @unchecked Sendable {
         initialised = true
         CallbackHub.shared.beginRun()
         _ = command("set nomoremode")
+        // Debian's libngspice evaluates BSIM4 devices with OpenMP threads (2 by default). Our circuits are
+        // small and parallelism comes from processes; on a busy machine the spinning OpenMP workers made a
+        // 2 ms mirror transient take 0.5-6 s instead of 3 ms. One thread per process.
+        _ = command("set num_threads=1")
         _ = CallbackHub.shared.endRun()
     }
 

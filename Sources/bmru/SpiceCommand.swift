@@ -34,12 +34,15 @@ struct Spice: ParsableCommand {
                 let start = Date()
                 result = try Simulator.shared.run(request)
                 let rssFirst = ResidentMemory.kilobytes()
+                var loadTotal = result.loadSeconds, analysisTotal = result.analysisSeconds
                 for _ in 1..<max(`repeat`, 1) {
                     result = try Simulator.shared.run(request)
+                    loadTotal += result.loadSeconds
+                    analysisTotal += result.analysisSeconds
                 }
                 if `repeat` > 1 {
                     let perRun = Date().timeIntervalSince(start) / Double(`repeat`)
-                    CLI.stderr("runs=\(`repeat`) seconds_per_run=\(perRun) rss_kb_start=\(rssStart) rss_kb_after_first=\(rssFirst) rss_kb_end=\(ResidentMemory.kilobytes())")
+                    CLI.stderr("runs=\(`repeat`) seconds_per_run=\(perRun) load_s=\(loadTotal / Double(`repeat`)) analysis_s=\(analysisTotal / Double(`repeat`)) rss_kb_start=\(rssStart) rss_kb_after_first=\(rssFirst) rss_kb_end=\(ResidentMemory.kilobytes())")
                 }
                 // decks run after the first in the same process (used to check recovery after errors)
                 for extra in then {
