@@ -10,12 +10,15 @@ struct BMRU: ParsableCommand {
             // keep one line per command; each command lives in its own file
             Doctor.self,
             Spice.self,
+            CoSimCmd.self,
             NetlistCmd.self,
             Characterize.self,
             Validate.self,
             Model.self,
             Import.self,
             StimulusCommand.self,
+            KWSGroup.self,
+            Train.self,
         ]
     )
 }

@@ -1,0 +1,150 @@
+import Foundation
+
+// The co-simulation report. `report.json` is this value encoded with sorted keys; the top-level keys
+// `network frames units state_agreement ambiguous decision_agreement first_divergence layers power_w
+// thresholds pass` are a stable contract (README, "report.json").
+
+public struct AgreementReport: Codable, Equatable, Sendable {
+    public struct NetworkInfo: Codable, Equatable, Sendable {
+        public var name: String
+        public var file: String?
+        public var sha256: String?
+        public var unit_current_a: Double
+        public var frame_period_s: Double
+    }
+
+    public struct Ambiguity: Codable, Equatable, Sendable {
+        /// (frame, unit) pairs whose model candidate lies within the margin of a threshold
+        public var count: Int
+        public var margin_units: Double
+        /// the pairs, as "layer[unit]@frame" with the candidate (capped at 200 entries)
+        public var pairs: [AmbiguousPair]
+    }
+
+    public struct AmbiguousPair: Codable, Equatable, Sendable {
+        public var layer: String
+        public var unit: Int
+        public var frame: Int
+        public var candidate: Double
+        public var circuit_state: Int
+        public var model_state: Int
+    }
+
+    public struct Divergence: Codable, Equatable, Sendable {
+        public var frame: Int
+        public var layer: String
+        public var unit: Int
+        public var circuit_state: Int
+        public var model_state: Int
+        /// the model's candidate, model units
+        public var model_candidate: Double
+        /// the circuit's candidate current at the end of the frame, in model units (nil if not probed)
+        public var circuit_candidate: Double?
+        public var theta_low: Double
+        public var theta_high: Double
+    }
+
+    public struct LayerCurrents: Codable, Equatable, Sendable {
+        public var kind: String
+        /// RMS of (circuit − model) output current over frames and units, amperes
+        public var rms_error_a: Double
+        public var max_abs_error_a: Double
+        /// rms_error_a / RMS of the model's output current (0 when the model's RMS is 0 and so is the error)
+        public var rms_rel_error: Double
+        public var model_rms_a: Double
+        /// bmru layers: state agreement of this layer's units (non-ambiguous pairs)
+        public var state_agreement: Double?
+    }
+
+    public struct Decision: Codable, Equatable, Sendable {
+        /// fraction of non-ambiguous frames whose argmax over the last layer's outputs agrees
+        public var frame_agreement: Double
+        /// frames whose model outputs lie within the margin of each other (no clear winner), left out
+        public var ambiguous_frames: Int
+        public var circuit_sequence_decision: Int
+        public var model_sequence_decision: Int
+        public var sequence_agrees: Bool
+    }
+
+    public struct Thresholds: Codable, Equatable, Sendable {
+        public var required_state_agreement: Double
+        public var require_decision_agreement: Bool
+        public var margin_units: Double
+        /// decision ambiguity band, relative to the largest output magnitude
+        public var decision_margin_rel: Double
+        /// circuit state threshold on `s_<L>_<i>`, volts (VDD/2)
+        public var state_threshold_v: Double
+    }
+
+    public struct Conditions: Codable, Equatable, Sendable {
+        public var corner: String
+        public var vdd: Double
+        public var temperature_c: Double
+        public var perturbations: [String: Double]
+        public var mismatch_seed: UInt64?
+    }
+
+    public struct Timing: Codable, Equatable, Sendable {
+        public var deck_load_s: Double
+        public var analysis_s: Double
+        public var model_s: Double
+        public var total_s: Double
+    }
+
+    public var network: NetworkInfo
+    public var frames: Int
+    public var units: Int
+    /// fraction of non-ambiguous (frame, unit) pairs whose circuit state equals the model's
+    public var state_agreement: Double
+    public var ambiguous: Ambiguity
+    /// frame-level argmax agreement of the last layer over non-ambiguous frames (1 when it has fewer than 2 outputs)
+    public var decision_agreement: Double
+    public var decision: Decision?
+    public var first_divergence: Divergence?
+    public var layers: [String: LayerCurrents]
+    /// average supply power over the run, watts: "total" and one entry per supply (layer names, "bias")
+    public var power_w: [String: Double]
+    public var thresholds: Thresholds
+    public var conditions: Conditions
+    public var timing: Timing
+    public var pass: Bool
+    /// why it failed, in words (empty when it passed)
+    public var failures: [String]
+
+    /// Deterministic JSON (sorted keys, pretty).
+    public func json() throws -> Data {
+        let enc = JSONEncoder()
+        enc.outputFormatting = [.prettyPrinted, .sortedKeys]
+        enc.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        return try enc.encode(self)
+    }
+
+    public static func decode(_ data: Data) throws -> AgreementReport {
+        let dec = JSONDecoder()
+        dec.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        return try dec.decode(AgreementReport.self, from: data)
+    }
+}
+
+/// Frame-by-frame values of both sides, kept for the waveform CSV and the HTML plots.
+public struct CoSimTraces: Sendable {
+    public struct Series: Sendable {
+        public var name: String          // e.g. "cell1[0].state", "out[1].current"
+        public var layer: String
+        public var unit: Int?
+        public var quantity: String      // "state", "candidate", "current", "supply"
+        /// circuit value at the end of every frame (states 0/1, currents in model units, supply in W)
+        public var circuit: [Double]
+        /// the model's value per frame (nil for supplies)
+        public var model: [Double]?
+    }
+    public var frames: Int
+    public var framePeriod: Double
+    public var series: [Series]
+    /// continuous circuit waveforms of the states (time, volts), decimated for plotting
+    public var stateWaveforms: [String: (time: [Double], volts: [Double])]
+    /// ambiguous (frame, unit) pairs by series name of the state
+    public var ambiguousFrames: [String: Set<Int>]
+    public var thresholds: [String: (low: Double, high: Double)]
+    public var vdd: Double
+}

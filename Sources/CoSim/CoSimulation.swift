@@ -1,0 +1,359 @@
+import BMRUModel
+import Foundation
+import Netlist
+import Ngspice
+
+/// How to co-simulate.
+public struct CoSimOptions: Sendable {
+    public var corner: Corner = .typical
+    public var vdd: Double = 1.8
+    public var temperature: Double = 27
+    public var modelsDirectory: String
+    /// a pair is ambiguous when the model candidate lies within this many units of θ_low or θ_high
+    public var margin: Double = 0.05
+    /// a frame's decision is ambiguous when the model's two largest outputs differ by at most this fraction
+    /// of the largest magnitude (uncalibrated mirrors carry errors of a few percent)
+    public var decisionMargin: Double = 0.1
+    public var requiredStateAgreement: Double = 0.995
+    public var requireDecisionAgreement: Bool = true
+    /// TEST ONLY deck perturbations (see DeckOptions.perturbations)
+    public var perturbations: [String: Double] = [:]
+    public var timeout: Double = 3600
+    public var networkFile: String?
+    public var networkSHA256: String?
+    public var generatorVersion: String = "0.1.0"
+    /// where the deck's own `.control` block writes its raw file when run with `ngspice -b`
+    public var rawPath: String?
+
+    public init(modelsDirectory: String) {
+        self.modelsDirectory = modelsDirectory
+    }
+}
+
+/// Why a co-simulation could not produce a report.
+public struct CoSimError: Error, CustomStringConvertible, Sendable {
+    public enum Kind: String, Sendable { case input, netlist, simulation, probe }
+    public var kind: Kind
+    public var message: String
+    /// evidence: ngspice's lines for simulation failures
+    public var lines: [String]
+    public init(kind: Kind, message: String, lines: [String] = []) {
+        self.kind = kind; self.message = message; self.lines = lines
+    }
+    public var description: String {
+        lines.isEmpty ? message : message + ": " + lines.prefix(6).joined(separator: " | ")
+    }
+}
+
+/// Everything one co-simulation produced.
+public struct CoSimOutcome: Sendable {
+    public var report: AgreementReport
+    public var traces: CoSimTraces
+    public var deck: EmittedDeck
+    public var simulationLog: [String]
+}
+
+/// Circuit against model on the same stimulus: emit, simulate, sample, compare.
+public enum CoSimulation {
+    /// The deck and the simulation request, without running anything (a worker process can run the request).
+    public static func prepare(network: Network, stimulus: Stimulus, options: CoSimOptions) throws -> (EmittedDeck, SimulationRequest) {
+        var deckOptions = DeckOptions(corner: options.corner, vdd: options.vdd, temperature: options.temperature,
+                                      modelsDirectory: options.modelsDirectory, networkSHA256: options.networkSHA256,
+                                      rawPath: options.rawPath, generatorVersion: options.generatorVersion)
+        deckOptions.perturbations = options.perturbations
+        let deck: EmittedDeck
+        do {
+            deck = try DeckEmitter.emit(network: network, stimulus: stimulus, options: deckOptions)
+        } catch let e as NetlistError {
+            throw CoSimError(kind: .netlist, message: "cannot emit the deck: \(e)")
+        }
+        let wanted = deck.mapping.probes.map(\.vector)
+        return (deck, SimulationRequest(deck: deck.text, vectors: wanted, timeout: options.timeout))
+    }
+
+    /// Runs the whole co-simulation in this process.
+    public static func run(network: Network, stimulus: Stimulus, options: CoSimOptions) throws -> CoSimOutcome {
+        let started = Date()
+        let (deck, request) = try prepare(network: network, stimulus: stimulus, options: options)
+        let result: SimulationResult
+        do {
+            result = try Simulator.shared.run(request)
+        } catch let e as SimulationError {
+            throw CoSimError(kind: .simulation, message: "ngspice failed (\(e.kind.rawValue)): \(e.message)", lines: e.lines)
+        }
+        return try analyse(network: network, stimulus: stimulus, deck: deck, result: result, options: options, started: started)
+    }
+
+    /// Compares a finished simulation with the model.
+    public static func analyse(network: Network, stimulus: Stimulus, deck: EmittedDeck, result: SimulationResult,
+                               options: CoSimOptions, started: Date = Date()) throws -> CoSimOutcome {
+        let modelStart = Date()
+        let trace = IdealModel(network: network).run(stimulus)
+        let modelSeconds = Date().timeIntervalSince(modelStart)
+        guard let time = result.vector("time"), time.count >= 2 else {
+            throw CoSimError(kind: .probe, message: "the simulation returned no time vector")
+        }
+        let T = network.framePeriod
+        let frames = stimulus.count
+        let unitA = network.unitCurrent
+        let sampler = FrameSampler(time: time, framePeriod: T, frames: frames)
+        func circuitVector(_ probe: String) throws -> [Double] {
+            guard let v = result.vector(probe) else {
+                throw CoSimError(kind: .probe, message: "probe \(probe) is missing from the simulation results")
+            }
+            return v
+        }
+        func probe(_ kind: String, _ layer: String, _ unit: Int) -> String? {
+            deck.mapping.probes.first { $0.kind == kind && $0.layer == layer && $0.unit == unit }?.vector
+        }
+
+        var series: [CoSimTraces.Series] = []
+        var waveforms: [String: (time: [Double], volts: [Double])] = [:]
+        var ambiguousFrames: [String: Set<Int>] = [:]
+        var thresholdsByName: [String: (low: Double, high: Double)] = [:]
+        var layerReports: [String: AgreementReport.LayerCurrents] = [:]
+        var pairs = 0, agreeing = 0, ambiguousCount = 0
+        var ambiguousList: [AgreementReport.AmbiguousPair] = []
+        var firstDivergence: AgreementReport.Divergence?
+        var unitsTotal = 0
+        let vHalf = options.vdd / 2
+
+        for (li, layer) in network.layers.enumerated() {
+            let lt = trace.layers[li]
+            let L = layer.name.lowercased()
+            var errSq = 0.0, modelSq = 0.0, maxErr = 0.0, count = 0
+            var layerPairs = 0, layerAgree = 0
+            for j in 0..<layer.outputs {
+                // circuit output current per frame, model units (identity: positive minus negative sum)
+                var circuitOut: [Double]
+                if layer.kind == .dense && layer.activation == .identity {
+                    guard let p = probe("output_current_positive", L, j), let n = probe("output_current_negative", L, j) else {
+                        throw CoSimError(kind: .probe, message: "the deck has no output probes for \(layer.name)[\(j)]")
+                    }
+                    let pv = sampler.sample(try circuitVector(p)), nv = sampler.sample(try circuitVector(n))
+                    circuitOut = zip(pv, nv).map { ($0 - $1) / unitA }
+                } else {
+                    guard let o = probe("output_current", L, j) else {
+                        throw CoSimError(kind: .probe, message: "the deck has no output probe for \(layer.name)[\(j)]")
+                    }
+                    circuitOut = sampler.sample(try circuitVector(o)).map { $0 / unitA }
+                }
+                let modelOut = (0..<frames).map { lt.outputs[$0][j] }
+                for t in 0..<frames {
+                    let e = (circuitOut[t] - modelOut[t]) * unitA
+                    errSq += e * e
+                    modelSq += (modelOut[t] * unitA) * (modelOut[t] * unitA)
+                    maxErr = max(maxErr, abs(e))
+                    count += 1
+                }
+                series.append(.init(name: "\(layer.name)[\(j)].current", layer: layer.name, unit: j, quantity: "current",
+                                    circuit: circuitOut, model: modelOut))
+
+                guard layer.kind == .bmru, let states = lt.states, let cands = lt.candidates,
+                      let lo = layer.thetaLow?[j], let hi = layer.thetaHigh?[j] else { continue }
+                unitsTotal += 1
+                let stateVector = try circuitVector("v(s_\(L)_\(j))")
+                let sampledV = sampler.sample(stateVector)
+                let circuitState = sampledV.map { $0 > vHalf ? 1 : 0 }
+                var circuitCandidate: [Double]?
+                if let c = probe("candidate_current", L, j), let v = result.vector(c) {
+                    circuitCandidate = sampler.sample(v).map { $0 / unitA }
+                }
+                let name = "\(layer.name)[\(j)]"
+                thresholdsByName[name] = (lo, hi)
+                var amb = Set<Int>()
+                for t in 0..<frames {
+                    let c = cands[t][j]
+                    let ms = states[t][j], cs = circuitState[t]
+                    if abs(c - lo) <= options.margin || abs(c - hi) <= options.margin {
+                        ambiguousCount += 1
+                        amb.insert(t)
+                        if ambiguousList.count < 200 {
+                            ambiguousList.append(.init(layer: layer.name, unit: j, frame: t, candidate: c, circuit_state: cs, model_state: ms))
+                        }
+                        continue
+                    }
+                    pairs += 1
+                    layerPairs += 1
+                    if ms == cs {
+                        agreeing += 1
+                        layerAgree += 1
+                    } else if firstDivergence == nil || t < firstDivergence!.frame {
+                        firstDivergence = .init(frame: t, layer: layer.name, unit: j, circuit_state: cs, model_state: ms,
+                                                model_candidate: c, circuit_candidate: circuitCandidate?[t],
+                                                theta_low: lo, theta_high: hi)
+                    }
+                }
+                ambiguousFrames[name] = amb
+                series.append(.init(name: "\(name).state", layer: layer.name, unit: j, quantity: "state",
+                                    circuit: circuitState.map(Double.init), model: (0..<frames).map { Double(states[$0][j]) }))
+                series.append(.init(name: "\(name).candidate", layer: layer.name, unit: j, quantity: "candidate",
+                                    circuit: circuitCandidate ?? [], model: (0..<frames).map { cands[$0][j] }))
+                waveforms[name] = Decimate.series(time: time, values: stateVector, maxPoints: 1500)
+            }
+            let rms = count > 0 ? (errSq / Double(count)).squareRoot() : 0
+            let modelRms = count > 0 ? (modelSq / Double(count)).squareRoot() : 0
+            layerReports[layer.name] = .init(kind: layer.kind == .bmru ? "bmru" : "dense",
+                                             rms_error_a: rms, max_abs_error_a: maxErr,
+                                             rms_rel_error: modelRms > 0 ? rms / modelRms : (rms > 0 ? .infinity : 0),
+                                             model_rms_a: modelRms,
+                                             state_agreement: layer.kind == .bmru ? (layerPairs > 0 ? Double(layerAgree) / Double(layerPairs) : 1) : nil)
+        }
+
+        // decisions from the last layer
+        var decision: AgreementReport.Decision?
+        var decisionAgreement = 1.0
+        if let last = network.layers.last, last.outputs >= 2 {
+            let circuitRows = (0..<frames).map { t in (0..<last.outputs).map { j in
+                series.first { $0.layer == last.name && $0.unit == j && $0.quantity == "current" }!.circuit[t] } }
+            let modelRows = trace.layers.last!.outputs
+            let ca = circuitRows.map(Decisions.argmax), ma = modelRows.map(Decisions.argmax)
+            // a frame whose model outputs are within the decision margin of each other has no clear winner: such frames
+            // are counted as ambiguous and left out of the frame agreement, like ambiguous states
+            var considered = 0, agree = 0, tied = 0
+            for t in 0..<frames {
+                let top = modelRows[t].map(abs).max() ?? 0
+                if Decisions.gap(modelRows[t]) <= max(options.margin, options.decisionMargin * top) { tied += 1; continue }
+                considered += 1
+                if ca[t] == ma[t] { agree += 1 }
+            }
+            decisionAgreement = considered > 0 ? Double(agree) / Double(considered) : 1
+            let cs = Decisions.majority(ca, classes: last.outputs), ms = Decisions.majority(ma, classes: last.outputs)
+            decision = .init(frame_agreement: decisionAgreement, ambiguous_frames: tied, circuit_sequence_decision: cs,
+                             model_sequence_decision: ms, sequence_agrees: cs == ms)
+        }
+
+        // supply power: average of −i(vdd_*) · VDD over the run
+        var power: [String: Double] = [:]
+        var total = 0.0
+        for p in deck.mapping.probes where p.kind == "supply_current" {
+            guard let v = result.vector(p.vector) else { continue }
+            let avg = Integrate.mean(time: time, values: v)
+            let watts = abs(avg) * options.vdd
+            let key = p.layer ?? "bias"
+            power[key] = watts
+            total += watts
+            series.append(.init(name: "\(key).supply", layer: key, unit: nil, quantity: "supply",
+                                circuit: sampler.sample(v).map { abs($0) * options.vdd }, model: nil))
+        }
+        power["total"] = total
+
+        let stateAgreement = pairs > 0 ? Double(agreeing) / Double(pairs) : 1
+        var failures: [String] = []
+        if stateAgreement < options.requiredStateAgreement {
+            failures.append(String(format: "state agreement %.4f is below the required %.4f", stateAgreement, options.requiredStateAgreement))
+        }
+        if options.requireDecisionAgreement, let d = decision, !d.sequence_agrees || d.frame_agreement < options.requiredStateAgreement {
+            failures.append(String(format: "decisions disagree: frame agreement %.4f, sequence decision circuit %d vs model %d",
+                                   d.frame_agreement, d.circuit_sequence_decision, d.model_sequence_decision))
+        }
+        let report = AgreementReport(
+            network: .init(name: network.name, file: options.networkFile, sha256: options.networkSHA256,
+                           unit_current_a: unitA, frame_period_s: T),
+            frames: frames, units: unitsTotal, state_agreement: stateAgreement,
+            ambiguous: .init(count: ambiguousCount, margin_units: options.margin, pairs: ambiguousList),
+            decision_agreement: decisionAgreement, decision: decision, first_divergence: firstDivergence,
+            layers: layerReports, power_w: power,
+            thresholds: .init(required_state_agreement: options.requiredStateAgreement,
+                              require_decision_agreement: options.requireDecisionAgreement,
+                              margin_units: options.margin, decision_margin_rel: options.decisionMargin,
+                              state_threshold_v: vHalf),
+            conditions: .init(corner: options.corner.rawValue, vdd: options.vdd, temperature_c: options.temperature,
+                              perturbations: options.perturbations, mismatch_seed: nil),
+            timing: .init(deck_load_s: result.loadSeconds, analysis_s: result.analysisSeconds, model_s: modelSeconds,
+                          total_s: Date().timeIntervalSince(started)),
+            pass: failures.isEmpty, failures: failures)
+        let traces = CoSimTraces(frames: frames, framePeriod: T, series: series, stateWaveforms: waveforms,
+                                 ambiguousFrames: ambiguousFrames, thresholds: thresholdsByName, vdd: options.vdd)
+        return CoSimOutcome(report: report, traces: traces, deck: deck, simulationLog: result.log)
+    }
+}
+
+/// Samples a waveform at the end of every frame, just before the next frame's input edge.
+public struct FrameSampler: Sendable {
+    public let time: [Double]
+    public let framePeriod: Double
+    public let frames: Int
+    /// sampling instant of frame k: (k+1)·T − guard·T (inputs change within the first 1 % of a frame)
+    public var guardFraction = 0.002
+
+    public init(time: [Double], framePeriod: Double, frames: Int) {
+        self.time = time; self.framePeriod = framePeriod; self.frames = frames
+    }
+
+    public func instants() -> [Double] {
+        (0..<frames).map { (Double($0 + 1) - guardFraction) * framePeriod }
+    }
+
+    /// Linear interpolation of `values` (same length as `time`) at every frame's sampling instant.
+    public func sample(_ values: [Double]) -> [Double] {
+        var out: [Double] = []
+        out.reserveCapacity(frames)
+        var i = 0
+        for t in instants() {
+            while i + 1 < time.count && time[i + 1] < t { i += 1 }
+            if i + 1 >= time.count { out.append(values[min(i, values.count - 1)]); continue }
+            let t0 = time[i], t1 = time[i + 1]
+            let w = t1 > t0 ? (t - t0) / (t1 - t0) : 0
+            out.append(values[i] + (values[i + 1] - values[i]) * min(max(w, 0), 1))
+        }
+        return out
+    }
+}
+
+enum Integrate {
+    /// time-average by the trapezoid rule
+    static func mean(time: [Double], values: [Double]) -> Double {
+        guard time.count >= 2, let first = time.first, let last = time.last, last > first else { return values.first ?? 0 }
+        var area = 0.0
+        for i in 1..<min(time.count, values.count) {
+            area += (values[i] + values[i - 1]) * 0.5 * (time[i] - time[i - 1])
+        }
+        return area / (last - first)
+    }
+}
+
+enum Decisions {
+    /// index of the largest value; the lowest index wins ties
+    static func argmax(_ row: [Double]) -> Int {
+        var best = 0
+        for i in row.indices where row[i] > row[best] { best = i }
+        return best
+    }
+
+    /// difference between the largest and the second largest value (infinite for fewer than 2 values)
+    static func gap(_ row: [Double]) -> Double {
+        guard row.count >= 2 else { return .infinity }
+        let sorted = row.sorted(by: >)
+        return sorted[0] - sorted[1]
+    }
+
+    /// the most frequent class; the lowest class wins ties
+    static func majority(_ votes: [Int], classes: Int) -> Int {
+        var counts = [Int](repeating: 0, count: max(classes, 1))
+        for v in votes where v < counts.count { counts[v] += 1 }
+        var best = 0
+        for i in counts.indices where counts[i] > counts[best] { best = i }
+        return best
+    }
+}
+
+enum Decimate {
+    /// keeps at most maxPoints samples (min/max per bucket so edges survive)
+    static func series(time: [Double], values: [Double], maxPoints: Int) -> (time: [Double], volts: [Double]) {
+        let n = min(time.count, values.count)
+        if n <= maxPoints { return (Array(time.prefix(n)), Array(values.prefix(n))) }
+        let buckets = maxPoints / 2
+        var t: [Double] = [], v: [Double] = []
+        for b in 0..<buckets {
+            let lo = b * n / buckets, hi = max(lo + 1, (b + 1) * n / buckets)
+            var iMin = lo, iMax = lo
+            for i in lo..<hi {
+                if values[i] < values[iMin] { iMin = i }
+                if values[i] > values[iMax] { iMax = i }
+            }
+            for i in [min(iMin, iMax), max(iMin, iMax)] { t.append(time[i]); v.append(values[i]) }
+        }
+        return (t, v)
+    }
+}

@@ -1,0 +1,142 @@
+import Foundation
+
+/// One self-contained HTML page: summary, then per bmru unit its state waveform over the model's frame
+/// values and its candidate current against the thresholds, then output currents and power (inline SVG).
+enum HTMLReport {
+    static func render(_ r: AgreementReport, _ t: CoSimTraces) -> String {
+        var h = """
+        <!DOCTYPE html>
+        <html lang="en"><head><meta charset="utf-8">
+        <title>bmru co-simulation: \(XML.escape(r.network.name))</title>
+        <style>
+        body{font-family:system-ui,sans-serif;margin:24px;color:#222;max-width:1100px}
+        table{border-collapse:collapse;margin:8px 0 16px}td,th{border:1px solid #ccc;padding:3px 8px;text-align:left}
+        .pass{color:#0a7a2f;font-weight:bold}.fail{color:#b00020;font-weight:bold}
+        svg{background:#fff;border:1px solid #ddd;margin:4px 0}.legend{font-size:12px;color:#555}
+        h3{margin:18px 0 2px}
+        </style></head><body>
+        <h1>Co-simulation of <code>\(XML.escape(r.network.name))</code> —
+        <span class="\(r.pass ? "pass" : "fail")">\(r.pass ? "PASS" : "FAIL")</span></h1>
+        """
+        h += "<table>"
+        func row(_ k: String, _ v: String) { h += "<tr><th>\(XML.escape(k))</th><td>\(XML.escape(v))</td></tr>" }
+        row("frames × bmru units", "\(r.frames) × \(r.units)")
+        row("state agreement (non-ambiguous pairs)", "\(ReportWriter.pct(r.state_agreement)) (required \(ReportWriter.pct(r.thresholds.required_state_agreement)))")
+        row("ambiguous pairs", "\(r.ambiguous.count) (candidate within \(r.ambiguous.margin_units) units of a threshold)")
+        row("decision agreement (frames)", ReportWriter.pct(r.decision_agreement))
+        if let d = r.decision { row("sequence decision circuit / model", "\(d.circuit_sequence_decision) / \(d.model_sequence_decision)") }
+        if let f = r.first_divergence {
+            row("first divergence", "frame \(f.frame), \(f.layer)[\(f.unit)]: circuit \(f.circuit_state), model \(f.model_state), model candidate \(ReportWriter.sci(f.model_candidate))")
+        } else { row("first divergence", "none") }
+        row("average power, total", "\(ReportWriter.sci(r.power_w["total"] ?? 0)) W")
+        row("conditions", "corner \(r.conditions.corner), VDD \(r.conditions.vdd) V, \(r.conditions.temperature_c) °C")
+        row("network", "\(r.network.file ?? r.network.name) sha256 \(r.network.sha256 ?? "-")")
+        row("time", String(format: "deck load %.2f s, analysis %.2f s, model %.4f s", r.timing.deck_load_s, r.timing.analysis_s, r.timing.model_s))
+        h += "</table>"
+        for f in r.failures { h += "<p class=\"fail\">\(XML.escape(f))</p>" }
+
+        h += "<h2>Layers</h2><table><tr><th>layer</th><th>kind</th><th>RMS error (A)</th><th>max error (A)</th><th>RMS relative</th><th>state agreement</th></tr>"
+        for name in r.layers.keys.sorted() {
+            let l = r.layers[name]!
+            h += "<tr><td>\(XML.escape(name))</td><td>\(l.kind)</td><td>\(ReportWriter.sci(l.rms_error_a))</td><td>\(ReportWriter.sci(l.max_abs_error_a))</td><td>\(ReportWriter.pct(l.rms_rel_error))</td><td>\(l.state_agreement.map(ReportWriter.pct) ?? "")</td></tr>"
+        }
+        h += "</table>"
+
+        h += "<h2>Power per supply</h2>" + powerBars(r.power_w)
+
+        h += "<h2>BMRU units</h2><p class=\"legend\">Top: circuit state node (blue, volts, continuous) over the model's state × VDD per frame (orange steps); grey lines mark frames, yellow bands ambiguous frames. Bottom: candidate current in units, circuit (blue dots) and model (orange steps), θ_low/θ_high dashed.</p>"
+        for (name, wf) in t.stateWaveforms.sorted(by: { $0.key < $1.key }) {
+            h += "<h3>\(XML.escape(name))</h3>"
+            let model = t.series.first { $0.name == name + ".state" }?.model ?? []
+            h += statePlot(wf: wf, model: model, t: t, ambiguous: t.ambiguousFrames[name] ?? [])
+            if let c = t.series.first(where: { $0.name == name + ".candidate" }), let th = t.thresholds[name] {
+                h += candidatePlot(circuit: c.circuit, model: c.model ?? [], th: th, t: t, ambiguous: t.ambiguousFrames[name] ?? [])
+            }
+        }
+        h += "<h2>Output currents</h2><p class=\"legend\">Per unit of every layer: circuit (blue dots) and model (orange steps), in units.</p>"
+        for s in t.series where s.quantity == "current" {
+            h += "<h3>\(XML.escape(s.name))</h3>" + candidatePlot(circuit: s.circuit, model: s.model ?? [], th: nil, t: t, ambiguous: [])
+        }
+        h += "</body></html>\n"
+        return h
+    }
+
+    static let width = 1000.0, height = 140.0, left = 50.0, right = 10.0, top = 8.0, bottom = 20.0
+
+    struct Axes {
+        var t0: Double, t1: Double, y0: Double, y1: Double
+        func x(_ t: Double) -> Double { left + (t - t0) / max(t1 - t0, 1e-30) * (width - left - right) }
+        func y(_ v: Double) -> Double { top + (1 - (v - y0) / max(y1 - y0, 1e-30)) * (height - top - bottom) }
+    }
+
+    static func frame(_ a: Axes, _ t: CoSimTraces, ambiguous: Set<Int>, yLabel: String) -> String {
+        var s = "<svg width=\"\(Int(width))\" height=\"\(Int(height))\" viewBox=\"0 0 \(Int(width)) \(Int(height))\">"
+        let T = t.framePeriod
+        for k in ambiguous.sorted() {
+            s += String(format: "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"#fff3b0\"/>",
+                        a.x(Double(k) * T), top, max(a.x(Double(k + 1) * T) - a.x(Double(k) * T), 1), height - top - bottom)
+        }
+        let step = max(1, t.frames / 100)
+        for k in stride(from: 0, through: t.frames, by: step) {
+            s += String(format: "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#eee\"/>", a.x(Double(k) * T), a.x(Double(k) * T), top, height - bottom)
+        }
+        s += String(format: "<text x=\"2\" y=\"%.1f\" font-size=\"10\">", top + 10) + yLabel + "</text>"
+        s += String(format: "<text x=\"2\" y=\"%.1f\" font-size=\"10\">%.3g</text>", height - bottom, a.y0)
+        s += String(format: "<text x=\"%.1f\" y=\"%.1f\" font-size=\"10\">t = %.3g s</text>", width - 90, height - 5, a.t1)
+        s += String(format: "<text x=\"%.1f\" y=\"%.1f\" font-size=\"10\">0</text>", left, height - 5)
+        return s
+    }
+
+    static func polyline(_ pts: [(Double, Double)], color: String, width w: Double = 1.2) -> String {
+        let p = pts.map { String(format: "%.1f,%.1f", $0.0, $0.1) }.joined(separator: " ")
+        return "<polyline fill=\"none\" stroke=\"\(color)\" stroke-width=\"\(w)\" points=\"\(p)\"/>"
+    }
+
+    static func steps(_ values: [Double], _ a: Axes, _ T: Double) -> [(Double, Double)] {
+        var pts: [(Double, Double)] = []
+        for (k, v) in values.enumerated() {
+            pts.append((a.x(Double(k) * T), a.y(v)))
+            pts.append((a.x(Double(k + 1) * T), a.y(v)))
+        }
+        return pts
+    }
+
+    static func statePlot(wf: (time: [Double], volts: [Double]), model: [Double], t: CoSimTraces, ambiguous: Set<Int>) -> String {
+        let a = Axes(t0: 0, t1: Double(t.frames) * t.framePeriod, y0: -0.05 * t.vdd, y1: 1.05 * t.vdd)
+        var s = frame(a, t, ambiguous: ambiguous, yLabel: "V")
+        s += polyline(steps(model.map { $0 * t.vdd }, a, t.framePeriod), color: "#f28e2b", width: 2)
+        s += polyline(zip(wf.time, wf.volts).map { (a.x($0), a.y($1)) }, color: "#1f5fbf")
+        return s + "</svg>"
+    }
+
+    static func candidatePlot(circuit: [Double], model: [Double], th: (low: Double, high: Double)?, t: CoSimTraces, ambiguous: Set<Int>) -> String {
+        let all = circuit + model + (th.map { [$0.low, $0.high] } ?? [])
+        let lo = min(0, all.min() ?? 0), hi = max(all.max() ?? 1, 1e-9) * 1.08
+        let a = Axes(t0: 0, t1: Double(t.frames) * t.framePeriod, y0: lo, y1: hi)
+        var s = frame(a, t, ambiguous: ambiguous, yLabel: "units")
+        if let th {
+            for v in [th.low, th.high] {
+                s += String(format: "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#888\" stroke-dasharray=\"4 3\"/>", left, width - right, a.y(v), a.y(v))
+            }
+        }
+        s += polyline(steps(model, a, t.framePeriod), color: "#f28e2b", width: 2)
+        for (k, v) in circuit.enumerated() {
+            s += String(format: "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"2\" fill=\"#1f5fbf\"/>", a.x((Double(k) + 0.998) * t.framePeriod), a.y(v))
+        }
+        return s + "</svg>"
+    }
+
+    static func powerBars(_ p: [String: Double]) -> String {
+        let items = p.filter { $0.key != "total" }.sorted { $0.key < $1.key }
+        let maxV = max(items.map(\.value).max() ?? 1, 1e-30)
+        let h = Double(items.count) * 22 + 10
+        var s = "<svg width=\"700\" height=\"\(Int(h))\" viewBox=\"0 0 700 \(Int(h))\">"
+        for (i, (k, v)) in items.enumerated() {
+            let y = 5 + Double(i) * 22
+            s += String(format: "<text x=\"4\" y=\"%.1f\" font-size=\"12\">", y + 13) + XML.escape(k) + "</text>"
+            s += String(format: "<rect x=\"120\" y=\"%.1f\" width=\"%.1f\" height=\"16\" fill=\"#4e79a7\"/>", y, max(1, v / maxV * 440))
+            s += String(format: "<text x=\"%.1f\" y=\"%.1f\" font-size=\"12\">%.3g W</text>", 126 + max(1, v / maxV * 440), y + 13, v)
+        }
+        return s + "</svg>"
+    }
+}

