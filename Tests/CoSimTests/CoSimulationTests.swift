@@ -1,0 +1,186 @@
+import BMRUModel
+import CoSim
+import Foundation
+#if canImport(FoundationXML)
+import FoundationXML
+#endif
+import Netlist
+import TestSupport
+import Testing
+
+/// Two bmru units fed straight from the inputs (weight 1), then an identity read-out.
+/// Unit 0: θ 0.3..0.8, starts at 0; unit 1: θ 0.4..0.9, starts at 1.
+func twoUnitNetwork() -> Network {
+    Network(name: "two-unit", unitCurrent: 1e-9, framePeriod: 0.01, inputs: 2, layers: [
+        Layer(name: "cell", kind: .bmru, weights: [[1, 0], [0, 1]], bias: [0, 0],
+              thetaLow: [0.3, 0.4], thetaHigh: [0.8, 0.9], level: [1.0, 0.8], initialState: [0, 1]),
+        Layer(name: "out", kind: .dense, weights: [[1, -0.5], [-0.5, 1]], bias: [0.05, 0], activation: .identity),
+    ])
+}
+
+/// Inputs that walk both units through hold, set and reset, never within 0.1 units of a threshold.
+/// Hand-worked states (unit 0 / unit 1): 0/1, 1/1, 1/1, 0/0, 0/0, 1/1, 1/1, 0/1, 1/0, 1/0
+let twoUnitFrames: [[Double]] = [
+    [0.0, 0.6], [1.0, 0.6], [0.5, 1.2], [0.1, 0.2], [0.6, 0.6], [1.0, 1.1], [0.55, 0.55], [0.15, 0.7], [1.1, 0.1], [0.6, 0.6],
+]
+let twoUnitStates: [[Int]] = [[0, 1], [1, 1], [1, 1], [0, 0], [0, 0], [1, 1], [1, 1], [0, 1], [1, 0], [1, 0]]
+
+/// A random network of the given shape with parameters a circuit can realise.
+func randomNetwork(seed: UInt64, inputs: Int, hidden: Int, cells: Int, outputs: Int) -> Network {
+    var g = SeededGenerator(seed: seed)
+    func u(_ a: Double, _ b: Double) -> Double { a + (b - a) * g.nextUnitDouble() }
+    func w() -> Double {
+        let r = g.nextUnitDouble()
+        if r < 0.15 { return 0 }
+        return (r < 0.55 ? -1 : 1) * u(0.2, 1.2)
+    }
+    let pre = Layer(name: "pre", kind: .dense, weights: (0..<hidden).map { _ in (0..<inputs).map { _ in w() * 0.6 } },
+                    bias: (0..<hidden).map { _ in u(0.1, 0.4) })
+    let lows = (0..<cells).map { _ in u(0.2, 0.5) }
+    let cell = Layer(name: "cell", kind: .bmru, weights: (0..<cells).map { _ in (0..<hidden).map { _ in w() } },
+                     bias: (0..<cells).map { _ in u(0, 0.3) }, thetaLow: lows, thetaHigh: lows.map { $0 + u(0.2, 0.5) },
+                     level: (0..<cells).map { _ in u(0.5, 1.2) }, initialState: (0..<cells).map { $0 % 2 })
+    let out = Layer(name: "out", kind: .dense, weights: (0..<outputs).map { _ in (0..<cells).map { _ in w() } },
+                    bias: (0..<outputs).map { _ in u(0, 0.2) }, activation: .identity)
+    return Network(name: "random-\(seed)", unitCurrent: 1e-9, framePeriod: 0.01, inputs: inputs, layers: [pre, cell, out])
+}
+
+@Suite("Co-simulation against real ngspice", .serialized)
+struct CoSimulationTests {
+    @Test("the two-unit circuit follows the hand-worked states and agrees with the model")
+    func twoUnits() throws {
+        let net = twoUnitNetwork()
+        let stim = Stimulus(frames: twoUnitFrames, inputs: 2)
+        let outcome = try CoSimulation.run(network: net, stimulus: stim, options: CoSimOptions(modelsDirectory: try TestEnvironment.modelsDirectory()))
+        let r = outcome.report
+        #expect(r.frames == 10 && r.units == 2)
+        #expect(r.ambiguous.count == 0)
+        #expect(r.state_agreement == 1, "\(ReportWriter.markdown(r))")
+        #expect(r.first_divergence == nil)
+        #expect(r.pass)
+        // the circuit's own states, independently of the model, equal the hand-worked sequence
+        for j in 0..<2 {
+            let s = try #require(outcome.traces.series.first { $0.name == "cell[\(j)].state" })
+            #expect(s.circuit.map { Int($0) } == twoUnitStates.map { $0[j] }, "unit \(j)")
+        }
+        // identity read-out: out0 = s0·1.0 − 0.5·s1·0.8 + 0.05, out1 = −0.5·s0·1.0 + s1·0.8 (units), within 10 %
+        let o0 = try #require(outcome.traces.series.first { $0.name == "out[0].current" })
+        let o1 = try #require(outcome.traces.series.first { $0.name == "out[1].current" })
+        for (t, s) in twoUnitStates.enumerated() {
+            let e0 = Double(s[0]) - 0.4 * Double(s[1]) + 0.05, e1 = -0.5 * Double(s[0]) + 0.8 * Double(s[1])
+            #expect(abs(o0.circuit[t] - e0) < 0.1 * max(abs(e0), 0.5), "out0 frame \(t): \(o0.circuit[t]) vs \(e0)")
+            #expect(abs(o1.circuit[t] - e1) < 0.1 * max(abs(e1), 0.5), "out1 frame \(t): \(o1.circuit[t]) vs \(e1)")
+        }
+        // power: positive, and far below a microwatt for two cells
+        let total = try #require(r.power_w["total"])
+        #expect(total > 1e-10 && total < 1e-6, "\(total) W")
+        #expect(abs(total - r.power_w.filter { $0.key != "total" }.values.reduce(0, +)) < 1e-15)
+    }
+
+    @Test("random networks of several shapes agree with the model", arguments: [
+        (UInt64(11), 3, 3, 2, 2), (UInt64(12), 5, 4, 3, 3),
+    ])
+    func randomShapes(seed: UInt64, inputs: Int, hidden: Int, cells: Int, outputs: Int) throws {
+        let net = randomNetwork(seed: seed, inputs: inputs, hidden: hidden, cells: cells, outputs: outputs)
+        let stim = StimulusFile.random(inputs: inputs, frames: 30, seed: seed, density: 0.2)
+        let outcome = try CoSimulation.run(network: net, stimulus: stim, options: CoSimOptions(modelsDirectory: try TestEnvironment.modelsDirectory()))
+        let r = outcome.report
+        #expect(r.state_agreement >= 0.995, "\(ReportWriter.markdown(r))")
+        #expect(r.decision?.sequence_agrees == true)
+        #expect(r.decision_agreement >= 0.995, "\(ReportWriter.markdown(r))")
+        // states must actually switch for the test to mean something
+        #expect(r.units == cells)
+        let switches = outcome.traces.series.filter { $0.quantity == "state" }.map { s in
+            zip(s.circuit, s.circuit.dropFirst()).filter { $0 != $1 }.count }.reduce(0, +)
+        #expect(switches >= 2, "only \(switches) state changes: the stimulus does not exercise the cells")
+        for name in ["pre", "out"] {
+            let l = try #require(r.layers[name])
+            #expect(l.rms_rel_error < 0.15, "\(name): \(l.rms_rel_error)")
+        }
+    }
+}
+
+@Suite("bmru cosim command", .serialized)
+struct CoSimCommandTests {
+    func writeInputs(_ dir: String) throws {
+        try NetworkFile.encode(twoUnitNetwork()).write(to: URL(fileURLWithPath: dir + "/net.json"))
+        try StimulusFile.csv(Stimulus(frames: twoUnitFrames, inputs: 2)).write(toFile: dir + "/stim.csv", atomically: true, encoding: .utf8)
+    }
+
+    @Test("a threshold source perturbed by 50 % is caught: exit 1, first divergence names the unit, reports parse")
+    func brokenCircuitCaught() throws {
+        let bmru = try TestEnvironment.bmruExecutable()
+        let dir = try TestEnvironment.temporaryDirectory("broken")
+        try writeInputs(dir)
+        // unit 0's upper threshold current 0.8 nA -> 1.2 nA: the 1.0-unit inputs of frames 1 and 5 no longer set it
+        let out = try TestEnvironment.run(bmru, ["cosim", dir + "/net.json", "--input", dir + "/stim.csv", "--out", dir + "/r",
+                                                 "--test-perturb", "ith_cell_0=1.5", "--models", try TestEnvironment.modelsDirectory()])
+        #expect(out.status == 1, "\(out.stdout)\n\(out.stderr)")
+        let report = try AgreementReport.decode(try Data(contentsOf: URL(fileURLWithPath: dir + "/r/report.json")))
+        #expect(!report.pass)
+        #expect(report.state_agreement < 0.995)
+        let f = try #require(report.first_divergence)
+        #expect(f.layer == "cell" && f.unit == 0 && f.frame == 1 && f.model_state == 1 && f.circuit_state == 0)
+        // the JSON keeps its documented top-level keys
+        let obj = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/r/report.json"))) as? [String: Any])
+        for key in ["network", "frames", "units", "state_agreement", "ambiguous", "decision_agreement", "first_divergence",
+                    "layers", "power_w", "thresholds", "pass"] {
+            #expect(obj[key] != nil, "report.json lacks \(key)")
+        }
+        // JUnit XML parses and records the failure
+        let xml = try Data(contentsOf: URL(fileURLWithPath: dir + "/r/junit.xml"))
+        let counter = JUnitCounter()
+        let parser = XMLParser(data: xml)
+        parser.delegate = counter
+        #expect(parser.parse())
+        #expect(counter.testcases >= 2 && counter.failures >= 1)
+        for f in ["report.md", "report.html", "waveforms.csv", "deck.sp", "deck.mapping.json"] {
+            #expect(FileManager.default.fileExists(atPath: dir + "/r/" + f), "\(f) missing")
+        }
+    }
+
+    @Test("the unperturbed circuit passes with exit 0")
+    func healthyPasses() throws {
+        let bmru = try TestEnvironment.bmruExecutable()
+        let dir = try TestEnvironment.temporaryDirectory("healthy")
+        try writeInputs(dir)
+        let out = try TestEnvironment.run(bmru, ["cosim", dir + "/net.json", "--input", dir + "/stim.csv", "--out", dir + "/r",
+                                                 "--models", try TestEnvironment.modelsDirectory()])
+        #expect(out.status == 0, "\(out.stdout)\n\(out.stderr)")
+        #expect(out.stdout.contains("PASS"))
+    }
+
+    @Test("bad input exits 2 with one line naming the file, and writes no report")
+    func badInput() throws {
+        let bmru = try TestEnvironment.bmruExecutable()
+        let dir = try TestEnvironment.temporaryDirectory("bad")
+        try writeInputs(dir)
+        try "a,b,c\n1,2,3\n".write(toFile: dir + "/wide.csv", atomically: true, encoding: .utf8)
+        let out = try TestEnvironment.run(bmru, ["cosim", dir + "/net.json", "--input", dir + "/wide.csv", "--out", dir + "/r"])
+        #expect(out.status == 2)
+        #expect(out.stderr.contains("wide.csv"), "\(out.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: dir + "/r/report.json"))
+    }
+}
+
+final class JUnitCounter: NSObject, XMLParserDelegate {
+    var testcases = 0, failures = 0
+    func parser(_ parser: XMLParser, didStartElement name: String, namespaceURI: String?, qualifiedName: String?, attributes: [String: String] = [:]) {
+        if name == "testcase" { testcases += 1 }
+        if name == "failure" { failures += 1 }
+    }
+}
+
+@Suite("Sampling and metrics")
+struct MetricTests {
+    @Test("frame sampling interpolates just before each frame's end")
+    func sampling() {
+        // a ramp v = t: the sample of frame k is (k+1)·T·(1 − 0.002/(k+1))... i.e. (k+1−0.002)·T
+        let time = stride(from: 0.0, through: 0.05, by: 0.001).map { $0 }
+        let s = FrameSampler(time: time, framePeriod: 0.01, frames: 5)
+        let v = s.sample(time)
+        for k in 0..<5 {
+            #expect(abs(v[k] - (Double(k + 1) - 0.002) * 0.01) < 1e-12)
+        }
+    }
+}
