@@ -24,6 +24,8 @@ public struct CoSimOptions: Sendable {
     public var generatorVersion: String = "0.1.0"
     /// where the deck's own `.control` block writes its raw file when run with `ngspice -b`
     public var rawPath: String?
+    /// Monte Carlo mismatch sample seed (1...2147483647); nil = nominal devices
+    public var mismatchSeed: UInt64?
 
     public init(modelsDirectory: String) {
         self.modelsDirectory = modelsDirectory
@@ -61,6 +63,7 @@ public enum CoSimulation {
                                       modelsDirectory: options.modelsDirectory, networkSHA256: options.networkSHA256,
                                       rawPath: options.rawPath, generatorVersion: options.generatorVersion)
         deckOptions.perturbations = options.perturbations
+        deckOptions.mismatchSeed = options.mismatchSeed
         let deck: EmittedDeck
         do {
             deck = try DeckEmitter.emit(network: network, stimulus: stimulus, options: deckOptions)
@@ -259,7 +262,7 @@ public enum CoSimulation {
                               margin_units: options.margin, decision_margin_rel: options.decisionMargin,
                               state_threshold_v: vHalf),
             conditions: .init(corner: options.corner.rawValue, vdd: options.vdd, temperature_c: options.temperature,
-                              perturbations: options.perturbations, mismatch_seed: nil),
+                              perturbations: options.perturbations, mismatch_seed: options.mismatchSeed),
             timing: .init(deck_load_s: result.loadSeconds, analysis_s: result.analysisSeconds, model_s: modelSeconds,
                           total_s: Date().timeIntervalSince(started)),
             pass: failures.isEmpty, failures: failures)

@@ -64,6 +64,9 @@ public enum DeckEmitter {
         if let r = options.rawPath, !isSafePath(r) || r.contains(" ") {
             throw bad("options.rawPath", "path is empty or contains spaces, quotes, control characters or shell characters (ngspice's write takes it unquoted)", .invalidOption)
         }
+        if let s = options.mismatchSeed, s < 1 || s > 2_147_483_647 {
+            throw bad("options.mismatchSeed", "must be in 1...2147483647 (ngspice's seed range), got \(s)", .invalidOption)
+        }
         if let h = options.networkSHA256, !(h.count == 64 && h.allSatisfy { $0.isHexDigit }) {
             throw bad("options.networkSHA256", "must be 64 hex digits", .invalidOption)
         }
@@ -256,8 +259,14 @@ struct Emission {
         line("*")
         line(".include \"\(options.modelsDirectory)/design.ngspice\"")
         line(".lib \"\(options.modelsDirectory)/sm141064.ngspice\" \(options.corner.rawValue)")
-        line("* design.ngspice enables Monte Carlo by default: nominal devices here")
-        line(".param sw_stat_global=0 sw_stat_mismatch=0")
+        if let seed = options.mismatchSeed {
+            line("* Monte Carlo mismatch sample \(seed): per-device mismatch on, global variation off (the corner sets it)")
+            line(".param sw_stat_global=0 sw_stat_mismatch=1")
+            line(".option seed=\(seed)")
+        } else {
+            line("* design.ngspice enables Monte Carlo by default: nominal devices here")
+            line(".param sw_stat_global=0 sw_stat_mismatch=0")
+        }
         line(".temp \(Fmt.num(options.temperature))")
         line("* abstol/chgtol/gmin far below the pA currents that matter; gear integration (see Technology.options)")
         line(Technology.options)

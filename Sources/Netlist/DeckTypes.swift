@@ -35,6 +35,9 @@ public struct DeckOptions: Sendable {
     /// TEST ONLY: multiply the value of the named ideal source (e.g. "ith_cell1_0") by a factor, to
     /// build deliberately broken circuits. Recorded in the header and the mapping.
     public var perturbations: [String: Double]
+    /// Monte Carlo mismatch sample: nil = nominal devices; a seed in 1...2147483647 switches GF180MCU's
+    /// per-device mismatch on (`sw_stat_mismatch=1`) and fixes ngspice's random draws (`.option seed`).
+    public var mismatchSeed: UInt64? = nil
 
     public init(corner: Corner = .typical, vdd: Double = 1.8, temperature: Double = 27,
                 modelsDirectory: String, networkSHA256: String? = nil, rawPath: String? = nil,
