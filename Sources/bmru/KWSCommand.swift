@@ -1,0 +1,144 @@
+import ArgumentParser
+import BMRUModel
+import Foundation
+import KWS
+
+/// `bmru kws synth|features|eval`: keyword-spotting data, features and evaluation.
+struct KWSGroup: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "kws",
+        abstract: "Keyword spotting: synthesise a speech dataset, compute MFCC stimuli, evaluate a network.",
+        subcommands: [KWSSynth.self, KWSFeatures.self, KWSEval.self])
+}
+
+enum KWSCLI {
+    /// Maps thrown errors to one stderr line and exit status 2.
+    static func guarded(_ body: () throws -> Void) throws {
+        do { try body() } catch let e as ExitCode { throw e } catch let e as CleanExit { throw e } catch let e as ValidationError {
+            throw e
+        } catch {
+            FileHandle.standardError.write(Data(("error: \(error)\n").utf8))
+            throw ExitCode(2)
+        }
+    }
+    static func note(_ s: String) { FileHandle.standardError.write(Data((s + "\n").utf8)) }
+
+    /// Loads a dataset with progress and a per-file report of skipped audio.
+    static func loadDataset(_ dir: String) throws -> KWSDataset {
+        let t0 = Date()
+        let ds = try SpeechCommands.load(root: dir, progress: { note($0) })
+        for s in ds.skipped.prefix(20) { note("skipped \(s)") }
+        if ds.skipped.count > 20 { note("... and \(ds.skipped.count - 20) more") }
+        let counts = DataSplit.allCases.map { "\($0.rawValue) \(ds.clips($0).count)" }.joined(separator: ", ")
+        note("loaded \(ds.clips.count) clips (\(counts)); skipped \(ds.skipped.count) bad files; features in "
+             + String(format: "%.1f s", Date().timeIntervalSince(t0)))
+        return ds
+    }
+
+    static func format(_ e: Evaluation) -> String {
+        var s = String(format: "accuracy %.4f (%d/%d)\n", e.accuracy, e.correct, e.total)
+        s += "confusion (rows: true, columns: decided)\n"
+        s += "            other    yes\n"
+        s += String(format: "  other  %7d %6d\n", e.confusion[0][0], e.confusion[0][1])
+        s += String(format: "  yes    %7d %6d\n", e.confusion[1][0], e.confusion[1][1])
+        s += "by word (decided other / yes)\n"
+        for w in KWSWord.allCases { if let c = e.byWord[w] { s += "  \(w.rawValue.padding(toLength: 9, withPad: " ", startingAt: 0)) \(c[0]) / \(c[1])\n" } }
+        return s
+    }
+}
+
+struct KWSSynth: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "synth",
+        abstract: "Write a Speech Commands style dataset spoken by espeak-ng voices (needs espeak-ng).",
+        discussion: """
+        Words yes, no, up, down, left, right, each spoken --per-word times by espeak-ng English accents
+        combined with voice variants, random speeds and pitches, resampled to 16 kHz, placed at a random
+        onset in a 1 s clip with noise (white, pink, brown or hum) at a random SNR; plus background noise
+        files (_background_noise_/) for silence clips. Voices (variants) are split so test and validation
+        voices are never heard in training (validation_list.txt, testing_list.txt). Deterministic for a
+        seed and an espeak-ng installation; an interrupted run resumes in the same directory.
+        """)
+    @Option(help: "Output directory.") var out: String
+    @Option(help: "Random seed.") var seed: UInt64 = 1
+    @Option(help: "Clips per word (also the number of 1 s silence segments).") var perWord: Int = 300
+    @Option(help: "Lowest SNR of the added noise, dB.") var snrMin: Double = 10
+    @Option(help: "Highest SNR of the added noise, dB.") var snrMax: Double = 40
+
+    func run() throws {
+        try KWSCLI.guarded {
+            guard snrMin <= snrMax else { throw UsageFailureKWS("--snr-min must be ≤ --snr-max") }
+            var o = SynthOptions()
+            o.seed = seed; o.perWord = perWord; o.snrMin = snrMin; o.snrMax = snrMax
+            let t0 = Date()
+            let r = try SpeechSynth.synthesize(options: o, outDir: out, progress: { KWSCLI.note($0) })
+            for f in r.failed.prefix(20) { KWSCLI.note("failed \(f)") }
+            KWSCLI.note("voices: " + DataSplit.allCases.map { "\($0.rawValue) \(r.voices[$0]?.count ?? 0)" }.joined(separator: ", ")
+                        + "; test voices: " + (r.voices[.test] ?? []).joined(separator: " "))
+            print("wrote \(r.clipsWritten) new clips (\(r.clipsKept) present, \(r.failed.count) failed) to \(out) in "
+                  + String(format: "%.1f s", Date().timeIntervalSince(t0)))
+        }
+    }
+}
+
+struct UsageFailureKWS: Error, CustomStringConvertible {
+    var description: String
+    init(_ s: String) { description = s }
+}
+
+struct KWSFeatures: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "features",
+        abstract: "Compute 13 MFCCs per 10 ms frame of a WAV clip and write them as a stimulus CSV.",
+        discussion: """
+        Mono WAV (PCM or float); other sample rates are resampled to 16 kHz. 25 ms Hann window, 512-point
+        FFT, hop 160 samples, 40 mel bands (20 Hz - 8 kHz), log, DCT-II, z-normalised per coefficient over
+        the clip: a 1 s clip gives 101 frames. Values are in model units (the network clips them at 0).
+        """)
+    @Argument(help: "The WAV clip.") var clip: String
+    @Option(name: .shortAndLong, help: "Output stimulus CSV.") var output: String
+
+    func run() throws {
+        try KWSCLI.guarded {
+            let a = try WAVFile.read(path: clip)
+            guard a.channels == 1 else { throw KWSError(.badAudio, file: clip, reason: "\(a.channels) channels, expected mono") }
+            let x = a.sampleRate == 16000 ? a.samples : Resampler(from: a.sampleRate, to: 16000).process(a.samples)
+            let f = MFCCExtractor().features(x)
+            try AtomicWrite.write(StimulusFile.csv(Stimulus(frames: f, inputs: f.first?.count ?? 13)), to: output)
+        }
+    }
+}
+
+struct KWSEval: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "eval",
+        abstract: "Accuracy and confusion matrix of a network on a dataset split (balanced: all 'yes', as many others).",
+        discussion: "Decision: per frame the larger of out.0 (other) and out.1 (yes); majority vote over the frames.")
+    @Argument(help: "The network file.") var network: String
+    @Option(help: "Dataset directory (Speech Commands layout).") var data: String
+    @Option(help: "Split: train, validation or test.") var split: String = "test"
+    @Flag(help: "Use every clip of the split instead of the balanced set.") var all = false
+    @Flag(help: "Also list every clip with its frame votes for 'yes'.") var votes = false
+
+    func run() throws {
+        try KWSCLI.guarded {
+            guard let sp = DataSplit(rawValue: split) else { throw UsageFailureKWS("--split must be train, validation or test") }
+            let net = try NetworkFile.load(path: network)
+            guard net.inputs == 13, net.layers.last?.outputs == 2 else {
+                throw UsageFailureKWS("\(network): a keyword spotter needs 13 inputs and 2 outputs (other, yes)")
+            }
+            let fq = try FQNet(network: net)
+            let ds = try KWSCLI.loadDataset(data)
+            let clips = all ? ds.clips(sp) : ds.balanced(sp)
+            guard !clips.isEmpty else { throw UsageFailureKWS("\(data): the \(split) split is empty") }
+            print("\(network) on \(data) \(split)\(all ? "" : " (balanced)"): ", terminator: "")
+            print(KWSCLI.format(KWSTrainer.evaluate(fq, clips: clips)), terminator: "")
+            if votes {
+                for c in clips {
+                    let d = fq.decide(c.features, frames: c.frames)
+                    print("\(c.id) \(c.word.rawValue) yes-votes \(d.votes[1])/\(c.frames)\(d.decision == c.label ? "" : " WRONG")")
+                }
+            }
+        }
+    }
+}

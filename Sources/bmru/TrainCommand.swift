@@ -1,0 +1,114 @@
+import ArgumentParser
+import BMRUModel
+import Foundation
+import KWS
+
+/// `bmru train --task kws`: trains an FQ-BMRU keyword spotter and writes a bmru-network v1 file.
+struct Train: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Train an FQ-BMRU network (task kws: 'yes' against silence, no, up, down, left, right).",
+        discussion: """
+        Architecture: 13 MFCC -> dense W relu -> [bmru S -> dense W relu + residual] x blocks -> dense 2
+        identity (out.0 = other, out.1 = yes), S = --state, W = --width (default S). BPTT over all frames
+        with an arctan surrogate gradient for the steps, the relaxed recursion with ε annealed from 1 to 0,
+        AdamW with cosine decay and gradient clipping, per-frame cross-entropy, majority-vote decisions.
+        Only ε = 0 checkpoints are selected (by balanced validation accuracy). Parameters are kept in a
+        range a circuit realises: |w| ≤ 4 and |w| < 0.05 set to 0, θ and level in [0.1, 3], θ_high − θ_low ≥ 0.1.
+        """)
+    @Option(help: "Task (only kws).") var task: String = "kws"
+    @Option(help: "Dataset directory (Speech Commands layout, e.g. from `bmru kws synth`).") var data: String
+    @Option(help: "bmru units per cell.") var state: Int = 4
+    @Option(help: "Dense width (default: state).") var width: Int?
+    @Option(help: "Number of [bmru -> dense + residual] blocks.") var blocks: Int = 2
+    @Option(help: "Optimiser steps.") var steps: Int?
+    @Option(help: "Epochs (steps = epochs × training clips / batch); ignored with --steps.") var epochs: Double?
+    @Option(help: "Clips per mini-batch (half 'yes').") var batch: Int = 64
+    @Option(help: "Peak learning rate.") var learningRate: Double = 0.01
+    @Option(help: "Surrogate gradient scale.") var surrogateScale: Double = 3
+    @Option(help: "ε at the start (annealed to 0 at half of the steps).") var epsilonStart: Double = 0
+    @Option(help: "Fraction of the steps after which ε = 0.") var epsilonZeroFraction: Double = 0.5
+    @Option(help: "Random seed.") var seed: UInt64 = 1
+    @Option(help: "Evaluate (and report progress) every N steps.") var evalEvery: Int = 100
+    @Option(name: .shortAndLong, help: "Output network file.") var output: String
+    @Option(help: "Also write stimuli of N test clips per class (yes, no, _silence_) into this directory.") var stimuliDir: String?
+    @Option(help: "Test clips per class for --stimuli-dir.") var stimuli: Int = 1
+
+    func run() throws {
+        try KWSCLI.guarded {
+            guard task == "kws" else { throw UsageFailureKWS("--task: only 'kws' is supported") }
+            let t0 = Date()
+            let ds = try KWSCLI.loadDataset(data)
+            var cfg = TrainerConfig()
+            cfg.state = state; cfg.width = width; cfg.blocks = blocks; cfg.batch = batch
+            cfg.learningRate = learningRate; cfg.surrogateScale = surrogateScale; cfg.epsilonStart = epsilonStart
+            cfg.epsilonZeroFraction = epsilonZeroFraction
+            cfg.seed = seed; cfg.evalEvery = evalEvery
+            let nTrain = ds.clips(.train).count
+            if let s = steps { cfg.steps = s } else if let e = epochs { cfg.steps = max(1, Int((e * Double(nTrain) / Double(batch)).rounded())) }
+            cfg.warmupSteps = min(cfg.warmupSteps, max(1, cfg.steps / 10))
+            let r = try KWSTrainer.train(dataset: ds, config: cfg) { p in
+                let val = p.validationAccuracy.map { String(format: "%.4f", $0) } ?? "-"
+                KWSCLI.note(String(format: "step %d/%d  eps %.3f  loss %.4f  train-acc %.3f  val-acc %@",
+                                   p.step, cfg.steps, p.epsilon, p.loss, p.trainAccuracy, val))
+            }
+            let test = ds.balanced(.test)
+            let ev = KWSTrainer.evaluate(r.net, clips: test)
+            KWSCLI.note("best step \(r.bestStep): validation \(String(format: "%.4f", r.validationAccuracy)); test (unseen voices, balanced):")
+            KWSCLI.note(KWSCLI.format(ev))
+            let meta = KWSMetadata.json(config: cfg, dataset: ds, result: r, test: ev)
+            let net = r.net.network(name: "kws-yes", metadataJSON: meta)
+            let problems = NetworkFile.validate(net, file: output)
+            guard problems.isEmpty else { throw UsageFailureKWS("trained network is invalid: \(problems[0])") }
+            try AtomicWrite.write(String(decoding: try NetworkFile.encode(net), as: UTF8.self), to: output)
+            if let dir = stimuliDir { try writeStimuli(ds: ds, net: r.net, dir: dir) }
+            print(String(format: "wrote %@: test accuracy %.4f on %d unseen-voice clips (state %d), %.1f s total",
+                         output, ev.accuracy, ev.total, state, Date().timeIntervalSince(t0)))
+        }
+    }
+
+    /// Writes kws-<word>-<k>.csv for the first test clips of yes, no and silence.
+    func writeStimuli(ds: KWSDataset, net: FQNet, dir: String) throws {
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        for w in [KWSWord.yes, .no, .silence] {
+            let clips = ds.clips(.test).filter { $0.word == w }.sorted { $0.id < $1.id }
+            for (k, c) in clips.prefix(stimuli).enumerated() {
+                let name = "kws-\(w == .silence ? "silence" : w.rawValue)-\(k + 1).csv"
+                let path = (dir as NSString).appendingPathComponent(name)
+                try AtomicWrite.write(StimulusFile.csv(Stimulus(frames: c.rows, inputs: c.coefficients)), to: path)
+                let d = net.decide(c.features, frames: c.frames)
+                KWSCLI.note("\(path): \(c.id) -> \(d.decision == 1 ? "yes" : "other") (votes yes \(d.votes[1])/\(c.frames))")
+            }
+        }
+    }
+}
+
+enum KWSMetadata {
+    static func json(config c: TrainerConfig, dataset ds: KWSDataset, result r: TrainResult, test: Evaluation) -> String {
+        var synth: Any = NSNull()
+        if let d = FileManager.default.contents(atPath: (ds.root as NSString).appendingPathComponent("synth.json")),
+           let o = try? JSONSerialization.jsonObject(with: d) { synth = o }
+        let meta: [String: Any] = [
+            "trainer": "bmru train \(ToolVersion.string)",
+            "task": "keyword spotting: 'yes' against {_silence_, no, up, down, left, right}",
+            "classes": ["other", "yes"],
+            "decision": "per frame argmax(out.0 other, out.1 yes); majority vote over the 101 frames",
+            "features": "13 MFCC: 16 kHz, 25 ms Hann window in 512-point FFT, hop 160, 40 HTK-mel bands 20-8000 Hz, ln, orthonormal DCT-II, z-normalised per coefficient per clip (bmru kws features)",
+            "data": ["directory": (ds.root as NSString).lastPathComponent, "synth": synth,
+                     "train_clips": ds.clips(.train).count, "validation_clips": ds.clips(.validation).count,
+                     "test_clips": ds.clips(.test).count, "skipped_files": ds.skipped.count],
+            "seed": Int(c.seed), "steps": c.steps, "best_step": r.bestStep, "batch": c.batch,
+            "state": c.state, "width": c.width ?? c.state, "blocks": c.blocks,
+            "optimiser": ["name": "AdamW", "learning_rate": c.learningRate, "weight_decay": c.weightDecay,
+                          "schedule": "linear warm-up \(c.warmupSteps) steps, cosine decay to 5 %", "gradient_clip": c.gradientClip],
+            "surrogate": "arctan, scale \(c.surrogateScale)",
+            "epsilon": "relaxed recursion, ε cosine-annealed from \(c.epsilonStart) to 0 at \(c.epsilonZeroFraction) of the steps; selected checkpoint has ε = 0",
+            "accuracy": ["validation_balanced": r.validationAccuracy, "test_balanced_unseen_voices": test.accuracy,
+                         "test_clips": test.total],
+            "hardware_range": ["weights_and_biases": "|w| ≤ \(c.weightMax) (clamped during training); |w| < \(c.weightMin) set to exactly 0",
+                               "theta_and_level": "in [\(c.thetaMin), \(c.thetaMax)] model units (projected after every step)",
+                               "hysteresis_min": c.hysteresisMin, "unit": "1 model unit = unit_current = 1 nA"],
+        ]
+        let d = (try? JSONSerialization.data(withJSONObject: meta, options: [.sortedKeys])) ?? Data("{}".utf8)
+        return String(decoding: d, as: UTF8.self)
+    }
+}

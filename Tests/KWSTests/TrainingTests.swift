@@ -1,0 +1,67 @@
+import Foundation
+import Testing
+import BMRUModel
+@testable import KWS
+
+@Suite struct TrainingTests {
+    /// A task that needs memory: a pulse on input 0 (class 1) or input 1 (class 0) early in the clip, then
+    /// only noise; the majority vote over 40 frames is right only if the decision is held after the pulse.
+    func memoryTask(count: Int, seed: UInt64, split: DataSplit) -> [FeatureClip] {
+        var r = KWSRandom(seed: seed)
+        let frames = 40, inputs = 3
+        return (0..<count).map { k in
+            let yes = k % 2 == 0
+            var f = [Double](repeating: 0, count: frames * inputs)
+            for i in f.indices { f[i] = r.uniform(-0.5, 0.3) }
+            let onset = 2 + r.index(8), length = 3 + r.index(3), amp = r.uniform(1.2, 2.0)
+            for t in onset..<(onset + length) { f[t * inputs + (yes ? 0 : 1)] = amp }
+            let word: KWSWord = yes ? .yes : [.no, .up, .down, .left, .right, .silence][k / 2 % 6]
+            return FeatureClip(id: "\(split.rawValue)/\(k)", word: word, split: split, frames: frames, coefficients: inputs, features: f)
+        }
+    }
+
+    func config(steps: Int) -> TrainerConfig {
+        var c = TrainerConfig()
+        c.state = 2; c.blocks = 1; c.steps = steps; c.batch = 16; c.shards = 4; c.evalEvery = 25
+        c.learningRate = 0.03; c.warmupSteps = 10; c.surrogateScale = 1; c.seed = 3
+        return c
+    }
+
+    @Test func solvesTinyMemoryTask() throws {
+        let ds = KWSDataset(root: "memory-task", clips: memoryTask(count: 120, seed: 1, split: .train)
+                            + memoryTask(count: 40, seed: 2, split: .validation) + memoryTask(count: 60, seed: 3, split: .test), skipped: [])
+        let cfg = config(steps: 300)
+        let r = try KWSTrainer.train(dataset: ds, config: cfg)
+        let test = KWSTrainer.evaluate(r.net, clips: ds.clips(.test))
+        #expect(test.accuracy >= 0.95, "test accuracy \(test.accuracy)")
+        // the result is a valid network file within the hardware range
+        let net = r.net.network(name: "tiny", metadataJSON: "{}")
+        #expect(NetworkFile.validate(net, file: "tiny").isEmpty)
+        for l in net.layers {
+            for w in l.weights.flatMap({ $0 }) + l.bias { #expect(w == 0 || (abs(w) >= cfg.weightMin && abs(w) <= cfg.weightMax)) }
+            if l.kind == .bmru {
+                for j in 0..<l.outputs {
+                    #expect(l.thetaLow![j] >= 0.1 && l.thetaHigh![j] <= 3 + 1e-12 && l.thetaHigh![j] - l.thetaLow![j] >= 0.1 - 1e-12)
+                    #expect(l.level![j] >= 0.1 && l.level![j] <= 3)
+                }
+            }
+        }
+        // the exported network decides like the trainer under the ideal model
+        for c in ds.clips(.test).prefix(20) {
+            let trace = IdealModel(network: net).run(Stimulus(frames: c.rows, inputs: c.coefficients))
+            let out = trace.layers.last!.outputs
+            let yesVotes = out.filter { $0[1] > $0[0] }.count
+            #expect((yesVotes * 2 > c.frames ? 1 : 0) == r.net.decide(c.features, frames: c.frames).decision)
+        }
+    }
+
+    @Test func deterministicForASeed() throws {
+        let ds = KWSDataset(root: "memory-task", clips: memoryTask(count: 40, seed: 1, split: .train)
+                            + memoryTask(count: 10, seed: 2, split: .validation), skipped: [])
+        let a = try KWSTrainer.train(dataset: ds, config: config(steps: 30))
+        let b = try KWSTrainer.train(dataset: ds, config: config(steps: 30))
+        #expect(a.net.params == b.net.params)
+        var other = config(steps: 30); other.seed = 4
+        #expect(try KWSTrainer.train(dataset: ds, config: other).net.params != a.net.params)
+    }
+}
