@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Install the system packages AnalogBMRU needs (ngspice and its shared library) when missing.
+# Install the system packages AnalogBMRU needs (ngspice, its shared library, espeak-ng for `bmru kws synth`) when missing.
 set -euo pipefail
 missing=()
 command -v ngspice >/dev/null 2>&1 || missing+=(ngspice)
 { [ -f /usr/include/ngspice/sharedspice.h ] && ls /usr/lib/*/libngspice.so* >/dev/null 2>&1; } || missing+=(libngspice0-dev)
+command -v espeak-ng >/dev/null 2>&1 || missing+=(espeak-ng)
 if [ ${#missing[@]} -eq 0 ]; then exit 0; fi
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
   echo "installing ${missing[*]} with apt-get ..." >&2
@@ -11,6 +12,6 @@ if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
   apt-get update -qq >&2
   apt-get install -y -qq "${missing[@]}" >&2
 else
-  echo "error: missing ${missing[*]}; run: sudo apt-get install -y ngspice libngspice0-dev" >&2
+  echo "error: missing ${missing[*]}; run: sudo apt-get install -y ngspice libngspice0-dev espeak-ng" >&2
   exit 2
 fi
