@@ -2,7 +2,7 @@
 # Where co-simulation time goes: ngspice (deck load + transient) against the behavioural model and the rest.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-bmru="$root/.build/release/bmru"
+bmru="${BMRU_BIN:-$root/.build/release/bmru}"
 net="$root/examples/kws-yes.json"; stim="$root/examples/kws-yes-clip1.csv"
 [ -f "$net" ] && [ -f "$stim" ] || { net="$root/examples/kws-shape.json"; stim="$root/examples/kws-shape-random.csv"; }
 dir=$(mktemp -d)

@@ -71,11 +71,12 @@ public enum TestEnvironment {
         p.standardError = errPipe
         try p.run()
         // read both pipes concurrently so neither fills up
-        var errData = Data()
+        final class Box: @unchecked Sendable { var data = Data() }
+        let errBox = Box()
         let group = DispatchGroup()
         group.enter()
         DispatchQueue.global().async {
-            errData = errPipe.fileHandleForReading.readDataToEndOfFile()
+            errBox.data = errPipe.fileHandleForReading.readDataToEndOfFile()
             group.leave()
         }
         let outData = outPipe.fileHandleForReading.readDataToEndOfFile()
@@ -83,7 +84,7 @@ public enum TestEnvironment {
         p.waitUntilExit()
         return ProcessOutput(status: p.terminationStatus,
                              stdout: String(decoding: outData, as: UTF8.self),
-                             stderr: String(decoding: errData, as: UTF8.self))
+                             stderr: String(decoding: errBox.data, as: UTF8.self))
     }
 
     /// A fresh temporary folder.
