@@ -201,7 +201,7 @@ struct Emission {
         frames = max(1, stimulus?.frames.count ?? 1)
         stopTime = Double(frames) * T
         header()
-        line(CellLibrary.text())
+        line(options.mismatchSeed == nil ? CellLibrary.text() : DeckMismatch.library(CellLibrary.text()))
         line("* ---------------------------------------------------------------- supplies and shared bias")
         line("vdd_bias vdd_bias 0 \(vdd)")
         probe("i(vdd_bias)", "supply_current", nil, nil)

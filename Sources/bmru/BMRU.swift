@@ -19,6 +19,8 @@ struct BMRU: ParsableCommand {
             StimulusCommand.self,
             KWSGroup.self,
             Train.self,
+            BatchCmd.self,
+            BatchWorker.self,
         ]
     )
 }

@@ -1,0 +1,508 @@
+import BMRUModel
+import Foundation
+import Netlist
+
+// A batch manifest (`bmru-batch` version 1, JSON) and its expansion into jobs.
+//
+//   { "format": "bmru-batch", "version": 1, "name": "tiny-sweep",
+//     "networks": ["tiny.json"],                       paths relative to the manifest's folder
+//     "stimuli": ["tiny.csv", {"random": {"frames": 8, "seed": 1, "density": 0.2}}],
+//     "corners": ["typical", "ff"], "temperatures": [27, 85], "vdds": [1.8],
+//     "mismatch": {"samples": 4, "seed": 1000, "nominal": true},
+//     "thresholds": {"required_state_agreement": 0.995, "require_decision_agreement": true,
+//                    "margin": 0.05, "decision_margin": 0.1},
+//     "required_yield": 0.9, "timeout_s": 600 }
+//
+// The jobs are the cross product networks × stimuli × corners × temperatures × vdds × samples, in that
+// order (the job index). Each job's id is derived from its content (network file sha256, stimulus content,
+// conditions, mismatch seed, thresholds), never from paths or positions, so the same manifest always gives
+// the same ids and a job keeps its id when the manifest grows.
+
+/// Why a manifest or a batch folder cannot be used. `field` names the manifest key.
+public struct BatchError: Error, CustomStringConvertible, Sendable {
+    public enum Kind: String, Sendable { case manifest, tooLarge, output, merge, worker }
+    public var kind: Kind
+    public var file: String
+    public var field: String
+    public var reason: String
+    public init(kind: Kind, file: String, field: String = "", reason: String) {
+        self.kind = kind; self.file = file; self.field = field; self.reason = reason
+    }
+    public var description: String {
+        field.isEmpty ? "\(file): \(reason)" : "\(file): \(field): \(reason)"
+    }
+}
+
+/// The agreement thresholds every job of a batch is judged by.
+public struct BatchThresholds: Codable, Equatable, Sendable {
+    public var required_state_agreement: Double = 0.995
+    public var require_decision_agreement: Bool = true
+    public var margin: Double = 0.05
+    public var decision_margin: Double = 0.1
+    public init() {}
+}
+
+/// Where a job's input sequence comes from.
+public struct BatchStimulus: Codable, Equatable, Sendable {
+    /// "file" or "random"
+    public var kind: String
+    /// file: absolute path and the sha256 of its bytes
+    public var path: String?
+    public var sha256: String?
+    /// random: StimulusFile.random(inputs: network inputs, frames:, seed:, density:)
+    public var frames: Int?
+    public var seed: Int64?
+    public var density: Double?
+    /// short human name: the file's name or "random-f<frames>-s<seed>"
+    public var label: String
+
+    static func file(path: String, sha256: String) -> BatchStimulus {
+        BatchStimulus(kind: "file", path: path, sha256: sha256, frames: nil, seed: nil, density: nil,
+                      label: URL(fileURLWithPath: path).lastPathComponent)
+    }
+
+    static func random(frames: Int, seed: Int64, density: Double) -> BatchStimulus {
+        BatchStimulus(kind: "random", path: nil, sha256: nil, frames: frames, seed: seed, density: density,
+                      label: "random-f\(frames)-s\(seed)" + (density > 0 ? "-d\(density)" : ""))
+    }
+}
+
+/// One co-simulation of a batch: everything a worker needs to run it.
+public struct BatchJob: Codable, Equatable, Sendable {
+    /// 16 hex digits derived from the job's content (see `BatchManifest.jobID`)
+    public var id: String
+    /// position in the manifest's expansion (decides the shard)
+    public var index: Int
+    public var network_path: String
+    public var network_sha256: String
+    public var network_name: String
+    public var stimulus: BatchStimulus
+    public var corner: String
+    public var vdd: Double
+    public var temperature_c: Double
+    /// nil: nominal devices; else the Monte Carlo mismatch sample's ngspice seed
+    public var mismatch_seed: UInt64?
+    public var thresholds: BatchThresholds
+    public var models_directory: String
+    public var timeout_s: Double
+
+    /// "typical / 27 °C / 1.8 V" — the summary's grouping key (with the network)
+    public var conditionLabel: String {
+        "\(corner) / \(BatchFmt.short(temperature_c)) °C / \(BatchFmt.short(vdd)) V"
+    }
+}
+
+/// A parsed and validated manifest.
+public struct BatchManifest: Sendable {
+    public static let format = "bmru-batch"
+    public static let version = 1
+    /// expansions above this many jobs need `allowLarge`
+    public static let defaultJobLimit = 10_000
+    /// never more than this, even with `allowLarge` (ids, summaries and folders stay manageable)
+    public static let hardJobLimit = 10_000_000
+    public static let maxSeed: UInt64 = 2_147_483_647
+
+    public struct Mismatch: Codable, Equatable, Sendable {
+        public var samples: Int
+        public var seed: UInt64
+        /// also run the nominal (no mismatch) job for every condition
+        public var nominal: Bool
+    }
+
+    public var file: String
+    /// sha256 of the manifest's bytes
+    public var sha256: String
+    public var name: String
+    public var networks: [(path: String, sha256: String, network: Network)]
+    public var stimuli: [BatchStimulus]
+    public var corners: [Corner]
+    public var temperatures: [Double]
+    public var vdds: [Double]
+    public var mismatch: Mismatch?
+    public var thresholds: BatchThresholds
+    public var requiredYield: Double
+    public var timeout: Double
+
+    /// mismatch seeds per condition: nil = nominal
+    public var samples: [UInt64?] {
+        guard let m = mismatch else { return [nil] }
+        var out: [UInt64?] = m.nominal ? [nil] : []
+        for k in 0..<m.samples { out.append(m.seed + UInt64(k)) }
+        return out
+    }
+
+    public var jobCount: Int {
+        networks.count * stimuli.count * corners.count * temperatures.count * vdds.count * samples.count
+    }
+
+    /// Reads and validates a manifest file. Relative paths inside resolve from the manifest's folder.
+    public static func load(path: String) throws -> BatchManifest {
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw BatchError(kind: .manifest, file: path, reason: "manifest file does not exist")
+        }
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw BatchError(kind: .manifest, file: path, reason: "manifest file is not readable")
+        }
+        return try parse(data, file: path)
+    }
+
+    public static func parse(_ data: Data, file: String) throws -> BatchManifest {
+        func fail(_ field: String, _ reason: String) -> BatchError {
+            BatchError(kind: .manifest, file: file, field: field, reason: reason)
+        }
+        guard data.count <= 16 << 20 else { throw fail("", "manifest is larger than 16 MiB") }
+        let root: JSONValue
+        do {
+            root = try JSONDecoder().decode(JSONValue.self, from: data)
+        } catch {
+            throw fail("", "not valid JSON (\(Self.describe(error)))")
+        }
+        guard case let .object(top) = root else { throw fail("", "the manifest must be a JSON object") }
+        let known: Set<String> = ["format", "version", "name", "networks", "stimuli", "corners", "temperatures", "vdds",
+                                  "mismatch", "thresholds", "required_yield", "timeout_s", "comment"]
+        for k in top.keys.sorted() where !known.contains(k) {
+            throw fail(k, "unknown key (expected one of \(known.sorted().joined(separator: ", ")))")
+        }
+        guard case let .string(fmt)? = top["format"], fmt == format else {
+            throw fail("format", "must be \"\(format)\"")
+        }
+        guard let v = top["version"]?.integer, v == Int64(version) else {
+            throw fail("version", "must be \(version)")
+        }
+        let base = URL(fileURLWithPath: file).deletingLastPathComponent()
+        func resolve(_ p: String) -> String {
+            p.hasPrefix("/") ? p : base.appendingPathComponent(p).standardized.path
+        }
+
+        var name = URL(fileURLWithPath: file).deletingPathExtension().lastPathComponent
+        if let n = top["name"] {
+            guard case let .string(s) = n, !s.isEmpty, s.count <= 64,
+                  s.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-_.".contains($0)) }) else {
+                throw fail("name", "must be 1-64 characters of letters, digits, '-', '_', '.'")
+            }
+            name = s
+        }
+
+        // networks
+        guard case let .array(netList)? = top["networks"], !netList.isEmpty else {
+            throw fail("networks", "must be a non-empty array of network file paths")
+        }
+        var networks: [(path: String, sha256: String, network: Network)] = []
+        for (i, entry) in netList.enumerated() {
+            guard case let .string(p) = entry, !p.isEmpty else { throw fail("networks[\(i)]", "must be a file path string") }
+            let full = resolve(p)
+            guard let bytes = FileManager.default.contents(atPath: full) else {
+                throw fail("networks[\(i)]", "network file \(full) does not exist or is not readable")
+            }
+            let net: Network
+            do {
+                net = try NetworkFile.decode(bytes, file: full)
+            } catch {
+                throw fail("networks[\(i)]", "invalid network: \(error)")
+            }
+            let sha = SHA256.hex(bytes)
+            if let j = networks.firstIndex(where: { $0.sha256 == sha }) {
+                throw fail("networks[\(i)]", "same content as networks[\(j)]")
+            }
+            networks.append((full, sha, net))
+        }
+
+        // stimuli
+        guard case let .array(stimList)? = top["stimuli"], !stimList.isEmpty else {
+            throw fail("stimuli", "must be a non-empty array (file paths or {\"random\": {...}} objects)")
+        }
+        var stimuli: [BatchStimulus] = []
+        for (i, entry) in stimList.enumerated() {
+            let field = "stimuli[\(i)]"
+            var s: BatchStimulus
+            switch entry {
+            case let .string(p):
+                s = try fileStimulus(resolve(p), field: field, networks: networks, fail: fail)
+            case let .object(o):
+                guard o.count == 1, let (k, value) = o.first, k == "file" || k == "random" else {
+                    throw fail(field, "an object stimulus has exactly one key, \"file\" or \"random\"")
+                }
+                if k == "file" {
+                    guard case let .string(p) = value, !p.isEmpty else { throw fail(field + ".file", "must be a file path string") }
+                    s = try fileStimulus(resolve(p), field: field + ".file", networks: networks, fail: fail)
+                } else {
+                    guard case let .object(r) = value else { throw fail(field + ".random", "must be an object with frames, seed and density") }
+                    for key in r.keys.sorted() where !["frames", "seed", "density"].contains(key) {
+                        throw fail(field + ".random.\(key)", "unknown key (expected frames, seed, density)")
+                    }
+                    guard let frames = r["frames"]?.integer, frames >= 1, frames <= 100_000 else {
+                        throw fail(field + ".random.frames", "must be an integer in 1...100000")
+                    }
+                    guard let seed = r["seed"]?.integer, seed >= 0 else {
+                        throw fail(field + ".random.seed", "must be an integer ≥ 0")
+                    }
+                    var density = 0.0
+                    if let d = r["density"] {
+                        guard let dv = d.number, dv >= 0, dv < 1 else { throw fail(field + ".random.density", "must be a number in [0, 1)") }
+                        density = dv
+                    }
+                    s = .random(frames: Int(frames), seed: seed, density: density)
+                }
+            default:
+                throw fail(field, "must be a file path or an object {\"file\": ...} / {\"random\": {...}}")
+            }
+            if let j = stimuli.firstIndex(of: s) { throw fail(field, "same stimulus as stimuli[\(j)]") }
+            stimuli.append(s)
+        }
+
+        // conditions
+        func list(_ key: String) throws -> [JSONValue]? {
+            guard let v = top[key] else { return nil }
+            guard case let .array(a) = v, !a.isEmpty else { throw fail(key, "must be a non-empty array") }
+            guard a.count <= 1000 else { throw fail(key, "more than 1000 entries") }
+            return a
+        }
+        var corners: [Corner] = []
+        for (i, c) in (try list("corners") ?? [.string("typical")]).enumerated() {
+            guard case let .string(s) = c, let corner = Corner(rawValue: s) else {
+                throw fail("corners[\(i)]", "unknown corner (expected typical, ff, ss, fs, sf)")
+            }
+            if corners.contains(corner) { throw fail("corners[\(i)]", "duplicate corner \(s)") }
+            corners.append(corner)
+        }
+        func numbers(_ key: String, default d: Double, range: ClosedRange<Double>, unit: String) throws -> [Double] {
+            var out: [Double] = []
+            for (i, x) in (try list(key) ?? [.number(d)]).enumerated() {
+                guard let v = x.number, v.isFinite, range.contains(v) else {
+                    throw fail("\(key)[\(i)]", "must be a number in [\(BatchFmt.short(range.lowerBound)), \(BatchFmt.short(range.upperBound))] \(unit)")
+                }
+                if out.contains(v) { throw fail("\(key)[\(i)]", "duplicate value \(BatchFmt.short(v))") }
+                out.append(v)
+            }
+            return out
+        }
+        let temperatures = try numbers("temperatures", default: 27, range: -60...200, unit: "°C")
+        let vdds = try numbers("vdds", default: 1.8, range: 0.6...3.6, unit: "V")
+
+        var mismatch: Mismatch?
+        if let m = top["mismatch"] {
+            guard case let .object(o) = m else { throw fail("mismatch", "must be an object {samples, seed, nominal}") }
+            for key in o.keys.sorted() where !["samples", "seed", "nominal"].contains(key) {
+                throw fail("mismatch.\(key)", "unknown key (expected samples, seed, nominal)")
+            }
+            guard let n = o["samples"]?.integer, n >= 1, n <= 1_000_000 else {
+                throw fail("mismatch.samples", "must be an integer in 1...1000000")
+            }
+            guard let s = o["seed"]?.integer, s >= 1, UInt64(s) + UInt64(n) - 1 <= maxSeed else {
+                throw fail("mismatch.seed", "must be an integer ≥ 1 with seed + samples − 1 ≤ \(maxSeed) (ngspice's seed range)")
+            }
+            var nominal = false
+            if let b = o["nominal"] {
+                guard case let .bool(bv) = b else { throw fail("mismatch.nominal", "must be true or false") }
+                nominal = bv
+            }
+            mismatch = Mismatch(samples: Int(n), seed: UInt64(s), nominal: nominal)
+        }
+
+        var thresholds = BatchThresholds()
+        if let t = top["thresholds"] {
+            guard case let .object(o) = t else { throw fail("thresholds", "must be an object") }
+            let keys = ["required_state_agreement", "require_decision_agreement", "margin", "decision_margin"]
+            for key in o.keys.sorted() where !keys.contains(key) {
+                throw fail("thresholds.\(key)", "unknown key (expected \(keys.joined(separator: ", ")))")
+            }
+            if let x = o["required_state_agreement"] {
+                guard let v = x.number, v >= 0, v <= 1 else { throw fail("thresholds.required_state_agreement", "must be a number in [0, 1]") }
+                thresholds.required_state_agreement = v
+            }
+            if let x = o["require_decision_agreement"] {
+                guard case let .bool(v) = x else { throw fail("thresholds.require_decision_agreement", "must be true or false") }
+                thresholds.require_decision_agreement = v
+            }
+            if let x = o["margin"] {
+                guard let v = x.number, v >= 0, v.isFinite else { throw fail("thresholds.margin", "must be a finite number ≥ 0 (model units)") }
+                thresholds.margin = v
+            }
+            if let x = o["decision_margin"] {
+                guard let v = x.number, v >= 0, v.isFinite else { throw fail("thresholds.decision_margin", "must be a finite number ≥ 0") }
+                thresholds.decision_margin = v
+            }
+        }
+        var requiredYield = 1.0
+        if let y = top["required_yield"] {
+            guard let v = y.number, v >= 0, v <= 1 else { throw fail("required_yield", "must be a number in [0, 1]") }
+            requiredYield = v
+        }
+        var timeout = 3600.0
+        if let t = top["timeout_s"] {
+            guard let v = t.number, v > 0, v <= 7 * 86400 else { throw fail("timeout_s", "must be a number of seconds in (0, 604800]") }
+            timeout = v
+        }
+        if let c = top["comment"], case .string = c {} else if top["comment"] != nil {
+            throw fail("comment", "must be a string")
+        }
+
+        let manifest = BatchManifest(file: file, sha256: SHA256.hex(data), name: name, networks: networks, stimuli: stimuli,
+                                     corners: corners, temperatures: temperatures, vdds: vdds, mismatch: mismatch,
+                                     thresholds: thresholds, requiredYield: requiredYield, timeout: timeout)
+        // product without overflow
+        var total = 1.0
+        for n in [networks.count, stimuli.count, corners.count, temperatures.count, vdds.count, manifest.samples.count] {
+            total *= Double(n)
+        }
+        if total > Double(hardJobLimit) {
+            throw BatchError(kind: .tooLarge, file: file, field: "",
+                             reason: "expands to \(Int(total)) jobs, more than the hard limit of \(hardJobLimit)")
+        }
+        return manifest
+    }
+
+    static func fileStimulus(_ path: String, field: String, networks: [(path: String, sha256: String, network: Network)],
+                             fail: (String, String) -> BatchError) throws -> BatchStimulus {
+        guard let bytes = FileManager.default.contents(atPath: path) else {
+            throw fail(field, "stimulus file \(path) does not exist or is not readable")
+        }
+        for n in networks {
+            do {
+                _ = try StimulusFile.parse(bytes, file: path, inputs: n.network.inputs)
+            } catch {
+                throw fail(field, "does not fit network \(n.network.name) (\(n.network.inputs) inputs): \(error)")
+            }
+        }
+        return .file(path: path, sha256: SHA256.hex(bytes))
+    }
+
+    /// The jobs in expansion order. Throws `.tooLarge` above `BatchManifest.defaultJobLimit` unless `allowLarge`.
+    public func jobs(modelsDirectory: String, allowLarge: Bool = false) throws -> [BatchJob] {
+        let count = jobCount
+        if count > Self.defaultJobLimit && !allowLarge {
+            throw BatchError(kind: .tooLarge, file: file, field: "",
+                             reason: "expands to \(count) jobs (more than \(Self.defaultJobLimit)); pass --allow-large to run it")
+        }
+        var out: [BatchJob] = []
+        out.reserveCapacity(count)
+        var seen: [String: Int] = [:]
+        for n in networks {
+            for s in stimuli {
+                for c in corners {
+                    for t in temperatures {
+                        for v in vdds {
+                            for seed in samples {
+                                var job = BatchJob(id: "", index: out.count, network_path: n.path, network_sha256: n.sha256,
+                                                   network_name: n.network.name, stimulus: s, corner: c.rawValue, vdd: v,
+                                                   temperature_c: t, mismatch_seed: seed, thresholds: thresholds,
+                                                   models_directory: modelsDirectory, timeout_s: timeout)
+                                job.id = Self.jobID(job)
+                                if let other = seen[job.id] {
+                                    throw BatchError(kind: .manifest, file: file, field: "",
+                                                     reason: "jobs \(other) and \(job.index) have the same content (id \(job.id))")
+                                }
+                                seen[job.id] = job.index
+                                out.append(job)
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return out
+    }
+
+    /// The content that identifies a job's result: what is simulated and how it is judged. Paths, positions,
+    /// the models folder and the time limit are left out.
+    struct JobKey: Codable {
+        var network_sha256: String
+        var stimulus_kind: String
+        var stimulus_sha256: String?
+        var stimulus_frames: Int?
+        var stimulus_seed: Int64?
+        var stimulus_density: Double?
+        var corner: String
+        var vdd: Double
+        var temperature_c: Double
+        var mismatch_seed: UInt64?
+        var thresholds: BatchThresholds
+    }
+
+    /// First 16 hex digits of the sha256 of the job key's canonical JSON.
+    public static func jobID(_ job: BatchJob) -> String {
+        let key = JobKey(network_sha256: job.network_sha256, stimulus_kind: job.stimulus.kind,
+                         stimulus_sha256: job.stimulus.sha256, stimulus_frames: job.stimulus.frames,
+                         stimulus_seed: job.stimulus.seed, stimulus_density: job.stimulus.density,
+                         corner: job.corner, vdd: job.vdd, temperature_c: job.temperature_c,
+                         mismatch_seed: job.mismatch_seed, thresholds: job.thresholds)
+        let enc = JSONEncoder()
+        enc.outputFormatting = [.sortedKeys]
+        let data = (try? enc.encode(key)) ?? Data()
+        return String(SHA256.hex(data).prefix(16))
+    }
+
+    static func describe(_ error: Error) -> String {
+        if case let DecodingError.dataCorrupted(ctx) = error {
+            return ctx.underlyingError.map { "\($0.localizedDescription)" } ?? ctx.debugDescription
+        }
+        return "\(error)"
+    }
+}
+
+/// Shard selection: shard `index` of `count` (0-based) holds the jobs whose index ≡ `index` (mod `count`).
+public struct BatchShard: Equatable, Sendable, Codable, CustomStringConvertible {
+    public var index: Int
+    public var count: Int
+    public init(index: Int, count: Int) { self.index = index; self.count = count }
+
+    /// Parses "I/N" with 0 ≤ I < N.
+    public static func parse(_ text: String) -> BatchShard? {
+        let parts = text.split(separator: "/", omittingEmptySubsequences: false)
+        guard parts.count == 2, let i = Int(parts[0]), let n = Int(parts[1]), n >= 1, n <= 1_000_000, i >= 0, i < n else {
+            return nil
+        }
+        return BatchShard(index: i, count: n)
+    }
+
+    public func contains(_ job: BatchJob) -> Bool { job.index % count == index }
+    public var description: String { "\(index)/\(count)" }
+}
+
+/// A JSON value for strict manifest checking (unknown keys, exact types).
+enum JSONValue: Decodable, Equatable {
+    case null
+    case bool(Bool)
+    case integer(Int64)
+    case number(Double)
+    case string(String)
+    case array([JSONValue])
+    case object([String: JSONValue])
+
+    init(from decoder: Decoder) throws {
+        let c = try decoder.singleValueContainer()
+        if c.decodeNil() { self = .null; return }
+        if let b = try? c.decode(Bool.self) { self = .bool(b); return }
+        if let i = try? c.decode(Int64.self) { self = .integer(i); return }
+        if let d = try? c.decode(Double.self) { self = .number(d); return }
+        if let s = try? c.decode(String.self) { self = .string(s); return }
+        if let a = try? c.decode([JSONValue].self) { self = .array(a); return }
+        if let o = try? c.decode([String: JSONValue].self) { self = .object(o); return }
+        throw DecodingError.dataCorruptedError(in: c, debugDescription: "unsupported JSON value")
+    }
+
+    /// an exact integer (also a number with no fractional part)
+    var integer: Int64? {
+        switch self {
+        case let .integer(i): return i
+        case let .number(d) where d.rounded() == d && abs(d) < 9e15: return Int64(d)
+        default: return nil
+        }
+    }
+
+    var number: Double? {
+        switch self {
+        case let .integer(i): return Double(i)
+        case let .number(d): return d
+        default: return nil
+        }
+    }
+}
+
+enum BatchFmt {
+    /// shortest round-tripping text of a number, without a trailing ".0"
+    static func short(_ x: Double) -> String {
+        if x.rounded() == x && abs(x) < 1e15 { return String(Int64(x)) }
+        return "\(x)"
+    }
+}

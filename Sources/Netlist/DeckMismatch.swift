@@ -1,0 +1,63 @@
+import Foundation
+
+// Monte Carlo mismatch for emitted decks (DeckOptions.mismatchSeed).
+//
+// GF180MCU's statistical mismatch lives only in the PDK's `.subckt nmos_3p3` / `.subckt pmos_3p3` wrappers:
+// each instance draws `mis_vth = agauss(0, 0.7071·par_vth·1e-6 / sqrt(Leff·Weff), 1)` and passes
+// `delvto = mis_vth·sw_stat_mismatch` to its device, with Leff = l − par_l, Weff = par·(w − par_w).
+// The cell library instantiates the binned models directly (`m...` lines, so that `m=` multiplies fingers;
+// an `x` instance of the wrapper would swallow `m` as its own unused parameter), and for `m` lines
+// `sw_stat_mismatch=1` changes nothing. So a mismatch deck gives every MOSFET line of the library the same
+// per-instance draw the wrapper would make, with par = the line's finger count (fingers in parallel average
+// their offsets: σ/√m). `.param` lines inside a `.subckt` are evaluated per instance, so every device of
+// every cell instance gets its own draw; `.option seed` fixes the sequence.
+enum DeckMismatch {
+    /// PDK constants from the `.subckt nmos_3p3` / `.subckt pmos_3p3` wrappers of sm141064.ngspice
+    /// (gf180mcu 1.0.0): par_vth (V·µm), par_l and par_w (m).
+    static let devices: [String: (parVth: Double, parL: Double, parW: Double)] = [
+        "nmos_3p3": (0.007148, 1.5e-7, -1e-7),
+        "pmos_3p3": (0.00666, 1.5e-7, -1e-7),
+    ]
+
+    /// The library text with a mismatch draw before every MOSFET line and `delvto` on it.
+    static func library(_ text: String) -> String {
+        var out: [String] = []
+        for raw in text.split(separator: "\n", omittingEmptySubsequences: false) {
+            let line = String(raw)
+            let tokens = line.split(separator: " ").map(String.init)
+            guard tokens.count >= 6, tokens[0].hasPrefix("m"), let dev = devices[tokens[5]] else {
+                out.append(line)
+                continue
+            }
+            var w = "", l = "", m = "1"
+            for t in tokens.dropFirst(6) {
+                let kv = t.split(separator: "=", maxSplits: 1).map(String.init)
+                guard kv.count == 2 else { continue }
+                let value = expression(kv[1])
+                switch kv[0] {
+                case "w": w = value
+                case "l": l = value
+                case "m": m = value
+                default: break
+                }
+            }
+            guard !w.isEmpty, !l.isEmpty else { out.append(line); continue }
+            let name = tokens[0]
+            out.append(".param sig_\(name)='0.7071*\(Fmt.num(dev.parVth))*1e-6/sqrt((\(l)-(\(Fmt.num(dev.parL))))*(\(m))*((\(w))-(\(Fmt.num(dev.parW)))))'")
+            out.append(".param mis_\(name)=agauss(0,sig_\(name),1)")
+            out.append(line + " delvto={mis_\(name)*sw_stat_mismatch}")
+        }
+        return out.joined(separator: "\n")
+    }
+
+    /// A parameter value as an expression: `{w}` -> `w`, `4u` -> `4e-06`, `2` -> `2`.
+    static func expression(_ v: String) -> String {
+        if v.hasPrefix("{") && v.hasSuffix("}") { return String(v.dropFirst().dropLast()) }
+        let scales: [(String, Double)] = [("meg", 1e6), ("f", 1e-15), ("p", 1e-12), ("n", 1e-9), ("u", 1e-6), ("m", 1e-3), ("k", 1e3)]
+        let lower = v.lowercased()
+        for (suffix, scale) in scales where lower.hasSuffix(suffix) {
+            if let x = Double(lower.dropLast(suffix.count)) { return Fmt.num(x * scale) }
+        }
+        return v
+    }
+}
