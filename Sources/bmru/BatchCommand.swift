@@ -104,11 +104,13 @@ struct BatchWorker: ParsableCommand {
                                                     shouldDisplay: false)
 
     func run() throws {
-        // TEST ONLY: BMRU_BATCH_TEST_KILL=<job id> makes the worker SIGKILL itself on that job's first attempt after
-        // writing every file into its temporary folder (just before the rename); "<job id>:always" on every attempt.
-        let kill = ProcessInfo.processInfo.environment["BMRU_BATCH_TEST_KILL"] ?? ""
-        let killID = kill.hasSuffix(":always") ? String(kill.dropLast(7)) : kill
-        let killAlways = kill.hasSuffix(":always")
+        // TEST ONLY: BMRU_BATCH_TEST_KILL=<job id>[,<job id>...] makes the worker SIGKILL itself on that job's first
+        // attempt after writing every file into its temporary folder (just before the rename); "<job id>:always"
+        // on every attempt.
+        var killFirst = Set<String>(), killAlways = Set<String>()
+        for item in (ProcessInfo.processInfo.environment["BMRU_BATCH_TEST_KILL"] ?? "").split(separator: ",") {
+            if item.hasSuffix(":always") { killAlways.insert(String(item.dropLast(7))) } else { killFirst.insert(String(item)) }
+        }
         let decoder = JSONDecoder()
         let encoder = JSONEncoder()
         while let line = readLine(strippingNewline: true) {
@@ -118,7 +120,7 @@ struct BatchWorker: ParsableCommand {
                 throw ExitCode(2)
             }
             let job = request.job
-            let hook: (() -> Void)? = (!killID.isEmpty && job.id == killID && (killAlways || request.attempt == 1))
+            let hook: (() -> Void)? = (killAlways.contains(job.id) || (killFirst.contains(job.id) && request.attempt == 1))
                 ? { _ = Foundation.kill(getpid(), SIGKILL) } : nil
             let started = Date()
             var answer: BatchWorkerAnswer

@@ -1,0 +1,176 @@
+import BMRUModel
+import CoSim
+import Foundation
+import TestSupport
+import Testing
+
+/// Real batches: the `bmru` executable, its worker processes, real ngspice on the GF180MCU models.
+@Suite("Batch runs (worker processes, real ngspice)", .serialized)
+struct BatchRunTests {
+    /// 6 small jobs: tiny network × 1 random stimulus (4 frames) × typical/ff × nominal + 2 mismatch samples.
+    static func sixJobs(in dir: String) throws -> String {
+        try BatchFixtures.write("""
+            {"format": "bmru-batch", "version": 1, "name": "six",
+             "networks": ["\(BatchFixtures.tinyNetwork)"],
+             "stimuli": [{"random": {"frames": 4, "seed": 9, "density": 0.25}}],
+             "corners": ["typical", "ff"],
+             "mismatch": {"samples": 2, "seed": 700, "nominal": true},
+             "required_yield": 0.5}
+            """, in: dir, name: "six.json")
+    }
+
+    func bmru(_ args: [String], env: [String: String] = [:]) throws -> TestEnvironment.ProcessOutput {
+        var e = env
+        e["BMRU_MODELS"] = try TestEnvironment.modelsDirectory()
+        return try TestEnvironment.run(try TestEnvironment.bmruExecutable(), args, environment: e)
+    }
+
+    static func entries(_ jobsDir: String) -> [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: jobsDir)) ?? []).sorted()
+    }
+
+    static func finished(_ jobsDir: String) -> [String] {
+        entries(jobsDir).filter { !$0.hasPrefix(".") && FileManager.default.fileExists(atPath: jobsDir + "/" + $0 + "/result.json") }
+    }
+
+    static func result(_ jobsDir: String, _ id: String) throws -> BatchJobResult {
+        try BatchJobResult.decode(try Data(contentsOf: URL(fileURLWithPath: jobsDir + "/" + id + "/result.json")))
+    }
+
+    static let jobFiles = ["deck.mapping.json", "deck.sp", "junit.xml", "report.html", "report.json", "report.md", "result.json", "waveforms.csv"]
+
+    @Test("a worker killed with SIGKILL costs only its job: retried once, then recorded as failed; no partial files")
+    func killedWorker() throws {
+        let dir = try TestEnvironment.temporaryDirectory("batch-kill")
+        let manifest = try Self.sixJobs(in: dir)
+        let jobs = try BatchManifest.load(path: manifest).jobs(modelsDirectory: try TestEnvironment.modelsDirectory())
+        let retried = jobs[1].id, doomed = jobs[4].id
+        let out = dir + "/out"
+        // the worker SIGKILLs itself after writing the job's files into its temporary folder, before the rename
+        let r = try bmru(["batch", manifest, "--out", out, "--jobs", "2", "--quiet"],
+                         env: ["BMRU_BATCH_TEST_KILL": "\(retried),\(doomed):always"])
+        #expect(r.status == 0 || r.status == 1, "exit \(r.status): \(r.stderr.suffix(1500))")
+        let jobsDir = out + "/jobs"
+        // every job has a folder; nothing half-written is left
+        #expect(Self.entries(jobsDir) == jobs.map(\.id).sorted(), "\(Self.entries(jobsDir))")
+        let again = try Self.result(jobsDir, retried)
+        #expect(again.status == "ok" && again.attempts == 2)
+        let files = try FileManager.default.contentsOfDirectory(atPath: jobsDir + "/" + retried).sorted()
+        #expect(files == Self.jobFiles)
+        // a report that decodes is a complete report
+        _ = try AgreementReport.decode(try Data(contentsOf: URL(fileURLWithPath: jobsDir + "/" + retried + "/report.json")))
+        let failed = try Self.result(jobsDir, doomed)
+        #expect(failed.status == "failed" && failed.attempts == 2 && failed.error?.kind == "worker")
+        #expect(failed.error?.lines.joined().contains("signal 9") == true, "\(String(describing: failed.error))")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: jobsDir + "/" + doomed).sorted() == ["error.log", "result.json"])
+        // the batch went on: the other jobs finished normally on their first attempt
+        for j in jobs where j.id != retried && j.id != doomed {
+            let res = try Self.result(jobsDir, j.id)
+            #expect(res.status == "ok" && res.attempts == 1)
+        }
+        let summary = try BatchSummary.decode(try Data(contentsOf: URL(fileURLWithPath: out + "/summary.json")))
+        #expect(summary.jobs_done == 6 && summary.jobs_failed == 1 && summary.complete)
+        #expect(summary.worst.first?.id == doomed)
+        #expect(r.stderr.contains("retried"))
+    }
+
+    @Test("interrupt, --resume (finished jobs untouched), shards merged == unsharded summary, samples reproduce alone")
+    func resumeShardsAndReproduction() throws {
+        let dir = try TestEnvironment.temporaryDirectory("batch-resume")
+        let manifest = try Self.sixJobs(in: dir)
+        let models = try TestEnvironment.modelsDirectory()
+        let jobs = try BatchManifest.load(path: manifest).jobs(modelsDirectory: models)
+        let out = dir + "/full"
+        let jobsDir = out + "/jobs"
+
+        // 1. start with one worker, interrupt once two jobs are done
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: try TestEnvironment.bmruExecutable())
+        p.arguments = ["batch", manifest, "--out", out, "--jobs", "1", "--quiet"]
+        p.environment = ProcessInfo.processInfo.environment.merging(["BMRU_MODELS": models]) { _, n in n }
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        let deadline = Date().addingTimeInterval(120)
+        while Self.finished(jobsDir).count < 2 && p.isRunning && Date() < deadline { usleep(20_000) }
+        p.interrupt()
+        p.waitUntilExit()
+        #expect(p.terminationStatus == 130, "the interrupted batch exits 130")
+        let before = Self.finished(jobsDir)
+        #expect(before.count >= 2 && before.count < 6, "finished before the interrupt: \(before.count)")
+        #expect(!Self.entries(jobsDir).contains { $0.hasPrefix(".") }, "temporary folders left: \(Self.entries(jobsDir))")
+        var stamps: [String: Date] = [:]
+        for id in before {
+            for f in Self.jobFiles {
+                let attrs = try FileManager.default.attributesOfItem(atPath: "\(jobsDir)/\(id)/\(f)")
+                stamps["\(id)/\(f)"] = attrs[.modificationDate] as? Date
+            }
+        }
+        usleep(50_000)
+
+        // 2. resume: the rest runs, the finished jobs keep their files
+        let resumed = try bmru(["batch", manifest, "--out", out, "--jobs", "2", "--resume", "--quiet"])
+        #expect(resumed.status == 0 || resumed.status == 1, "exit \(resumed.status): \(resumed.stderr.suffix(1500))")
+        #expect(resumed.stderr.contains("\(before.count) already done, \(6 - before.count) to run"), "\(resumed.stderr.prefix(600))")
+        #expect(Self.finished(jobsDir).count == 6)
+        for (key, date) in stamps {
+            let now = try FileManager.default.attributesOfItem(atPath: "\(jobsDir)/\(key)")[.modificationDate] as? Date
+            #expect(now == date, "\(key) was rewritten")
+        }
+        // without --resume an existing batch folder is refused
+        let refused = try bmru(["batch", manifest, "--out", out, "--quiet"])
+        #expect(refused.status == 2 && refused.stderr.contains("--resume"))
+
+        // 3. two shards in their own folders, merged: the same summary, byte for byte
+        for i in 0..<2 {
+            let s = try bmru(["batch", manifest, "--out", "\(dir)/shard\(i)", "--jobs", "1", "--shard", "\(i)/2", "--quiet"])
+            #expect(s.status == 0 || s.status == 1, "shard \(i): exit \(s.status): \(s.stderr.suffix(800))")
+            #expect(Self.finished("\(dir)/shard\(i)/jobs").count == 3)
+        }
+        let merged = try bmru(["batch", "merge", "\(dir)/shard0", "\(dir)/shard1", "--out", "\(dir)/merged", "--quiet"])
+        #expect(merged.status == 0 || merged.status == 1, "merge: \(merged.stderr)")
+        let a = try Data(contentsOf: URL(fileURLWithPath: out + "/summary.json"))
+        let b = try Data(contentsOf: URL(fileURLWithPath: dir + "/merged/summary.json"))
+        #expect(a == b, "merged summary differs from the unsharded one")
+        let summary = try BatchSummary.decode(a)
+        #expect(summary.jobs_expected == 6 && summary.jobs_done == 6 && summary.complete)
+        // one shard alone is incomplete when merged
+        let partial = try bmru(["batch", "merge", "\(dir)/shard0", "--out", "\(dir)/partial", "--quiet"])
+        #expect(partial.status == 1)
+        let p0 = try BatchSummary.decode(try Data(contentsOf: URL(fileURLWithPath: dir + "/partial/summary.json")))
+        #expect(p0.jobs_missing == 3 && !p0.complete && !p0.pass)
+
+        // 4. every job, recomputed by other worker processes in other shards, gives identical results; mismatch
+        //    samples differ from each other and from nominal
+        var reports: [String: AgreementReport] = [:]
+        for j in jobs {
+            let full = try Self.result(jobsDir, j.id)
+            let shard = try Self.result("\(dir)/shard\(j.index % 2)/jobs", j.id)
+            var r1 = try #require(full.report), r2 = try #require(shard.report)
+            r2.timing = r1.timing
+            #expect(r1 == r2, "job \(j.index) (seed \(String(describing: j.mismatch_seed))) differs between runs")
+            #expect(r1.conditions.mismatch_seed == j.mismatch_seed)
+            reports[j.id] = r1
+        }
+        for corner in ["typical", "ff"] {
+            let group = jobs.filter { $0.corner == corner }
+            let errors = group.map { reports[$0.id]!.layers["pre"]!.rms_error_a }
+            #expect(Set(errors).count == 3, "\(corner): nominal and two samples should all differ: \(errors)")
+        }
+    }
+
+    @Test("bad manifests exit 2 with the key named; nothing is written")
+    func badManifest() throws {
+        let dir = try TestEnvironment.temporaryDirectory("batch-bad")
+        let path = try BatchFixtures.write("""
+            {"format": "bmru-batch", "version": 1, "networks": ["\(BatchFixtures.tinyNetwork)"],
+             "stimuli": [{"random": {"frames": 3, "seed": 1}}], "corners": ["typical", "slow"]}
+            """, in: dir)
+        let r = try bmru(["batch", path, "--out", dir + "/out"])
+        #expect(r.status == 2)
+        #expect(r.stderr.contains("corners[1]") && r.stderr.contains(path), "\(r.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: dir + "/out"))
+        let s = try bmru(["batch", path, "--out", dir + "/out", "--shard", "2/2"])
+        #expect(s.status == 2 && s.stderr.contains("--shard"))
+    }
+}
