@@ -11,9 +11,10 @@ struct BatchCmd: ParsableCommand {
         bmru batch MANIFEST --out DIR [--jobs N] [--shard I/N] [--resume] [--allow-large]
         bmru batch merge DIR... [--out MERGED]
 
-        Each job's result lands atomically in DIR/jobs/<id>/ (result.json and the job's reports); DIR/summary.json,
-        summary.md, summary.html and junit.xml summarise the batch. Exit status: 0 when every job has a result and
-        the yield reaches the manifest's required_yield, 1 otherwise, 2 for invalid input, 130 when interrupted.
+        Each job's result lands atomically in DIR/jobs/<id>/ (result.json and the job's reports); \
+        DIR/summary.json, summary.md, summary.html and junit.xml summarise the batch. \
+        Exit status: 0 when every job has a result and the yield reaches the manifest's required_yield, \
+        1 otherwise, 2 for invalid input, 130 when interrupted.
         """,
         subcommands: [BatchRunCmd.self, BatchMergeCmd.self],
         defaultSubcommand: BatchRunCmd.self)
