@@ -26,7 +26,7 @@ public enum DeckEmitter {
         var e = Emission(network: network, stimulus: stimulus, options: options)
         e.build()
         let json = MappingJSON.encode(e.mapping)
-        return EmittedDeck(text: e.out, mapping: e.mapping, mappingJSON: json, stopTime: e.stopTime,
+        return EmittedDeck(text: applyMismatchSample(e.out, options), mapping: e.mapping, mappingJSON: json, stopTime: e.stopTime,
                            frames: e.frames, framePeriod: network.framePeriod)
     }
 
@@ -207,7 +207,8 @@ struct Emission {
         probe("i(vdd_bias)", "supply_current", nil, nil)
         line("ibias_cn vdd_bias bias_cn dc \(Fmt.num(iu))")
         line("ibias_st bias_sp 0 dc \(Fmt.num(iu / 4))")
-        line("xbias vdd_bias bias_cn bias_sp bmru_biasgen")
+        line("ibias_cp bias_cp 0 dc \(Fmt.num(iu))")
+        line("xbias vdd_bias bias_cn bias_sp bias_cp bmru_biasgen")
         inputs()
         var sources = (0..<network.inputs).map { "in_\($0)" }
         var outNodes: [String: [String]] = [:]
@@ -228,6 +229,7 @@ struct Emission {
             "options": Technology.options,
         ]
         tech["models_directory"] = options.modelsDirectory
+        tech.merge(calibrationTechnology()) { _, b in b }
         mapping = DeckMapping(generator: "bmru \(options.generatorVersion)", network: DeckEmitter.printable(network.name),
                               networkSHA256: options.networkSHA256, unitCurrentA: iu, framePeriodS: T, frames: frames,
                               stopTimeS: stopTime, corner: options.corner.rawValue, vdd: options.vdd,
@@ -309,7 +311,7 @@ struct Emission {
 
     /// A weight sink device from `gate` into `node`; returns nothing when no device is drawn.
     mutating func weight(_ pname: String, _ w: Double, element: String, node: String, gate: String, cascoded: Bool) {
-        let r = WeightRealization.realize(w)
+        let r = weightRealization(pname, w, cascoded: cascoded)
         let sign: Double = w < 0 ? -1 : 1
         switch r.kind {
         case .zero:
@@ -376,7 +378,7 @@ struct Emission {
                 if w >= Technology.minimumWeight / 2 { positive = true }
                 weight("\(l.name).weights[\(j)][\(i)]", w, element: el, node: w > 0 ? p : n, gate: src[i], cascoded: w > 0)
             }
-            if positive { line("xpm_\(L)_\(j) \(sup) \(p) \(n) bmru_pmirror") }
+            if positive { line("xpm_\(L)_\(j) \(sup) \(p) \(n) bias_cp bmru_pmirror") }
             let b = l.bias[j], el = "ib_\(L)_\(j)"
             if b > 0 {
                 line("\(el) \(sup) \(n) dc \(Fmt.num(scaled(el, b * iu)))")
@@ -398,10 +400,11 @@ struct Emission {
                 probe("i(vc_\(L)_\(j))", "candidate_current", L, j)
                 let lo = l.thetaLow![j], hi = l.thetaHigh![j], lv = l.level![j]
                 let k4 = Double(Technology.biasCopyFingers)
+                let cr = cellRealization(thetaLow: lo, thetaHigh: hi, level: lv)
                 let ith = "ith_\(L)_\(j)", iwd = "iwd_\(L)_\(j)", ilv = "ilv_\(L)_\(j)"
-                line("\(ith) rth_\(L)_\(j) 0 dc \(Fmt.num(scaled(ith, hi * iu / k4)))")
-                line("\(iwd) vdd_bias rwd_\(L)_\(j) dc \(Fmt.num(scaled(iwd, (hi - lo) * iu / k4)))")
-                line("\(ilv) rlv_\(L)_\(j) 0 dc \(Fmt.num(scaled(ilv, lv * iu / k4)))")
+                line("\(ith) rth_\(L)_\(j) 0 dc \(Fmt.num(scaled(ith, cr.thetaHighBias * iu / k4)))")
+                line("\(iwd) vdd_bias rwd_\(L)_\(j) dc \(Fmt.num(scaled(iwd, cr.widthBias * iu / k4)))")
+                line("\(ilv) rlv_\(L)_\(j) 0 dc \(Fmt.num(scaled(ilv, cr.levelBias * iu / k4)))")
                 line("xcell_\(L)_\(j) \(sup) vdd_bias \(c) x_\(L)_\(j) s_\(L)_\(j) y_\(L)_\(j) bias_cn bias_sp rth_\(L)_\(j) rwd_\(L)_\(j) rlv_\(L)_\(j) bmru_cell")
                 line("vo_\(L)_\(j) y_\(L)_\(j) \(o) 0")
                 line("xd_\(L)_\(j) \(o) bmru_ndiode")
@@ -409,12 +412,12 @@ struct Emission {
                 probe("v(x_\(L)_\(j))", "comparison_node", L, j)
                 probe("i(vo_\(L)_\(j))", "output_current", L, j)
                 let refNote = "reference carries 1/\(Technology.biasCopyFingers) from vdd_bias, \(Technology.biasCopyFingers)-finger copy"
-                param("\(l.name).theta_low[\(j)]", lo, "ideal_current_mirrored", [iwd, xcellName(L, j)], current: (hi - lo) * iu,
-                      realized: lo, note: "realised as the hysteresis width theta_high - theta_low sunk from x while s = 1; " + refNote)
-                param("\(l.name).theta_high[\(j)]", hi, "ideal_current_mirrored", [ith, xcellName(L, j)], current: hi * iu,
-                      realized: hi, note: "sourced into x; " + refNote)
-                param("\(l.name).level[\(j)]", lv, "ideal_current_mirrored", [ilv, xcellName(L, j)], current: lv * iu,
-                      realized: lv, note: "switched to the output by s; " + refNote)
+                param("\(l.name).theta_low[\(j)]", lo, "ideal_current_mirrored", [iwd, xcellName(L, j)], current: cr.widthBias * iu,
+                      realized: cr.thetaLow, note: "realised as the hysteresis width theta_high - theta_low sunk from x while s = 1; " + refNote)
+                param("\(l.name).theta_high[\(j)]", hi, "ideal_current_mirrored", [ith, xcellName(L, j)], current: cr.thetaHighBias * iu,
+                      realized: cr.thetaHigh, note: "sourced into x; " + refNote)
+                param("\(l.name).level[\(j)]", lv, "ideal_current_mirrored", [ilv, xcellName(L, j)], current: cr.levelBias * iu,
+                      realized: cr.level, note: "switched to the output by s; " + refNote)
                 let s0 = (l.initialState ?? [])[safe: j] ?? 0
                 ics.append("v(s_\(L)_\(j))=\(s0 == 1 ? vdd : "0") v(x_\(L)_\(j))=\(s0 == 1 ? "0" : vdd)")
                 param("\(l.name).initial_state[\(j)]", Double(s0), "initial_condition", [".ic v(s_\(L)_\(j))"],
@@ -427,7 +430,7 @@ struct Emission {
                 copy("\(l.name).relu_copy[\(j)]", element: "xwz_\(L)_\(j)", node: q, gate: z)
                 let rn = outNodes[r.lowercased()]![j]
                 copy("\(l.name).residual[\(j)]", element: "xwr_\(L)_\(j)", node: q, gate: rn)
-                line("xqm_\(L)_\(j) \(sup) \(q) \(rr) bmru_pmirror")
+                line("xqm_\(L)_\(j) \(sup) \(q) \(rr) bias_cp bmru_pmirror")
                 line("vo_\(L)_\(j) \(rr) \(o) 0")
                 line("xd_\(L)_\(j) \(o) bmru_ndiode")
                 probe("i(vo_\(L)_\(j))", "output_current", L, j)

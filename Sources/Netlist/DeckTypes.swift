@@ -38,6 +38,11 @@ public struct DeckOptions: Sendable {
     /// Monte Carlo mismatch sample: nil = nominal devices; a seed in 1...2147483647 switches GF180MCU's
     /// per-device mismatch on (`sw_stat_mismatch=1`) and fixes ngspice's random draws (`.option seed`).
     public var mismatchSeed: UInt64? = nil
+    /// Calibration tables (Calibration.swift): nil = uncalibrated nominal sizing. With tables, weight widths
+    /// and bias currents are pre-distorted so the circuit realises the trained values at the unit current.
+    public var calibration: CalibrationFile? = nil
+    /// Shared-sample mismatch (DeviceOffsets.swift): explicit per-device delvto drawn in Swift; nil = none.
+    public var mismatchSample: MismatchSample? = nil
 
     public init(corner: Corner = .typical, vdd: Double = 1.8, temperature: Double = 27,
                 modelsDirectory: String, networkSHA256: String? = nil, rawPath: String? = nil,

@@ -13,6 +13,7 @@ struct BMRU: ParsableCommand {
             CoSimCmd.self,
             NetlistCmd.self,
             Characterize.self,
+            Calibrate.self,
             Validate.self,
             Model.self,
             Import.self,

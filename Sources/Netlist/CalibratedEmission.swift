@@ -1,0 +1,74 @@
+// The emitter's use of calibration tables (DeckOptions.calibration) and shared mismatch samples
+// (DeckOptions.mismatchSample). Without tables every function here returns the nominal sizing, so
+// uncalibrated decks are unchanged.
+
+import BMRUModel
+import Foundation
+
+/// Realised cell values for the bias currents a deck draws.
+struct CellRealization {
+    /// bias currents to draw, units
+    var thetaHighBias: Double
+    var widthBias: Double
+    var levelBias: Double
+    /// what the circuit realises (the table's prediction; the trained values when uncalibrated)
+    var thetaLow: Double
+    var thetaHigh: Double
+    var level: Double
+}
+
+extension Emission {
+    /// The weight path of parameter `pname` ("<layer>.weights[j][i]").
+    func mirrorPath(_ pname: String, cascoded: Bool) -> MirrorPath {
+        guard cascoded else { return .negative }
+        let layerName = pname.split(separator: ".").first.map(String.init) ?? ""
+        let identity = network.layers.contains { $0.name == layerName && $0.kind == .dense && $0.activation == .identity }
+        return identity ? .cascoded : .positive
+    }
+
+    /// Geometry for weight `w`: nominal, or inverted through the calibration tables at one unit of input
+    /// current (the operating point the tables are inverted at; gains vary by ~0.5 % over 0.05..4 nA).
+    func weightRealization(_ pname: String, _ w: Double, cascoded: Bool) -> WeightRealization {
+        guard let cal = options.calibration else { return WeightRealization.realize(w) }
+        return cal.sizeWeight(w, path: mirrorPath(pname, cascoded: cascoded), current: network.unitCurrent).0
+    }
+
+    /// Bias currents for one cell.
+    func cellRealization(thetaLow lo: Double, thetaHigh hi: Double, level lv: Double) -> CellRealization {
+        guard let cal = options.calibration else {
+            return CellRealization(thetaHighBias: hi, widthBias: hi - lo, levelBias: lv, thetaLow: lo, thetaHigh: hi, level: lv)
+        }
+        let b = cal.cellBiases(thetaLow: lo, thetaHigh: hi, level: lv, unitCurrent: network.unitCurrent)
+        let r = cal.realizedCell(thetaHighBias: b.thetaHighBias, widthBias: b.widthBias, levelBias: b.levelBias,
+                                 unitCurrent: network.unitCurrent)
+        return CellRealization(thetaHighBias: b.thetaHighBias, widthBias: b.widthBias, levelBias: b.levelBias,
+                               thetaLow: hi - lo > 0 ? r.switchDown : r.switchUp, thetaHigh: r.switchUp, level: lv > 0 ? r.level : 0)
+    }
+
+    /// Technology entries of the mapping that record the calibration and mismatch sample used (none when
+    /// uncalibrated: such mappings stay as they were).
+    func calibrationTechnology() -> [String: String] {
+        var t: [String: String] = [:]
+        if let c = options.calibration {
+            t["calibration"] = "\(c.generator), corner \(c.corner), \(Fmt.num(c.temperatureC)) C, models " +
+                c.modelFiles.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value.prefix(12))" }.joined(separator: ", ")
+            t["calibration_operating_current_a"] = Fmt.num(network.unitCurrent)
+        }
+        if let s = options.mismatchSample {
+            t["mismatch_sample"] = "seed \(s.seed), delvto per device, A_VT nmos \(Fmt.num(s.nmosAVT)) pmos \(Fmt.num(s.pmosAVT)) V.um"
+        }
+        return t
+    }
+}
+
+extension DeckEmitter {
+    /// Writes the shared mismatch sample's offsets into an emitted deck (no-op without a sample).
+    static func applyMismatchSample(_ text: String, _ options: DeckOptions) -> String {
+        guard let s = options.mismatchSample else { return text }
+        let offsets = DeviceOffsets.draw(s, text: text)
+        let note = "* shared mismatch sample \(s.seed): per-device delvto drawn by bmru (A_VT nmos \(Fmt.num(s.nmosAVT)), pmos \(Fmt.num(s.pmosAVT)) V.um)\n"
+        var out = DeviceOffsets.apply(to: text, offsets: offsets)
+        if let r = out.range(of: "\n.temp ") { out.insert(contentsOf: "\n" + note.dropLast(), at: r.lowerBound) }
+        return out
+    }
+}

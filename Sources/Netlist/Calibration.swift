@@ -1,0 +1,326 @@
+// Calibration tables of the cell library, measured on the GF180MCU models (`bmru calibrate`), and their
+// inversion: the width that realises a trained weight, the bias current that realises a threshold or level.
+//
+// What is measured (see CalibrationBench for the benches):
+// - weight mirrors: gain / drawn ratio ("factor") of one finger of width W_f (1.2 .. 7.92 µm, L 2 µm) against
+//   the 2-finger reference, at input currents 0.05 .. 4 nA, for the three paths a weight can take:
+//   `positive` (cascoded sink -> PMOS sum mirror, relu/bmru w > 0), `negative` (plain sink from the summing
+//   node, w < 0), `cascoded` (cascoded sink straight into an identity layer's PMOS output diode).
+//   A weight of m fingers is taken to have the factor of one of its fingers (fingers in parallel).
+// - FQ-BMRU cell: switch-up, switch-down (at the candidate probe) and output level against the three bias
+//   currents, at unit currents 0.1 .. 3 nA; output with s = 0 (leakage).
+// - leakage floor of a relu output with zero input; settling time constants of a mirror against current;
+//   subthreshold slope and delvto sensitivity of both devices; A_VT from the PDK's statistical models.
+//
+// Interpolation is piecewise linear in log(current) and in the table's second variable; values outside a
+// table are clamped to its edge (documented in the mapping notes).
+
+import BMRUModel
+import Foundation
+
+/// Why a calibration file cannot be used.
+public struct CalibrationError: Error, CustomStringConvertible, Equatable, Sendable {
+    public enum Kind: String, Sendable { case unreadable, format, modelMismatch, libraryMismatch, cornerMismatch }
+    public var kind: Kind
+    public var file: String
+    public var field: String
+    public var reason: String
+    public init(kind: Kind, file: String, field: String, reason: String) {
+        self.kind = kind; self.file = file; self.field = field; self.reason = reason
+    }
+    public var description: String { "\(file): \(field): \(reason)" }
+}
+
+/// The weight path a mirror sits in.
+public enum MirrorPath: String, Codable, CaseIterable, Sendable {
+    case positive, negative, cascoded
+}
+
+/// Weight-mirror gain table: factor[path][current][width] = measured gain / drawn ratio.
+public struct MirrorTable: Codable, Equatable, Sendable {
+    /// input currents, A (ascending)
+    public var currentsA: [Double]
+    /// drawn finger widths, µm (ascending; m = 1)
+    public var fingerWidthsUm: [Double]
+    public var positive: [[Double]]
+    public var negative: [[Double]]
+    public var cascoded: [[Double]]
+    /// a relu output whose only weight (4 fingers of 7.92 µm) sees zero input: current at the probe, A
+    public var leakageA: Double
+
+    public func factors(_ path: MirrorPath) -> [[Double]] {
+        switch path { case .positive: return positive; case .negative: return negative; case .cascoded: return cascoded }
+    }
+
+    /// measured gain / drawn ratio for one finger of width `wf` µm at input current `current` A
+    public func factor(_ path: MirrorPath, fingerWidth wf: Double, current: Double) -> Double {
+        Interp.bilinear(x: log(max(current, 1e-18)), xs: currentsA.map { log($0) }, y: wf, ys: fingerWidthsUm,
+                        table: factors(path))
+    }
+}
+
+/// One cell of the cell bench.
+public struct CellPoint: Codable, Equatable, Sendable {
+    /// requested (drawn) bias currents, units of the unit current
+    public var thetaHighBias: Double
+    public var widthBias: Double
+    public var levelBias: Double
+    /// measured at the candidate probe, units
+    public var switchUp: Double
+    public var switchDown: Double
+    public var levelOn: Double
+    public var levelOff: Double
+}
+
+/// Cell table at one unit current.
+public struct CellTableRow: Codable, Equatable, Sendable {
+    public var unitCurrentA: Double
+    public var points: [CellPoint]
+}
+
+/// Settling of a mirror after a step of its input current.
+public struct SettlingPoint: Codable, Equatable, Sendable {
+    /// the current after the step, A
+    public var currentA: Double
+    /// 63 % time constant of the output, s
+    public var tauS: Double
+}
+
+/// Device facts measured with the same models.
+public struct DeviceFacts: Codable, Equatable, Sendable {
+    /// n·U_T of the NMOS reference diode and the PMOS sum diode, V per e-fold of current (fit over 0.05..4 nA)
+    public var nmosSlopeV: Double
+    public var pmosSlopeV: Double
+    /// d ln(I_out) / d(delvto) of a mirror's output device, 1/V (measured with delvto = ±5 mV on it)
+    public var nmosDelvtoSensitivity: Double
+    public var pmosDelvtoSensitivity: Double
+    /// Pelgrom coefficients of one device, σ(V_T) = A_VT / sqrt(W_eff·L_eff), V·µm; extracted by a Monte Carlo
+    /// over the PDK wrapper subcircuits (sw_stat_mismatch=1, many instances, σ of V_GS at 1 nA)
+    public var nmosAVT: Double
+    public var pmosAVT: Double
+    /// the same from the PDK's parameters (0.7071·par_vth), for comparison
+    public var nmosAVTModel: Double
+    public var pmosAVTModel: Double
+    /// instances in the Monte Carlo
+    public var monteCarloInstances: Int
+    /// effective size offsets of the PDK's mismatch formula: W_eff = W − dW, L_eff = L − dL (µm)
+    public var mismatchDeltaWUm: Double
+    public var mismatchDeltaLUm: Double
+}
+
+/// A calibration file (models/calibration/<corner>.json).
+public struct CalibrationFile: Codable, Equatable, Sendable {
+    public var format: String = "bmru-calibration"
+    public var version: Int = 1
+    public var generator: String
+    public var corner: String
+    public var temperatureC: Double
+    public var vdd: Double
+    /// sha256 of every model file the measurements used, by file name
+    public var modelFiles: [String: String]
+    /// sha256 of the emitted cell library text: a calibration is only valid for the cells it measured
+    public var cellLibrarySHA256: String
+    public var mirror: MirrorTable
+    public var cells: [CellTableRow]
+    public var settling: [SettlingPoint]
+    public var devices: DeviceFacts
+
+    public static let formatName = "bmru-calibration"
+    public static let formatVersion = 1
+
+    /// sha256 of the cell library the emitter writes today.
+    public static var currentCellLibrarySHA256: String { SHA256.hex(Data(CellLibrary.text().utf8)) }
+
+    /// sha256 of the model files in `directory`, by file name.
+    public static func modelFingerprints(directory: String) throws -> [String: String] {
+        var out: [String: String] = [:]
+        for n in ["design.ngspice", "sm141064.ngspice"] {
+            guard let d = FileManager.default.contents(atPath: directory + "/" + n) else {
+                throw CalibrationError(kind: .unreadable, file: directory + "/" + n, field: "-",
+                                       reason: "model file missing or unreadable (run `make models`)")
+            }
+            out[n] = SHA256.hex(d)
+        }
+        return out
+    }
+
+    /// Deterministic JSON (sorted keys, pretty printed, trailing newline).
+    public func json() throws -> Data {
+        let enc = JSONEncoder()
+        enc.outputFormatting = [.prettyPrinted, .sortedKeys]
+        return try enc.encode(self) + Data("\n".utf8)
+    }
+
+    /// Loads a calibration file and checks it against the model files in `modelsDirectory` (and the corner,
+    /// when given): a calibration made for other models or another cell library is refused.
+    public static func load(path: String, modelsDirectory: String, corner: Corner? = nil) throws -> CalibrationFile {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw CalibrationError(kind: .unreadable, file: path, field: "-", reason: "file does not exist or is not readable")
+        }
+        let file: CalibrationFile
+        do {
+            file = try JSONDecoder().decode(CalibrationFile.self, from: data)
+        } catch let DecodingError.keyNotFound(k, ctx) {
+            throw CalibrationError(kind: .format, file: path, field: (ctx.codingPath + [k]).map(\.stringValue).joined(separator: "."),
+                                   reason: "missing")
+        } catch let DecodingError.typeMismatch(_, ctx) {
+            throw CalibrationError(kind: .format, file: path, field: ctx.codingPath.map(\.stringValue).joined(separator: "."),
+                                   reason: "wrong type: \(ctx.debugDescription)")
+        } catch {
+            throw CalibrationError(kind: .format, file: path, field: "-", reason: "not a calibration JSON file (\(error))")
+        }
+        try file.validate(file: path)
+        let have = try modelFingerprints(directory: modelsDirectory)
+        for (name, sha) in have.sorted(by: { $0.key < $1.key }) where file.modelFiles[name] != sha {
+            throw CalibrationError(kind: .modelMismatch, file: path, field: "modelFiles.\(name)",
+                                   reason: "made for model file sha256 \(file.modelFiles[name] ?? "(none)"), but \(modelsDirectory)/\(name) has \(sha): re-run `bmru calibrate` (make calibrate) for these models")
+        }
+        if file.cellLibrarySHA256 != currentCellLibrarySHA256 {
+            throw CalibrationError(kind: .libraryMismatch, file: path, field: "cellLibrarySHA256",
+                                   reason: "made for another cell library (\(file.cellLibrarySHA256.prefix(12))…, this generator emits \(currentCellLibrarySHA256.prefix(12))…): re-run `bmru calibrate`")
+        }
+        if let c = corner, c.rawValue != file.corner {
+            throw CalibrationError(kind: .cornerMismatch, file: path, field: "corner",
+                                   reason: "made for corner \(file.corner), the deck is for \(c.rawValue)")
+        }
+        return file
+    }
+
+    /// Structural checks (sizes, finiteness, ordering).
+    public func validate(file: String) throws {
+        func bad(_ f: String, _ r: String) -> CalibrationError { CalibrationError(kind: .format, file: file, field: f, reason: r) }
+        guard format == Self.formatName else { throw bad("format", "is '\(format)', expected '\(Self.formatName)'") }
+        guard version == Self.formatVersion else { throw bad("version", "is \(version), this tool reads \(Self.formatVersion)") }
+        guard Corner(rawValue: corner) != nil else { throw bad("corner", "'\(corner)' is not a corner") }
+        let m = mirror
+        guard m.currentsA.count >= 2, m.fingerWidthsUm.count >= 2, zip(m.currentsA, m.currentsA.dropFirst()).allSatisfy({ $0 < $1 && $0 > 0 }),
+              zip(m.fingerWidthsUm, m.fingerWidthsUm.dropFirst()).allSatisfy({ $0 < $1 }) else {
+            throw bad("mirror", "needs ≥ 2 ascending positive currents and finger widths")
+        }
+        for p in MirrorPath.allCases {
+            let t = m.factors(p)
+            guard t.count == m.currentsA.count, t.allSatisfy({ $0.count == m.fingerWidthsUm.count && $0.allSatisfy { $0.isFinite && $0 > 0.5 && $0 < 2 } }) else {
+                throw bad("mirror.\(p.rawValue)", "must be \(m.currentsA.count) × \(m.fingerWidthsUm.count) finite factors in (0.5, 2)")
+            }
+        }
+        guard !cells.isEmpty, zip(cells, cells.dropFirst()).allSatisfy({ $0.unitCurrentA < $1.unitCurrentA }) else {
+            throw bad("cells", "needs ≥ 1 row, unit currents ascending")
+        }
+        for (k, r) in cells.enumerated() {
+            guard r.points.count >= 2, r.points.allSatisfy({ [$0.thetaHighBias, $0.widthBias, $0.levelBias, $0.switchUp, $0.switchDown, $0.levelOn].allSatisfy { $0.isFinite && $0 > 0 } }) else {
+                throw bad("cells[\(k)].points", "needs ≥ 2 points with positive finite values")
+            }
+        }
+    }
+
+    // MARK: - forward model (drawn -> realised) and inversion (trained -> drawn)
+
+    /// The weight's realised magnitude for a drawn geometry at input current `current` A.
+    public func realizedWeight(_ r: WeightRealization, path: MirrorPath, current: Double) -> Double {
+        guard r.fingers > 0 else { return 0 }
+        return r.realizedMagnitude * mirror.factor(path, fingerWidth: r.fingerWidth, current: current)
+    }
+
+    /// The geometry whose realised gain at `current` A is |w| (same finger count rule as the nominal sizing),
+    /// and the magnitude it realises.
+    public func sizeWeight(_ w: Double, path: MirrorPath, current: Double) -> (WeightRealization, realized: Double) {
+        let nominal = WeightRealization.realize(w)
+        guard nominal.fingers > 0 else { return (nominal, 0) }
+        var target = abs(w)
+        if nominal.kind == .belowMinimumRounded { target = Technology.minimumWeight }
+        // fixed point: drawn = target / factor(drawn)
+        var drawn = target
+        var r = nominal
+        for _ in 0..<6 {
+            let f = mirror.factor(path, fingerWidth: r.fingerWidth, current: current)
+            drawn = target / f
+            r = WeightRealization.fingers(for: max(drawn, Technology.minimumWeight))
+        }
+        r.kind = nominal.kind
+        let realized = realizedWeight(r, path: path, current: current)
+        r.realizedMagnitude = realized
+        return (r, realized)
+    }
+
+    /// The cell row interpolation weight for unit current `iu`.
+    func cellRows(_ iu: Double) -> [(CellTableRow, Double)] {
+        if cells.count == 1 || iu <= cells[0].unitCurrentA { return [(cells[0], 1)] }
+        if iu >= cells[cells.count - 1].unitCurrentA { return [(cells[cells.count - 1], 1)] }
+        let k = cells.firstIndex { $0.unitCurrentA >= iu }!
+        let a = cells[k - 1], b = cells[k]
+        let t = (log(iu) - log(a.unitCurrentA)) / (log(b.unitCurrentA) - log(a.unitCurrentA))
+        return [(a, 1 - t), (b, t)]
+    }
+
+    /// switch-up / θ_high-bias factor, width factor, level factor at unit current `iu` and the given biases (units).
+    func cellFactor(_ iu: Double, _ pick: (CellPoint) -> (x: Double, y: Double), at x: Double) -> Double {
+        var v = 0.0
+        for (row, wgt) in cellRows(iu) {
+            // average the factor over points with the same x, then interpolate in log x
+            var byX: [Double: (Double, Int)] = [:]
+            for p in row.points {
+                let q = pick(p)
+                let e = byX[q.x] ?? (0, 0)
+                byX[q.x] = (e.0 + q.y / q.x, e.1 + 1)
+            }
+            let xs = byX.keys.sorted()
+            let ys = xs.map { byX[$0]!.0 / Double(byX[$0]!.1) }
+            v += wgt * Interp.linear(x: log(max(x, 1e-12)), xs: xs.map { log($0) }, ys: ys)
+        }
+        return v
+    }
+
+    /// Realised switch-up, switch-down and level (units) for drawn biases (units) at unit current `iu` A.
+    public func realizedCell(thetaHighBias: Double, widthBias: Double, levelBias: Double, unitCurrent iu: Double)
+        -> (switchUp: Double, switchDown: Double, level: Double, levelOff: Double) {
+        let up = thetaHighBias * cellFactor(iu, { ($0.thetaHighBias, $0.switchUp) }, at: thetaHighBias)
+        let wd = widthBias <= 0 ? 0 : widthBias * cellFactor(iu, { ($0.widthBias, $0.switchUp - $0.switchDown) }, at: widthBias)
+        let lv = levelBias <= 0 ? 0 : levelBias * cellFactor(iu, { ($0.levelBias, $0.levelOn) }, at: levelBias)
+        var off = 0.0
+        for (row, w) in cellRows(iu) { off += w * row.points.map(\.levelOff).reduce(0, +) / Double(row.points.count) }
+        return (up, up - wd, lv, off)
+    }
+
+    /// Bias currents (units) that realise θ_low, θ_high and the level at unit current `iu` A.
+    public func cellBiases(thetaLow: Double, thetaHigh: Double, level: Double, unitCurrent iu: Double)
+        -> (thetaHighBias: Double, widthBias: Double, levelBias: Double) {
+        func invert(_ target: Double, _ pick: @escaping (CellPoint) -> (x: Double, y: Double)) -> Double {
+            guard target > 0 else { return 0 }
+            var x = target
+            for _ in 0..<8 { x = target / cellFactor(iu, pick, at: x) }
+            return x
+        }
+        let th = invert(thetaHigh) { ($0.thetaHighBias, $0.switchUp) }
+        let wd = invert(thetaHigh - thetaLow) { ($0.widthBias, $0.switchUp - $0.switchDown) }
+        let lv = invert(level) { ($0.levelBias, $0.levelOn) }
+        return (th, wd, lv)
+    }
+
+    /// Settling time constant at `current` A (log-log interpolation of the settling table).
+    public func settlingTau(current: Double) -> Double? {
+        guard settling.count >= 2 else { return settling.first?.tauS }
+        let xs = settling.map { log($0.currentA) }, ys = settling.map { log($0.tauS) }
+        return exp(Interp.linear(x: log(max(current, 1e-18)), xs: xs, ys: ys, extrapolate: true))
+    }
+}
+
+/// Piecewise-linear interpolation helpers (clamped at the edges unless asked to extrapolate).
+enum Interp {
+    static func linear(x: Double, xs: [Double], ys: [Double], extrapolate: Bool = false) -> Double {
+        precondition(xs.count == ys.count && !xs.isEmpty)
+        if xs.count == 1 { return ys[0] }
+        var k = 1
+        while k < xs.count - 1 && x > xs[k] { k += 1 }
+        if !extrapolate {
+            if x <= xs[0] { return ys[0] }
+            if x >= xs[xs.count - 1] { return ys[ys.count - 1] }
+        }
+        let t = (x - xs[k - 1]) / (xs[k] - xs[k - 1])
+        return ys[k - 1] + t * (ys[k] - ys[k - 1])
+    }
+
+    static func bilinear(x: Double, xs: [Double], y: Double, ys: [Double], table: [[Double]]) -> Double {
+        let rows = table.map { linear(x: y, xs: ys, ys: $0) }
+        return linear(x: x, xs: xs, ys: rows)
+    }
+}

