@@ -43,11 +43,14 @@ enum CellLibrary {
         .ends bmru_wc
         *
         * bmru_pmirror: 1:1 PMOS mirror that sources the positive sum into the summing node.
-        *   ports vdd, in (sum diode: positive weights sink from it), out (summing node).
-        *   W \(wp) L \(lp), \(r) fingers each: L \(lp) halves DIBL (measured +1.3 % at out = 0.4 V).
-        .subckt bmru_pmirror vdd in out
+        *   ports vdd, in (sum diode: positive weights sink from it), out (summing node), cp (cascode bias).
+        *   W \(wp) L \(lp), \(r) fingers each. The cascode (gate cp = VDD - two V_SG) holds the copy's
+        *   V_SD near the diode's V_SG: without it the copy sat at ~1.4 V and gave +1.3 %, which a large
+        *   positive sum minus a large negative sum turned into 5-10 % of a small output.
+        .subckt bmru_pmirror vdd in out cp
         m1 in in vdd vdd \(p) w=\(wp) l=\(lp) m=\(r)
-        m2 out in vdd vdd \(p) w=\(wp) l=\(lp) m=\(r)
+        m2 a in vdd vdd \(p) w=\(wp) l=\(lp) m=\(r)
+        m3 out cp a vdd \(p) w=\(wp) l=\(lp) m=\(r)
         .ends bmru_pmirror
         *
         * bmru_pdiode: PMOS diode that collects one output sum of an identity layer.
@@ -68,10 +71,13 @@ enum CellLibrary {
         *   cn: two stacked unit diodes at I_unit: a cascode gate that leaves each weight device one
         *       V_GS of drain voltage, like its reference diode, and tracks corner and current.
         *   sp: PMOS diode (W 1 L 4) at I_unit/4: gate of the comparators' starving pull-ups.
-        .subckt bmru_biasgen vddb cn sp
+        *   cp: two stacked PMOS diodes (the sum-mirror geometry) at I_unit: the PMOS cascode gate.
+        .subckt bmru_biasgen vddb cn sp cp
         m1 cn cn a 0 \(n) w=\(wu) l=\(lu)
         m2 a a 0 0 \(n) w=\(wu) l=\(lu)
         m3 sp sp vddb vddb \(p) w=1u l=4u
+        m4 b b vddb vddb \(p) w=\(wp) l=\(lp) m=\(r)
+        m5 cp cp b vddb \(p) w=\(wp) l=\(lp) m=\(r)
         .ends bmru_biasgen
         *
         * bmru_cell: FQ-BMRU hysteretic current comparator.

@@ -100,7 +100,7 @@ public enum CellBench {
                                switchUp: u.candidate / iu, switchDown: dn.candidate / iu,
                                switchUpInput: u.input / iu, switchDownInput: dn.input / iu,
                                levelOn: outDown[0] / iu, levelOff: outUp[0] / iu,
-                               powerOnW: on, powerOffW: off, sharedBiasPowerW: vdd * 1.25 * iu)
+                               powerOnW: on, powerOffW: off, sharedBiasPowerW: vdd * 2.25 * iu)
     }
 }
 

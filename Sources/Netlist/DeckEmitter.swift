@@ -224,7 +224,8 @@ struct Emission {
             "reference_fingers": String(Technology.referenceFingers),
             "delta_width_um": String(Technology.deltaWidth),
             "finger_width_range_um": "\(Technology.minFingerWidth)-\(Technology.maxFingerWidth)",
-            "minimum_weight": String(Technology.minimumWeight),
+            "minimum_weight": String(Technology.smallestWeight),
+            "minimum_main_bin_weight": String(Technology.minimumWeight),
             "bias_copy_fingers": String(Technology.biasCopyFingers),
             "options": Technology.options,
         ]
@@ -318,15 +319,16 @@ struct Emission {
             param(pname, w, "zero", [], realized: 0, note: "no device")
         case .belowMinimumDropped:
             param(pname, w, r.kind.rawValue, [], realized: 0,
-                  note: "|w| below half the smallest realisable weight \(Technology.minimumWeight); no device")
-            line("* \(element): weight \(Fmt.num(w)) below half the minimum \(Fmt.num(Technology.minimumWeight)): not drawn")
-        case .fingers, .belowMinimumRounded:
+                  note: "|w| below half the smallest realisable weight \(Technology.smallestWeight); no device")
+            line("* \(element): weight \(Fmt.num(w)) below half the minimum \(Fmt.num(Technology.smallestWeight)): not drawn")
+        case .fingers, .belowMinimumRounded, .narrowFinger:
             let sub = cascoded ? "bmru_wc" : "bmru_w"
             let cn = cascoded ? " bias_cn" : ""
             line("\(element) \(node) \(gate)\(cn) \(sub) w=\(Fmt.um(r.fingerWidth)) fingers=\(r.fingers)")
             param(pname, w, r.kind.rawValue, [element], fingers: r.fingers, width: Double(Fmt.um(r.fingerWidth).dropLast())!,
                   realized: sign * r.realizedMagnitude,
-                  note: r.kind == .belowMinimumRounded ? "rounded up to the smallest realisable weight \(Technology.minimumWeight)" : nil)
+                  note: r.kind == .belowMinimumRounded ? "rounded up to the smallest realisable weight \(Technology.smallestWeight)"
+                      : r.kind == .narrowFinger ? "one finger in the 0.5-1.2 um model bin, sized from the measured table" : nil)
         }
     }
 
@@ -375,7 +377,7 @@ struct Emission {
             var positive = false
             for (i, w) in l.weights[j].enumerated() {
                 let el = "xw_\(L)_\(j)_\(i)"
-                if w >= Technology.minimumWeight / 2 { positive = true }
+                if w >= Technology.smallestWeight / 2 { positive = true }
                 weight("\(l.name).weights[\(j)][\(i)]", w, element: el, node: w > 0 ? p : n, gate: src[i], cascoded: w > 0)
             }
             if positive { line("xpm_\(L)_\(j) \(sup) \(p) \(n) bias_cp bmru_pmirror") }

@@ -25,7 +25,7 @@ public enum Technology {
     public static let unitWidth = 4.0        // µm
     public static let unitLength = 2.0       // µm
     /// Reference (diode) devices are this many unit fingers: weight 1 = 8 µm of effective width, so a
-    /// weight of 0.15 still fits one in-bin finger of 1.2 µm.
+    /// weight of 0.15 still fits one main-bin finger of 1.2 µm (smaller ones: see `narrowBin`).
     public static let referenceFingers = 2
     /// Effective width lost per finger (narrow-width effect, W_eff = W − δW). Fitted to the gain of one
     /// finger against the W 4 µm reference over 1.2–10 µm at L 2 µm (residual < 0.5 %): 0.082 µm.
@@ -48,10 +48,24 @@ public enum Technology {
     /// reference costs a quarter of the power.
     public static let biasCopyFingers = 4
 
-    /// Smallest |weight| realisable with one in-bin finger.
+    /// Smallest |weight| realisable with one finger in the main bin (≈ 0.143); smaller weights use the
+    /// narrow bin down to `smallestWeight`.
     public static var minimumWeight: Double {
         (minFingerWidth - deltaWidth) / (Double(referenceFingers) * (unitWidth - deltaWidth))
     }
+
+    /// Weights below the main bin use one finger from the next model bin, W 0.5-1.2 µm, where the
+    /// narrow-width effect is strong and not linear: measured gain of one L 2 µm finger against the
+    /// 2-finger reference (typical, 1 nA, drains at equal voltage; 0.1 nA and the ff/ss corners agree
+    /// within 1.3 %). Sized by inverting this table; narrower fingers (bin 0.22-0.5 µm) are not used
+    /// because their gain is not even monotonic in W.
+    public static let narrowBin: [(width: Double, weight: Double)] = [
+        (0.5, 0.0793), (0.6, 0.0874), (0.7, 0.0960), (0.8, 0.1049), (0.9, 0.1140),
+        (1.0, 0.1232), (1.1, 0.1325), (1.195, 0.1414),
+    ]
+
+    /// Smallest realisable |weight| (one 0.5 µm finger, ≈ 0.079).
+    public static var smallestWeight: Double { narrowBin[0].weight }
 
     /// The simulator options of every deck, and why.
     /// - abstol 1e-15 A: currents of interest go down to ~1 pA (0.01 units at 0.1 nA); the default
@@ -76,6 +90,8 @@ public struct WeightRealization: Codable, Equatable, Sendable {
         case fingers
         /// exactly zero: no device
         case zero
+        /// one finger of the narrow bin (0.5-1.2 µm), sized from the measured table
+        case narrowFinger = "narrow_finger"
         /// |w| below half the smallest realisable weight: no device, realised value 0
         case belowMinimumDropped = "below_minimum_dropped"
         /// |w| below the smallest realisable weight but at least half of it: one minimum finger
@@ -92,16 +108,36 @@ public struct WeightRealization: Codable, Equatable, Sendable {
     public static func realize(_ w: Double) -> WeightRealization {
         let a = abs(w)
         if a == 0 { return WeightRealization(kind: .zero, fingers: 0, fingerWidth: 0, realizedMagnitude: 0) }
-        let wmin = Technology.minimumWeight
+        let wmin = Technology.smallestWeight
         if a < wmin {
             if a < wmin / 2 {
                 return WeightRealization(kind: .belowMinimumDropped, fingers: 0, fingerWidth: 0, realizedMagnitude: 0)
             }
-            let r = fingers(for: wmin)
-            return WeightRealization(kind: .belowMinimumRounded, fingers: r.fingers, fingerWidth: r.fingerWidth,
-                                     realizedMagnitude: r.realizedMagnitude)
+            let t = Technology.narrowBin[0]
+            return WeightRealization(kind: .belowMinimumRounded, fingers: 1, fingerWidth: t.width, realizedMagnitude: t.weight)
         }
+        if a < Technology.minimumWeight { return narrow(a) }
         return fingers(for: a)
+    }
+
+    /// One finger in the narrow bin: invert the measured table (piecewise linear), snap to the grid.
+    static func narrow(_ a: Double) -> WeightRealization {
+        let t = Technology.narrowBin
+        func weight(ofWidth w: Double) -> Double {
+            for k in 1..<t.count where w <= t[k].width {
+                let f = (w - t[k - 1].width) / (t[k].width - t[k - 1].width)
+                return t[k - 1].weight + f * (t[k].weight - t[k - 1].weight)
+            }
+            return t[t.count - 1].weight
+        }
+        var w = t[t.count - 1].width
+        for k in 1..<t.count where a <= t[k].weight {
+            let f = (a - t[k - 1].weight) / (t[k].weight - t[k - 1].weight)
+            w = t[k - 1].width + f * (t[k].width - t[k - 1].width)
+            break
+        }
+        w = min(max((w / Technology.grid).rounded() * Technology.grid, t[0].width), t[t.count - 1].width)
+        return WeightRealization(kind: .narrowFinger, fingers: 1, fingerWidth: w, realizedMagnitude: weight(ofWidth: w))
     }
 
     static func fingers(for a: Double) -> WeightRealization {

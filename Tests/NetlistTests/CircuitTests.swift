@@ -39,8 +39,9 @@ struct CircuitTests {
         }
     }
 
-    /// Weight = width ratio: a ratio-3 and a ratio-0.5 weight copy 1 nA within 3 % on both paths.
-    @Test("weight mirrors realise ratio 3 and 0.5 within 3 %", arguments: [3.0, 0.5])
+    /// Weight = width ratio: ratios 3, 0.5 (main bin, δW-corrected) and 0.1 (narrow bin, table-sized)
+    /// copy 1 nA within 3 % on both paths.
+    @Test("weight mirrors realise ratios 3, 0.5 and 0.1 within 3 %", arguments: [3.0, 0.5, 0.1])
     func mirror(ratio: Double) throws {
         let deck = try MirrorBench.deck(ratio: ratio, current: 1e-9, options: try options())
         let m = try MirrorBench.analyze(try run(deck).vectors, ratio: ratio, current: 1e-9)

@@ -11,9 +11,9 @@ enum Nets {
     static func small() -> Network {
         Network(name: "small", unitCurrent: 1e-9, framePeriod: 0.01, inputs: 2, layers: [
             Layer(name: "pre", kind: .dense, weights: [[1.0, -0.5], [0.3, 0.8]], bias: [0.1, -0.2]),
-            Layer(name: "cell", kind: .bmru, weights: [[1.0, 0.0], [0.05, 1.0]], bias: [0, 0],
+            Layer(name: "cell", kind: .bmru, weights: [[1.0, 0.0], [0.03, 1.0]], bias: [0, 0],
                   thetaLow: [0.3, 0.2], thetaHigh: [0.5, 0.4], level: [1.0, 0.8], initialState: [0, 1]),
-            Layer(name: "post", kind: .dense, weights: [[0.5, 0.1], [1, -1]], bias: [0, 0.1], residual: "cell"),
+            Layer(name: "post", kind: .dense, weights: [[0.5, 0.06], [1, -0.1]], bias: [0, 0.1], residual: "cell"),
             Layer(name: "out", kind: .dense, weights: [[1, -1], [-0.5, 0.7]], bias: [0.2, -0.1], activation: .identity),
         ])
     }
@@ -88,14 +88,18 @@ struct EmitterTests {
         #expect(learned.count == expected)
         func entry(_ p: String) -> ParameterRealization? { d.mapping.parameters.first { $0.parameter == p } }
         #expect(entry("cell.weights[0][1]")?.realization == "zero")
-        // 0.05 < minimum/2 (minimum ≈ 0.143): dropped, realised 0, error -0.05
+        // 0.03 < minimum/2 (minimum ≈ 0.079): dropped, realised 0, error -0.03
         let dropped = try #require(entry("cell.weights[1][0]"))
         #expect(dropped.realization == "below_minimum_dropped")
-        #expect(abs(dropped.error + 0.05) < 1e-12)
-        // 0.1 ≥ minimum/2: one minimum finger
+        #expect(abs(dropped.error + 0.03) < 1e-12)
+        // 0.06 ≥ minimum/2: one minimum (0.5 µm) finger
         let rounded = try #require(entry("post.weights[0][1]"))
         #expect(rounded.realization == "below_minimum_rounded")
-        #expect(rounded.fingerWidthUm == Technology.minFingerWidth)
+        #expect(rounded.fingerWidthUm == 0.5)
+        // -0.1: one narrow-bin finger
+        let narrow = try #require(entry("post.weights[1][1]"))
+        #expect(narrow.realization == "narrow_finger")
+        #expect(abs(narrow.error) < 0.002)
         // every device named in the mapping exists in the deck
         for p in d.mapping.parameters {
             for e in p.elements where !e.hasPrefix(".") { #expect(d.text.contains("\n\(e) "), "element \(e) missing") }
@@ -175,8 +179,14 @@ struct EmitterTests {
             let g = r.fingerWidth / Technology.grid
             #expect(abs(g - g.rounded()) < 1e-6)
         }
+        for w in [0.08, 0.1, 0.12, 0.14] {
+            let r = WeightRealization.realize(w)
+            #expect(r.kind == .narrowFinger)
+            #expect(r.fingerWidth >= 0.5 && r.fingerWidth < Technology.minFingerWidth)
+            #expect(abs(r.realizedMagnitude / w - 1) < 0.01, "w \(w) realised \(r.realizedMagnitude)")
+        }
         #expect(WeightRealization.realize(0).kind == .zero)
         #expect(WeightRealization.realize(-0.01).kind == .belowMinimumDropped)
-        #expect(WeightRealization.realize(0.1).kind == .belowMinimumRounded)
+        #expect(WeightRealization.realize(0.05).kind == .belowMinimumRounded)
     }
 }

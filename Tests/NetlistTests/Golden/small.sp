@@ -54,11 +54,14 @@ m2 d cn a 0 nmos_3p3 w={w} l=2u m={fingers}
 .ends bmru_wc
 *
 * bmru_pmirror: 1:1 PMOS mirror that sources the positive sum into the summing node.
-*   ports vdd, in (sum diode: positive weights sink from it), out (summing node).
-*   W 4u L 4u, 2 fingers each: L 4u halves DIBL (measured +1.3 % at out = 0.4 V).
-.subckt bmru_pmirror vdd in out
+*   ports vdd, in (sum diode: positive weights sink from it), out (summing node), cp (cascode bias).
+*   W 4u L 4u, 2 fingers each. The cascode (gate cp = VDD - two V_SG) holds the copy's
+*   V_SD near the diode's V_SG: without it the copy sat at ~1.4 V and gave +1.3 %, which a large
+*   positive sum minus a large negative sum turned into 5-10 % of a small output.
+.subckt bmru_pmirror vdd in out cp
 m1 in in vdd vdd pmos_3p3 w=4u l=4u m=2
-m2 out in vdd vdd pmos_3p3 w=4u l=4u m=2
+m2 a in vdd vdd pmos_3p3 w=4u l=4u m=2
+m3 out cp a vdd pmos_3p3 w=4u l=4u m=2
 .ends bmru_pmirror
 *
 * bmru_pdiode: PMOS diode that collects one output sum of an identity layer.
@@ -79,10 +82,13 @@ m2 out ref 0 0 nmos_3p3 w=4u l=2u m=4
 *   cn: two stacked unit diodes at I_unit: a cascode gate that leaves each weight device one
 *       V_GS of drain voltage, like its reference diode, and tracks corner and current.
 *   sp: PMOS diode (W 1 L 4) at I_unit/4: gate of the comparators' starving pull-ups.
-.subckt bmru_biasgen vddb cn sp
+*   cp: two stacked PMOS diodes (the sum-mirror geometry) at I_unit: the PMOS cascode gate.
+.subckt bmru_biasgen vddb cn sp cp
 m1 cn cn a 0 nmos_3p3 w=4u l=2u
 m2 a a 0 0 nmos_3p3 w=4u l=2u
 m3 sp sp vddb vddb pmos_3p3 w=1u l=4u
+m4 b b vddb vddb pmos_3p3 w=4u l=4u m=2
+m5 cp cp b vddb pmos_3p3 w=4u l=4u m=2
 .ends bmru_biasgen
 *
 * bmru_cell: FQ-BMRU hysteretic current comparator.
@@ -123,7 +129,8 @@ mlvs out s lv1 0 nmos_3p3 w=1u l=1u
 vdd_bias vdd_bias 0 1.8
 ibias_cn vdd_bias bias_cn dc 1e-9
 ibias_st bias_sp 0 dc 2.5e-10
-xbias vdd_bias bias_cn bias_sp bmru_biasgen
+ibias_cp bias_cp 0 dc 1e-9
+xbias vdd_bias bias_cn bias_sp bias_cp bmru_biasgen
 * ---------------------------------------------------------------- inputs (max(x, 0) x I_unit)
 iin_0 0 in_0 dc 2e-10 pwl(0 2e-10 0.01 2e-10 0.01001 8e-10 0.02 8e-10 0.02001 1e-9)
 xdin_0 in_0 bmru_ndiode
@@ -134,14 +141,14 @@ vdd_pre vdd_pre 0 1.8
 * pre unit 0
 xw_pre_0_0 p_pre_0 in_0 bias_cn bmru_wc w=7.92u fingers=1
 xw_pre_0_1 n_pre_0 in_1 bmru_w w=4u fingers=1
-xpm_pre_0 vdd_pre p_pre_0 n_pre_0 bmru_pmirror
+xpm_pre_0 vdd_pre p_pre_0 n_pre_0 bias_cp bmru_pmirror
 ib_pre_0 vdd_pre n_pre_0 dc 1e-10
 vo_pre_0 n_pre_0 o_pre_0 0
 xd_pre_0 o_pre_0 bmru_ndiode
 * pre unit 1
 xw_pre_1_0 p_pre_1 in_0 bias_cn bmru_wc w=2.435u fingers=1
 xw_pre_1_1 p_pre_1 in_1 bias_cn bmru_wc w=6.35u fingers=1
-xpm_pre_1 vdd_pre p_pre_1 n_pre_1 bmru_pmirror
+xpm_pre_1 vdd_pre p_pre_1 n_pre_1 bias_cp bmru_pmirror
 ib_pre_1 vdd_bias nb_pre_1 dc 5e-11
 xnb_pre_1 n_pre_1 nb_pre_1 bmru_nbias
 vo_pre_1 n_pre_1 o_pre_1 0
@@ -150,7 +157,7 @@ xd_pre_1 o_pre_1 bmru_ndiode
 vdd_cell vdd_cell 0 1.8
 * cell unit 0
 xw_cell_0_0 p_cell_0 o_pre_0 bias_cn bmru_wc w=7.92u fingers=1
-xpm_cell_0 vdd_cell p_cell_0 n_cell_0 bmru_pmirror
+xpm_cell_0 vdd_cell p_cell_0 n_cell_0 bias_cp bmru_pmirror
 vc_cell_0 n_cell_0 c_cell_0 0
 xdc_cell_0 c_cell_0 bmru_ndiode
 ith_cell_0 rth_cell_0 0 dc 1.25e-10
@@ -160,9 +167,9 @@ xcell_cell_0 vdd_cell vdd_bias c_cell_0 x_cell_0 s_cell_0 y_cell_0 bias_cn bias_
 vo_cell_0 y_cell_0 o_cell_0 0
 xd_cell_0 o_cell_0 bmru_ndiode
 * cell unit 1
-* xw_cell_1_0: weight 0.05 below half the minimum 0.142674834099: not drawn
+* xw_cell_1_0: weight 0.03 below half the minimum 0.0793: not drawn
 xw_cell_1_1 p_cell_1 o_pre_1 bias_cn bmru_wc w=7.92u fingers=1
-xpm_cell_1 vdd_cell p_cell_1 n_cell_1 bmru_pmirror
+xpm_cell_1 vdd_cell p_cell_1 n_cell_1 bias_cp bmru_pmirror
 vc_cell_1 n_cell_1 c_cell_1 0
 xdc_cell_1 c_cell_1 bmru_ndiode
 ith_cell_1 rth_cell_1 0 dc 1e-10
@@ -175,25 +182,25 @@ xd_cell_1 o_cell_1 bmru_ndiode
 vdd_post vdd_post 0 1.8
 * post unit 0
 xw_post_0_0 p_post_0 o_cell_0 bias_cn bmru_wc w=4u fingers=1
-xw_post_0_1 p_post_0 o_cell_1 bias_cn bmru_wc w=1.2u fingers=1
-xpm_post_0 vdd_post p_post_0 n_post_0 bmru_pmirror
+xw_post_0_1 p_post_0 o_cell_1 bias_cn bmru_wc w=0.5u fingers=1
+xpm_post_0 vdd_post p_post_0 n_post_0 bias_cp bmru_pmirror
 vz_post_0 n_post_0 z_post_0 0
 xdz_post_0 z_post_0 bmru_ndiode
 xwz_post_0 q_post_0 z_post_0 bias_cn bmru_wc w=7.92u fingers=1
 xwr_post_0 q_post_0 o_cell_0 bias_cn bmru_wc w=7.92u fingers=1
-xqm_post_0 vdd_post q_post_0 r_post_0 bmru_pmirror
+xqm_post_0 vdd_post q_post_0 r_post_0 bias_cp bmru_pmirror
 vo_post_0 r_post_0 o_post_0 0
 xd_post_0 o_post_0 bmru_ndiode
 * post unit 1
 xw_post_1_0 p_post_1 o_cell_0 bias_cn bmru_wc w=7.92u fingers=1
-xw_post_1_1 n_post_1 o_cell_1 bmru_w w=7.92u fingers=1
-xpm_post_1 vdd_post p_post_1 n_post_1 bmru_pmirror
+xw_post_1_1 n_post_1 o_cell_1 bmru_w w=0.745u fingers=1
+xpm_post_1 vdd_post p_post_1 n_post_1 bias_cp bmru_pmirror
 ib_post_1 vdd_post n_post_1 dc 1e-10
 vz_post_1 n_post_1 z_post_1 0
 xdz_post_1 z_post_1 bmru_ndiode
 xwz_post_1 q_post_1 z_post_1 bias_cn bmru_wc w=7.92u fingers=1
 xwr_post_1 q_post_1 o_cell_1 bias_cn bmru_wc w=7.92u fingers=1
-xqm_post_1 vdd_post q_post_1 r_post_1 bmru_pmirror
+xqm_post_1 vdd_post q_post_1 r_post_1 bias_cp bmru_pmirror
 vo_post_1 r_post_1 o_post_1 0
 xd_post_1 o_post_1 bmru_ndiode
 * ---------------------------------------------------------------- layer out: dense identity 2 -> 2
