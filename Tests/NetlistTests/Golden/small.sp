@@ -20,7 +20,7 @@
 .param sw_stat_global=0 sw_stat_mismatch=0
 .temp 27
 * abstol/chgtol/gmin far below the pA currents that matter; gear integration (see Technology.options)
-.options method=gear reltol=1e-3 abstol=1e-15 chgtol=1e-16 gmin=1e-15 trtol=20
+.options method=gear reltol=3e-3 abstol=1e-15 chgtol=1e-16 gmin=1e-15 trtol=20
 * ======================================================================================
 * Cell library (GF180MCU 3.3 V devices in weak inversion; all currents flow from the
 * layer supply `vdd` unless a port says otherwise). Unit NMOS finger W 4u L 2u:
