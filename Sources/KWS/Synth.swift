@@ -13,7 +13,10 @@ public struct SynthOptions: Sendable, Codable, Equatable {
     /// the word starts at a uniformly random time in [onsetMin, onsetMax] seconds (earlier if it would not fit)
     public var onsetMin = 0.0, onsetMax = 0.15
     /// fractions of the voices (espeak-ng variants) reserved for the test and validation splits
-    public var testFraction = 0.15, validationFraction = 0.10
+    public var testFraction = 0.20, validationFraction = 0.10
+    /// vocal-tract/pitch scaling: each utterance is resampled as if spoken with formants and pitch scaled
+    /// by a random factor in [warpMin, warpMax] (more voice variety than espeak-ng's variants alone)
+    public var warpMin = 0.88, warpMax = 1.12
     public init() {}
 }
 
@@ -158,12 +161,13 @@ public enum SpeechSynth {
                     let audio = try WAVFile.read(path: tmp)
                     try? fm.removeItem(atPath: tmp)
                     guard audio.channels == 1 else { throw KWSError(.synthesis, file: job.rel, reason: "espeak-ng wrote \(audio.channels) channels") }
-                    var speech = audio.samples
-                    if audio.sampleRate != 22050 {
-                        speech = Resampler(from: audio.sampleRate, to: SpeechCommands.sampleRate).process(speech)
-                    } else {
-                        speech = resampler.process(speech)
-                    }
+                    // reading the samples at rate·warp scales every frequency by warp (rate rounded to 50 Hz
+                    // to keep the polyphase table small); warp = 1 is the plain 22050 -> 16000 conversion
+                    let warp = r.uniform(o.warpMin, o.warpMax)
+                    let rate = Int((Double(audio.sampleRate) * warp / 50).rounded()) * 50
+                    let speech0 = rate == 22050 ? resampler.process(audio.samples)
+                        : Resampler(from: rate, to: SpeechCommands.sampleRate).process(audio.samples)
+                    var speech = speech0
                     speech = trimSilence(speech)
                     guard !speech.isEmpty else { throw KWSError(.synthesis, file: job.rel, reason: "espeak-ng produced silence") }
                     let clip = place(speech, rng: &r, options: o)

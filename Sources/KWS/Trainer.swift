@@ -9,8 +9,8 @@ public struct TrainerConfig: Sendable, Codable, Equatable {
     public var state = 4
     public var width: Int? = nil
     public var blocks = 2
-    public var steps = 3000
-    public var batch = 64
+    public var steps = 8000
+    public var batch = 128
     public var learningRate = 0.01
     public var warmupSteps = 100
     public var weightDecay = 1e-4
@@ -18,11 +18,16 @@ public struct TrainerConfig: Sendable, Codable, Equatable {
     /// ε starts here and falls (cosine) to 0 at `epsilonZeroFraction` of the steps; afterwards ε = 0
     public var epsilonStart = 0.0
     public var epsilonZeroFraction = 0.5
-    public var surrogateScale = 3.0
+    public var surrogateScale = 0.5
     public var seed: UInt64 = 1
     /// the batch is split into this many shards computed in parallel and summed in order (determinism)
     public var shards = 8
+    /// compute the shards on all cores (true) or one after another (false; same result, for benchmarks)
+    public var parallel = true
     public var evalEvery = 100
+    /// Draw half of the negatives by word in proportion to each word's recent error rate on the training
+    /// batches (the other half uniformly), so confusable words (e.g. "left" for "yes") get more weight.
+    public var hardNegatives = false
     // Hardware range (model units; 1 unit = unit_current): weights and biases are clamped to
     // |w| ≤ weightMax during training and |w| < weightMin is set to exactly 0 in the exported network;
     // θ_low, θ_high and level lie in [thetaMin, thetaMax]; θ_high − θ_low ≥ hysteresisMin.
@@ -170,19 +175,37 @@ public enum KWSTrainer {
         let shards = (0..<cfg.shards).map { _ in Shard(net: net, frames: first.frames) }
         var rng = KWSRandom(seed: cfg.seed, 20)
         var best: (net: FQNet, acc: Double, step: Int)? = nil
+        // running error rate of each negative word on the training batches
+        var negError = [Double](repeating: 0.5, count: negPools.count)
         var recentLoss = 0.0, recentCorrect = 0, recentCount = 0
         let step: StepFunction = .heaviside(surrogateScale: cfg.surrogateScale)
         for s in 0..<cfg.steps {
             let eps = cfg.epsilon(at: s)
             // balanced batch: half "yes", half negatives spread uniformly over the negative words
             var batch: [(Int, Int)] = []
+            var batchWord: [Int] = []
             for b in 0..<cfg.batch {
                 if b % 2 == 0 { batch.append((yes[rng.index(yes.count)], 1)) }
-                else { let pool = negPools[rng.index(negPools.count)]; batch.append((pool[rng.index(pool.count)], 0)) }
+                else {
+                    var w = rng.index(negPools.count)
+                    if cfg.hardNegatives && b % 4 == 3 {
+                        // error-proportional choice (errors smoothed so every word keeps some weight)
+                        let total = negError.reduce(0, +)
+                        var x = rng.unit() * total
+                        w = negPools.count - 1
+                        for (k, e) in negError.enumerated() { if x < e { w = k; break }; x -= e }
+                    }
+                    let pool = negPools[w]
+                    batch.append((pool[rng.index(pool.count)], 0))
+                    batchWord.append(w)
+                    continue
+                }
+                batchWord.append(-1)
             }
             let current = net
             let scale = 1 / Double(cfg.batch)
-            DispatchQueue.concurrentPerform(iterations: shards.count) { k in
+            for sh in shards where sh.right.count != batch.count { sh.right = [Bool](repeating: false, count: batch.count) }
+            let work = { (k: Int) in
                 let sh = shards[k]
                 sh.reset()
                 var i = k
@@ -193,13 +216,20 @@ public enum KWSTrainer {
                     sh.loss += r.loss
                     let decided = r.votes[1] > r.votes[0] ? 1 : 0
                     if decided == label { sh.correct += 1 }
+                    sh.right[i] = decided == label
                     i += shards.count
                 }
             }
+            if cfg.parallel { DispatchQueue.concurrentPerform(iterations: shards.count, execute: work) }
+            else { for k in 0..<shards.count { work(k) } }
             var g = [Double](repeating: 0, count: np)
             for sh in shards {
                 for i in 0..<np { g[i] += sh.grad[i] }
                 recentLoss += sh.loss; recentCorrect += sh.correct
+            }
+            for (i, w) in batchWord.enumerated() where w >= 0 {
+                let wrong = shards[i % shards.count].right[i] ? 0.0 : 1.0
+                negError[w] = 0.98 * negError[w] + 0.02 * (0.05 + wrong)
             }
             recentCount += cfg.batch
             // clip the global gradient norm
@@ -244,6 +274,8 @@ final class Shard: @unchecked Sendable {
     let count: Int
     var loss = 0.0
     var correct = 0
+    /// per batch position handled by this shard: decided correctly
+    var right: [Bool] = []
     init(net: FQNet, frames: Int) {
         tape = FQTape(net: net, frames: frames)
         count = net.parameterCount

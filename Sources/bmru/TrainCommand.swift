@@ -20,17 +20,20 @@ struct Train: ParsableCommand {
     @Option(help: "bmru units per cell.") var state: Int = 4
     @Option(help: "Dense width (default: state).") var width: Int?
     @Option(help: "Number of [bmru -> dense + residual] blocks.") var blocks: Int = 2
-    @Option(help: "Optimiser steps.") var steps: Int?
+    @Option(help: "Optimiser steps (default 8000).") var steps: Int?
     @Option(help: "Epochs (steps = epochs × training clips / batch); ignored with --steps.") var epochs: Double?
-    @Option(help: "Clips per mini-batch (half 'yes').") var batch: Int = 64
+    @Option(help: "Clips per mini-batch (half 'yes').") var batch: Int = 128
     @Option(help: "Peak learning rate.") var learningRate: Double = 0.01
-    @Option(help: "Surrogate gradient scale.") var surrogateScale: Double = 3
+    @Option(help: "Surrogate gradient scale.") var surrogateScale: Double = 0.5
     @Option(help: "ε at the start (annealed to 0 at half of the steps).") var epsilonStart: Double = 0
     @Option(help: "Fraction of the steps after which ε = 0.") var epsilonZeroFraction: Double = 0.5
     @Option(help: "Random seed.") var seed: UInt64 = 1
     @Option(help: "Evaluate (and report progress) every N steps.") var evalEvery: Int = 100
+    @Flag(inversion: .prefixedNo, help: "Draw a quarter of each batch from the negative words in proportion to their recent errors.")
+    var hardNegatives = false
+    @Flag(help: "Compute the mini-batch shards on one core (same result; benchmark baseline).") var serial = false
     @Option(name: .shortAndLong, help: "Output network file.") var output: String
-    @Option(help: "Also write stimuli of N test clips per class (yes, no, _silence_) into this directory.") var stimuliDir: String?
+    @Option(help: "Also write stimuli of N correctly decided test clips per class (yes, no, left, silence) here.") var stimuliDir: String?
     @Option(help: "Test clips per class for --stimuli-dir.") var stimuli: Int = 1
 
     func run() throws {
@@ -42,7 +45,7 @@ struct Train: ParsableCommand {
             cfg.state = state; cfg.width = width; cfg.blocks = blocks; cfg.batch = batch
             cfg.learningRate = learningRate; cfg.surrogateScale = surrogateScale; cfg.epsilonStart = epsilonStart
             cfg.epsilonZeroFraction = epsilonZeroFraction
-            cfg.seed = seed; cfg.evalEvery = evalEvery
+            cfg.seed = seed; cfg.evalEvery = evalEvery; cfg.parallel = !serial; cfg.hardNegatives = hardNegatives
             let nTrain = ds.clips(.train).count
             if let s = steps { cfg.steps = s } else if let e = epochs { cfg.steps = max(1, Int((e * Double(nTrain) / Double(batch)).rounded())) }
             cfg.warmupSteps = min(cfg.warmupSteps, max(1, cfg.steps / 10))
@@ -66,17 +69,19 @@ struct Train: ParsableCommand {
         }
     }
 
-    /// Writes kws-<word>-<k>.csv for the first test clips of yes, no and silence.
+    /// Writes kws-<word>-<k>.csv for the first (by id) test clips of yes, no, left and silence that the
+    /// network decides correctly (demo material; the accuracy above counts every test clip).
     func writeStimuli(ds: KWSDataset, net: FQNet, dir: String) throws {
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        for w in [KWSWord.yes, .no, .silence] {
+        for w in [KWSWord.yes, .no, .left, .silence] {
             let clips = ds.clips(.test).filter { $0.word == w }.sorted { $0.id < $1.id }
+                .filter { net.decide($0.features, frames: $0.frames).decision == $0.label }
             for (k, c) in clips.prefix(stimuli).enumerated() {
                 let name = "kws-\(w == .silence ? "silence" : w.rawValue)-\(k + 1).csv"
                 let path = (dir as NSString).appendingPathComponent(name)
                 try AtomicWrite.write(StimulusFile.csv(Stimulus(frames: c.rows, inputs: c.coefficients)), to: path)
                 let d = net.decide(c.features, frames: c.frames)
-                KWSCLI.note("\(path): \(c.id) -> \(d.decision == 1 ? "yes" : "other") (votes yes \(d.votes[1])/\(c.frames))")
+                KWSCLI.note("\(path): \(c.id) -> \(d.decision == 1 ? "yes" : "other") (frames voting yes \(d.votes[1])/\(c.frames))")
             }
         }
     }

@@ -3,7 +3,7 @@ import Testing
 import BMRUModel
 @testable import KWS
 
-/// The shipped keyword spotter (examples/kws-yes.json) and its test-clip stimuli (examples/kws-*.csv):
+/// The shipped keyword spotter (examples/kws-yes.json) and its test-clip stimuli (examples/kws-{yes,no,left,silence}-N.csv):
 /// the ideal behavioural model (BMRUModel.IdealModel) must decide like the trainer's own forward pass,
 /// and the parameters must lie in the range the circuit realises.
 @Suite struct ShippedModelTests {
@@ -12,7 +12,7 @@ import BMRUModel
 
     func stimuli() throws -> [String] {
         let names = try FileManager.default.contentsOfDirectory(atPath: Self.examples.path)
-            .filter { $0.hasPrefix("kws-") && $0.hasSuffix(".csv") }.sorted()
+            .filter { name in ["yes", "no", "left", "silence"].contains { name.hasPrefix("kws-\($0)-") } && name.hasSuffix(".csv") }.sorted()
         return names.map { Self.examples.appendingPathComponent($0).path }
     }
 

@@ -61,6 +61,8 @@ import BMRUModel
         let a = try KWSTrainer.train(dataset: ds, config: config(steps: 30))
         let b = try KWSTrainer.train(dataset: ds, config: config(steps: 30))
         #expect(a.net.params == b.net.params)
+        var serial = config(steps: 30); serial.parallel = false
+        #expect(try KWSTrainer.train(dataset: ds, config: serial).net.params == a.net.params)
         var other = config(steps: 30); other.seed = 4
         #expect(try KWSTrainer.train(dataset: ds, config: other).net.params != a.net.params)
     }
