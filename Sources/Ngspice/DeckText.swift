@@ -38,8 +38,16 @@ enum DeckText {
 
 /// Reads ngspice's message lines and decides whether a load or a run failed, and why.
 enum DiagnosticClassifier {
+    /// While a deck loads, ngspice prints nothing on stderr for a good deck (checked with the GF180MCU
+    /// library), so every stderr line that is not a warning or a note counts ("Too many parameters for
+    /// subcircuit type ...", "Simulation interrupted due to error!", ...).
     static func loadError(_ log: [String]) -> SimulationError? {
-        let bad = log.filter(isErrorLine)
+        let bad = log.filter { line in
+            let l = line.lowercased()
+            guard l.hasPrefix("stderr") else { return false }
+            let body = l.dropFirst("stderr".count).trimmingCharacters(in: .whitespaces)
+            return !body.isEmpty && !body.hasPrefix("warning") && !body.hasPrefix("note")
+        }
         guard !bad.isEmpty else { return nil }
         return SimulationError(kind: kind(of: bad, default: .parse), message: "ngspice could not load the deck", lines: bad)
     }
