@@ -26,6 +26,13 @@ public struct CoSimOptions: Sendable {
     public var rawPath: String?
     /// Monte Carlo mismatch sample seed (1...2147483647); nil = nominal devices
     public var mismatchSeed: UInt64?
+    /// calibration tables the deck is emitted with (nil = nominal sizes); see Netlist/Calibration.swift
+    public var calibration: CalibrationFile?
+    /// shared-sample mismatch: explicit per-device delvto in the deck (Netlist/DeviceOffsets.swift)
+    public var mismatchSample: MismatchSample?
+    /// the behavioural model the circuit is compared with (nil = IdealModel), e.g. the circuit-aware model
+    /// with the same mismatch sample
+    public var behaviouralModel: (@Sendable (Stimulus) -> ModelTrace)?
 
     public init(modelsDirectory: String) {
         self.modelsDirectory = modelsDirectory
@@ -64,6 +71,8 @@ public enum CoSimulation {
                                       rawPath: options.rawPath, generatorVersion: options.generatorVersion)
         deckOptions.perturbations = options.perturbations
         deckOptions.mismatchSeed = options.mismatchSeed
+        deckOptions.calibration = options.calibration
+        deckOptions.mismatchSample = options.mismatchSample
         let deck: EmittedDeck
         do {
             deck = try DeckEmitter.emit(network: network, stimulus: stimulus, options: deckOptions)
@@ -91,7 +100,7 @@ public enum CoSimulation {
     public static func analyse(network: Network, stimulus: Stimulus, deck: EmittedDeck, result: SimulationResult,
                                options: CoSimOptions, started: Date = Date()) throws -> CoSimOutcome {
         let modelStart = Date()
-        let trace = IdealModel(network: network).run(stimulus)
+        let trace = options.behaviouralModel?(stimulus) ?? IdealModel(network: network).run(stimulus)
         let modelSeconds = Date().timeIntervalSince(modelStart)
         guard let time = result.vector("time"), time.count >= 2 else {
             throw CoSimError(kind: .probe, message: "the simulation returned no time vector")

