@@ -110,9 +110,15 @@ struct CircuitTests {
             let r = try TestEnvironment.run(ngspice, ["-b", dir + "/\(name).sp"], cwd: dir)
             #expect(r.status == 0, "\(name): ngspice exit \(r.status)\n\(r.stderr.suffix(800))")
             let text = (r.stdout + "\n" + r.stderr).lowercased()
-            for bad in ["unknown parameter", "unknown model", "warning", "error", "can't find", "not found"] {
-                #expect(!text.contains(bad), "\(name): ngspice said '\(bad)':\n\(text.split(separator: "\n").filter { $0.contains(bad) }.prefix(5).joined(separator: "\n"))")
+            // convergence-aid notes ("warning: further gmin increment" while finding the operating point of
+            // a deck with all inputs at 0) are not problems with the deck; parameter and model warnings are
+            let lines = text.split(separator: "\n").filter { !$0.contains("gmin") }.joined(separator: "\n")
+            for bad in ["unknown parameter", "unknown model", "unrecognized", "error", "can't find", "not found", "parameter"]
+            where lines.contains(bad) {
+                Issue.record("\(name): ngspice said '\(bad)':\n\(lines.split(separator: "\n").filter { $0.contains(bad) }.prefix(5).joined(separator: "\n"))")
             }
+            let warnings = lines.split(separator: "\n").filter { $0.contains("warning") }
+            #expect(warnings.isEmpty, "\(name): \(warnings.prefix(5).joined(separator: "\n"))")
             let raw = FileManager.default.contents(atPath: dir + "/\(name).raw")
             #expect((raw?.count ?? 0) > 1000, "\(name): no raw file written")
         }
