@@ -95,15 +95,18 @@ enum CellLibrary {
         *   by a diode so the trip (~0.9 V typical) sits inside the window where all sources at x are
         *   saturated (~0.55-1.7 V) and tracks cn over corners; shoot-through is bounded by I_unit/4
         *   and no static current flows at either rail.
+        *   The two cascodes at x are small (W 1 L 0.5): their size does not enter any ratio, and while x
+        *   sits near ground they are in triode, where unit-size cascodes hung ~200 fF of channel on x and
+        *   made resets 2-4x slower (0.1 nA, 0.05-unit margin: no reset within a 10 ms frame; now ~9 ms).
         *   Output: a \(k)-finger PMOS copy of the level reference, switched to `out` by an NMOS gated by s.
         .subckt bmru_cell vdd vddb c x s out cn sp rth rwd rlv
         mcc1 cc1 c 0 0 \(n) w=\(wu) l=\(lu) m=\(r)
-        mcc2 x cn cc1 0 \(n) w=\(wu) l=\(lu) m=\(r)
+        mcc2 x cn cc1 0 \(n) w=1u l=0.5u
         mthd rth rth vddb vddb \(p) w=\(wp) l=\(lp)
         mthm x rth vdd vdd \(p) w=\(wp) l=\(lp) m=\(k)
         mwdd rwd rwd 0 0 \(n) w=\(wu) l=\(lu)
         mwdm wd1 rwd 0 0 \(n) w=\(wu) l=\(lu) m=\(k)
-        mwdc wd2 cn wd1 0 \(n) w=\(wu) l=\(lu) m=\(k)
+        mwdc wd2 cn wd1 0 \(n) w=1u l=0.5u
         mwds x s wd2 0 \(n) w=1u l=1u
         mi1 i1 sp vdd vdd \(p) w=1u l=4u
         mi2 s x i1 vdd \(p) w=1u l=1u
