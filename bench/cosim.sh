@@ -3,7 +3,7 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 bmru="${BMRU_BIN:-$root/.build/release/bmru}"
-net="$root/examples/kws-yes.json"; stim="$root/examples/kws-yes-clip1.csv"
+net="$root/examples/kws-yes.json"; stim="$root/examples/kws-yes-1.csv"
 [ -f "$net" ] && [ -f "$stim" ] || { net="$root/examples/kws-shape.json"; stim="$root/examples/kws-shape-random.csv"; }
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT

@@ -5,7 +5,7 @@ set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 bmru="$root/.build/release/bmru"
 net="${DEMO_NETWORK:-$root/examples/kws-yes.json}"
-stim="${DEMO_INPUT:-$root/examples/kws-yes-clip1.csv}"
+stim="${DEMO_INPUT:-$root/examples/kws-yes-1.csv}"
 if [ ! -f "$net" ] || [ ! -f "$stim" ]; then
   net="$root/examples/kws-shape.json"
   stim="$root/examples/kws-shape-random.csv"

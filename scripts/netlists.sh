@@ -10,7 +10,7 @@ for net in "$root"/examples/*.json; do
   case "$name" in batch*|*manifest*) continue ;; esac
   "$bmru" validate "$net" > /dev/null 2>&1 || continue
   stim=""
-  for cand in "$root/examples/$name-clip1.csv" "$root/examples/$name-random.csv"; do
+  for cand in "$root/examples/$name-1.csv" "$root/examples/$name-random.csv"; do
     [ -f "$cand" ] && { stim="$cand"; break; }
   done
   if [ -n "$stim" ]; then

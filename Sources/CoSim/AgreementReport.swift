@@ -49,8 +49,8 @@ public struct AgreementReport: Codable, Equatable, Sendable {
         /// RMS of (circuit − model) output current over frames and units, amperes
         public var rms_error_a: Double
         public var max_abs_error_a: Double
-        /// rms_error_a / RMS of the model's output current (0 when the model's RMS is 0 and so is the error)
-        public var rms_rel_error: Double
+        /// rms_error_a / RMS of the model's output current; null when the model's current is 0 throughout
+        public var rms_rel_error: Double?
         public var model_rms_a: Double
         /// bmru layers: state agreement of this layer's units (non-ambiguous pairs)
         public var state_agreement: Double?

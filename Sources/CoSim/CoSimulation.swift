@@ -207,7 +207,7 @@ public enum CoSimulation {
             let modelRms = count > 0 ? (modelSq / Double(count)).squareRoot() : 0
             layerReports[layer.name] = .init(kind: layer.kind == .bmru ? "bmru" : "dense",
                                              rms_error_a: rms, max_abs_error_a: maxErr,
-                                             rms_rel_error: modelRms > 0 ? rms / modelRms : (rms > 0 ? .infinity : 0),
+                                             rms_rel_error: modelRms > 0 ? rms / modelRms : nil,
                                              model_rms_a: modelRms,
                                              state_agreement: layer.kind == .bmru ? (layerPairs > 0 ? Double(layerAgree) / Double(layerPairs) : 1) : nil)
         }

@@ -23,7 +23,7 @@ enum HTMLReport {
         row("frames × bmru units", "\(r.frames) × \(r.units)")
         row("state agreement (non-ambiguous pairs)", "\(ReportWriter.pct(r.state_agreement)) (required \(ReportWriter.pct(r.thresholds.required_state_agreement)))")
         row("ambiguous pairs", "\(r.ambiguous.count) (candidate within \(r.ambiguous.margin_units) units of a threshold)")
-        row("decision agreement (frames)", ReportWriter.pct(r.decision_agreement))
+        row("decision agreement (non-ambiguous frames)", ReportWriter.pct(r.decision_agreement) + (r.decision.map { " (\($0.ambiguous_frames) ambiguous frames)" } ?? ""))
         if let d = r.decision { row("sequence decision circuit / model", "\(d.circuit_sequence_decision) / \(d.model_sequence_decision)") }
         if let f = r.first_divergence {
             row("first divergence", "frame \(f.frame), \(f.layer)[\(f.unit)]: circuit \(f.circuit_state), model \(f.model_state), model candidate \(ReportWriter.sci(f.model_candidate))")
@@ -38,7 +38,7 @@ enum HTMLReport {
         h += "<h2>Layers</h2><table><tr><th>layer</th><th>kind</th><th>RMS error (A)</th><th>max error (A)</th><th>RMS relative</th><th>state agreement</th></tr>"
         for name in r.layers.keys.sorted() {
             let l = r.layers[name]!
-            h += "<tr><td>\(XML.escape(name))</td><td>\(l.kind)</td><td>\(ReportWriter.sci(l.rms_error_a))</td><td>\(ReportWriter.sci(l.max_abs_error_a))</td><td>\(ReportWriter.pct(l.rms_rel_error))</td><td>\(l.state_agreement.map(ReportWriter.pct) ?? "")</td></tr>"
+            h += "<tr><td>\(XML.escape(name))</td><td>\(l.kind)</td><td>\(ReportWriter.sci(l.rms_error_a))</td><td>\(ReportWriter.sci(l.max_abs_error_a))</td><td>\(l.rms_rel_error.map(ReportWriter.pct) ?? "n/a (model current 0)")</td><td>\(l.state_agreement.map(ReportWriter.pct) ?? "")</td></tr>"
         }
         h += "</table>"
 

@@ -75,7 +75,7 @@ public enum ReportWriter {
         s += "\n| layer | kind | RMS error (A) | max error (A) | RMS rel. error | states |\n|---|---|---|---|---|---|\n"
         for name in r.layers.keys.sorted() {
             let l = r.layers[name]!
-            s += "| \(name) | \(l.kind) | \(sci(l.rms_error_a)) | \(sci(l.max_abs_error_a)) | \(pct(l.rms_rel_error)) | \(l.state_agreement.map(pct) ?? "") |\n"
+            s += "| \(name) | \(l.kind) | \(sci(l.rms_error_a)) | \(sci(l.max_abs_error_a)) | \(l.rms_rel_error.map(pct) ?? "n/a (model current 0)") | \(l.state_agreement.map(pct) ?? "") |\n"
         }
         if !r.failures.isEmpty {
             s += "\n" + r.failures.map { "- \($0)" }.joined(separator: "\n") + "\n"
