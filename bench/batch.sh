@@ -8,7 +8,7 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 bmru="${BMRU:-$root/.build/release/bmru}"
 export BMRU_MODELS="${BMRU_MODELS:-$root/models/gf180mcu}"
-frames="${BENCH_FRAMES:-20}"
+frames="${BENCH_FRAMES:-2}"
 samples="${BENCH_SAMPLES:-8}"
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
@@ -41,39 +41,44 @@ cat > "$dir/bench.json" <<JSON
 JSON
 jobs=$((2 * samples))
 
-now() { date +%s.%N; }
-t0=$(now)
-"$bmru" batch "$dir/bench.json" --out "$dir/w1" --jobs 1 --quiet > /dev/null 2> "$dir/w1.log"
-t1=$(now)
-"$bmru" batch "$dir/bench.json" --out "$dir/w2" --jobs 2 --quiet > /dev/null 2> "$dir/w2.log"
-t2=$(now)
+# Other work on the machine changes over minutes, so every figure is measured twice in the order
+# B1 C1 C2 B2 B2 C2 C1 B1 (B: bmru batch with 1 or 2 workers, C: ngspice -b one or two at a time) and averaged;
+# CPU seconds (user + sys of all processes) per job are printed beside the wall-clock rates.
+mkdir -p "$dir/home" && echo "set num_threads=1" > "$dir/home/.spiceinit"
+printf '%s\n' 'cd "$1" && HOME="$2" ngspice -b deck.sp > out.log 2>&1' > "$dir/run_one.sh"
+k=0
+batch_pass() {  # workers
+    k=$((k + 1))
+    /usr/bin/time -f "%e %U %S" -o "$dir/t" "$bmru" batch "$dir/bench.json" --out "$dir/b$k" --jobs "$1" --quiet > /dev/null 2> "$dir/b$k.log"
+    echo "B$1 $(cat "$dir/t")" >> "$dir/times"
+    decks="$dir/b$k/jobs"
+}
+cli_pass() {  # processes at once
+    k=$((k + 1)); mkdir -p "$dir/c$k"
+    for d in "$decks"/*/; do id=$(basename "$d"); mkdir -p "$dir/c$k/$id"; cp "$d/deck.sp" "$dir/c$k/$id/"; done
+    /usr/bin/time -f "%e %U %S" -o "$dir/t" bash -c "ls -d '$dir/c$k'/*/ | xargs -P $1 -I{} bash '$dir/run_one.sh' {} '$dir/home'"
+    echo "C$1 $(cat "$dir/t")" >> "$dir/times"
+    ls "$dir/c$k"/*/deck.raw 2> /dev/null | wc -l > "$dir/ok"
+}
+: > "$dir/times"
+batch_pass 1; cli_pass 1; cli_pass 2; batch_pass 2; batch_pass 2; cli_pass 2; cli_pass 1; batch_pass 1
 
-# the same decks through the ngspice command line, one process per job (one OpenMP thread, like the workers)
-mkdir -p "$dir/home" "$dir/cli" && echo "set num_threads=1" > "$dir/home/.spiceinit"
-for d in "$dir"/w1/jobs/*/; do
-    id=$(basename "$d"); mkdir -p "$dir/cli/$id"; cp "$d/deck.sp" "$dir/cli/$id/"
-done
-run_one() { cd "$1" && HOME="$2" ngspice -b deck.sp > out.log 2>&1; }
-export -f run_one
-t3=$(now)
-for d in "$dir"/cli/*/; do run_one "$d" "$dir/home"; done
-t4=$(now)
-ls -d "$dir"/cli/*/ | xargs -P 2 -I{} bash -c 'run_one "$1" "$2"' _ {} "$dir/home"
-t5=$(now)
-ok=$(ls "$dir"/cli/*/deck.raw 2> /dev/null | wc -l)
-
-python3 - "$t0" "$t1" "$t2" "$t3" "$t4" "$t5" "$jobs" "$ok" "$dir/w1/jobs" <<'PY'
+python3 - "$dir/times" "$jobs" "$(cat "$dir/ok")" "$decks" "$frames" <<'PY'
 import json, os, sys
-t0, t1, t2, t3, t4, t5 = map(float, sys.argv[1:7]); n = int(sys.argv[7]); ok = int(sys.argv[8]); jd = sys.argv[9]
+n = int(sys.argv[2]); ok = int(sys.argv[3]); jd = sys.argv[4]; frames = sys.argv[5]
+t = {}
+for line in open(sys.argv[1]):
+    k, e, u, s = line.split(); t.setdefault(k, []).append((float(e), float(u) + float(s)))
+rate = {k: n / (sum(e for e, _ in v) / len(v)) for k, v in t.items()}
+cpu = {k: sum(c for _, c in v) / len(v) / n for k, v in t.items()}
 load = ana = tot = 0.0
 for d in os.listdir(jd):
-    t = json.load(open(os.path.join(jd, d, "result.json")))["report"]["timing"]
-    load += t["deck_load_s"]; ana += t["analysis_s"]; tot += t["total_s"]
-w1, w2, c1, c2 = n / (t1 - t0), n / (t2 - t1), n / (t4 - t3), n / (t5 - t4)
-print(f"batch: {n} jobs of a 13-4-[4-4]x2-2 network, {os.environ.get('BENCH_FRAMES', '20')} frames each (ngspice -b finished {ok}/{n})")
-print(f"  per job in the worker: deck load {1000*load/n:.0f} ms, analysis {1000*ana/n:.0f} ms, co-simulation total {1000*tot/n:.0f} ms")
-print(f"  bmru batch --jobs 1   {w1:7.2f} jobs/s")
-print(f"  bmru batch --jobs 2   {w2:7.2f} jobs/s   ratio 2 workers / 1 worker = {w2/w1:.2f}  (target >= 1.8)")
-print(f"  ngspice -b per job    {c1:7.2f} jobs/s   ratio batch / CLI (1 at a time) = {w1/c1:.2f}")
-print(f"  ngspice -b, 2 at once {c2:7.2f} jobs/s   ratio batch / CLI (2 at a time) = {w2/c2:.2f}")
+    tm = json.load(open(os.path.join(jd, d, "result.json")))["report"]["timing"]
+    load += tm["deck_load_s"]; ana += tm["analysis_s"]; tot += tm["total_s"]
+print(f"batch: {n} jobs of a 13-4-[4-4]x2-2 network, {frames} frames each (ngspice -b wrote {ok}/{n} raw files); each figure twice, ABBA order")
+print(f"  per job in a worker: deck load {1000*load/n:.0f} ms, analysis {1000*ana/n:.0f} ms, whole co-simulation {1000*tot/n:.0f} ms")
+print(f"  bmru batch --jobs 1     {rate['B1']:6.3f} jobs/s  {cpu['B1']:6.2f} CPU s/job")
+print(f"  bmru batch --jobs 2     {rate['B2']:6.3f} jobs/s  {cpu['B2']:6.2f} CPU s/job   2 workers / 1 worker = {rate['B2']/rate['B1']:.2f}  (target >= 1.8)")
+print(f"  ngspice -b, 1 at once   {rate['C1']:6.3f} jobs/s  {cpu['C1']:6.2f} CPU s/job   batch / CLI = {rate['B1']/rate['C1']:.2f} (CPU per job CLI / batch = {cpu['C1']/cpu['B1']:.2f})")
+print(f"  ngspice -b, 2 at once   {rate['C2']:6.3f} jobs/s  {cpu['C2']:6.2f} CPU s/job   batch / CLI = {rate['B2']/rate['C2']:.2f}")
 PY

@@ -15,6 +15,8 @@ public struct BatchRunOptions: Sendable {
     public var modelsDirectory: String
     /// the worker process: executable and arguments (`bmru batch-worker`)
     public var workerCommand: [String]
+    /// a worker that has not answered after its job's timeout plus this many seconds is killed (and the job retried)
+    public var workerGrace: Double = 60
 
     public init(out: String, workers: Int, modelsDirectory: String, workerCommand: [String]) {
         self.out = out; self.workers = workers; self.modelsDirectory = modelsDirectory; self.workerCommand = workerCommand
@@ -115,7 +117,9 @@ public final class BatchRun: @unchecked Sendable {
 
         var aborted = false
         if !todo.isEmpty {
-            let p = BatchPool(configuration: .init(command: options.workerCommand, workers: options.workers))
+            var config = BatchPool.Configuration(command: options.workerCommand, workers: options.workers)
+            config.graceSeconds = options.workerGrace
+            let p = BatchPool(configuration: config)
             lock.lock()
             pool = p
             let stop = abortRequested

@@ -35,6 +35,8 @@ struct BatchRunCmd: ParsableCommand {
     @Option(help: "Folder with design.ngspice and sm141064.ngspice (default: $BMRU_MODELS or models/gf180mcu).")
     var models: String?
     @Flag(help: "Print only the summary path, not the summary.") var quiet = false
+    /// a worker gets its job's timeout_s plus this many seconds before it is killed as hung
+    @Option(name: .customLong("worker-grace"), help: .hidden) var workerGrace: Double = 60
 
     func run() throws {
         let outcome: BatchRunOutcome = try CLI.guarded {
@@ -55,6 +57,8 @@ struct BatchRunCmd: ParsableCommand {
             options.resume = resume
             options.retryFailed = retryFailed
             options.allowLarge = allowLarge
+            guard workerGrace > 0, workerGrace.isFinite else { throw UsageFailure("--worker-grace: must be a positive number of seconds") }
+            options.workerGrace = workerGrace
             let batch = BatchRun(manifest: m, options: options)
             let signals = SignalTrap { sig in
                 CLI.stderr("batch: \(sig == SIGINT ? "interrupted" : "terminated"); stopping workers (finished jobs are kept; continue with --resume)")
@@ -112,6 +116,9 @@ struct BatchWorker: ParsableCommand {
         for item in (ProcessInfo.processInfo.environment["BMRU_BATCH_TEST_KILL"] ?? "").split(separator: ",") {
             if item.hasSuffix(":always") { killAlways.insert(String(item.dropLast(7))) } else { killFirst.insert(String(item)) }
         }
+        // TEST ONLY: BMRU_BATCH_TEST_HANG=<job id> makes the worker hang on that job's first attempt (until the pool
+        // kills it for exceeding the job's time limit).
+        let hang = ProcessInfo.processInfo.environment["BMRU_BATCH_TEST_HANG"] ?? ""
         let decoder = JSONDecoder()
         let encoder = JSONEncoder()
         while let line = readLine(strippingNewline: true) {
@@ -123,6 +130,9 @@ struct BatchWorker: ParsableCommand {
             let job = request.job
             let hook: (() -> Void)? = (killAlways.contains(job.id) || (killFirst.contains(job.id) && request.attempt == 1))
                 ? { _ = Foundation.kill(getpid(), SIGKILL) } : nil
+            if !hang.isEmpty && job.id == hang && request.attempt == 1 {
+                while true { sleep(3600) }
+            }
             let started = Date()
             var answer: BatchWorkerAnswer
             var poisoned = false

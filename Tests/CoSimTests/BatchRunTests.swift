@@ -159,6 +159,29 @@ struct BatchRunTests {
         }
     }
 
+    @Test("a hung worker is killed after the job's time limit and its job is retried on a fresh worker")
+    func hungWorker() throws {
+        let dir = try TestEnvironment.temporaryDirectory("batch-hang")
+        let manifest = try BatchFixtures.write("""
+            {"format": "bmru-batch", "version": 1, "name": "hang",
+             "networks": ["\(BatchFixtures.tinyNetwork)"],
+             "stimuli": [{"random": {"frames": 3, "seed": 2}}], "corners": ["typical", "ff"],
+             "required_yield": 0, "timeout_s": 8}
+            """, in: dir)
+        let jobs = try BatchManifest.load(path: manifest).jobs(modelsDirectory: try TestEnvironment.modelsDirectory())
+        let started = Date()
+        let r = try bmru(["batch", manifest, "--out", dir + "/out", "--jobs", "2", "--worker-grace", "1", "--quiet"],
+                         env: ["BMRU_BATCH_TEST_HANG": jobs[0].id])
+        let elapsed = Date().timeIntervalSince(started)
+        #expect(r.status == 0, "exit \(r.status): \(r.stderr.suffix(1200))")
+        let hung = try Self.result(dir + "/out/jobs", jobs[0].id)
+        #expect(hung.status == "ok" && hung.attempts == 2)
+        #expect(try Self.result(dir + "/out/jobs", jobs[1].id).attempts == 1)
+        // killed no earlier than the limit (8 s + 1 s grace)
+        #expect(elapsed >= 9, "finished after \(elapsed) s")
+        #expect(r.stderr.contains("1 retried"))
+    }
+
     @Test("bad manifests exit 2 with the key named; nothing is written")
     func badManifest() throws {
         let dir = try TestEnvironment.temporaryDirectory("batch-bad")
