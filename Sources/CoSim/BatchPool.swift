@@ -183,7 +183,8 @@ public final class BatchPool: @unchecked Sendable {
             deadlines[slot] = (Date().addingTimeInterval(job.timeout_s + config.graceSeconds), w.pid)
             lock.unlock()
             if let line = try? JSONEncoder().encode(request), w.send(line + Data([0x0a])) {
-                if let reply = w.readLine() {
+                // the answer is the first line that decodes (a stray line is skipped); nil at EOF
+                while answer == nil, let reply = w.readLine() {
                     answer = try? JSONDecoder().decode(BatchWorkerAnswer.self, from: reply)
                 }
             }

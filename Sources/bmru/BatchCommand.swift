@@ -119,6 +119,9 @@ struct BatchWorker: ParsableCommand {
         // TEST ONLY: BMRU_BATCH_TEST_HANG=<job id> makes the worker hang on that job's first attempt (until the pool
         // kills it for exceeding the job's time limit).
         let hang = ProcessInfo.processInfo.environment["BMRU_BATCH_TEST_HANG"] ?? ""
+        // answers go to the original stdout; anything else that writes to fd 1 (a library printing) goes to stderr
+        let answers = FileHandle(fileDescriptor: dup(1), closeOnDealloc: true)
+        dup2(2, 1)
         let decoder = JSONDecoder()
         let encoder = JSONEncoder()
         while let line = readLine(strippingNewline: true) {
@@ -148,7 +151,7 @@ struct BatchWorker: ParsableCommand {
             }
             var data = try encoder.encode(answer)
             data.append(0x0a)
-            FileHandle.standardOutput.write(data)
+            answers.write(data)
             if poisoned { throw ExitCode(3) }
         }
     }
