@@ -182,6 +182,29 @@ struct BatchRunTests {
         #expect(r.stderr.contains("1 retried"))
     }
 
+    @Test("a simulation that fails (time limit, halted in ngspice) is recorded as failed with the reason; the batch goes on; exit 1")
+    func failedSimulation() throws {
+        let dir = try TestEnvironment.temporaryDirectory("batch-fail")
+        // a 1 ms limit: the simulator halts the analysis (a real ngspice bg_halt) and reports a timeout
+        let manifest = try BatchFixtures.write("""
+            {"format": "bmru-batch", "version": 1, "name": "fail",
+             "networks": ["\(BatchFixtures.tinyNetwork)"],
+             "stimuli": [{"random": {"frames": 6, "seed": 2}}], "corners": ["typical", "ss", "ff"], "timeout_s": 0.001}
+            """, in: dir)
+        let r = try bmru(["batch", manifest, "--out", dir + "/out", "--jobs", "1", "--quiet"])
+        #expect(r.status == 1, "exit \(r.status): \(r.stderr.suffix(800))")
+        let summary = try BatchSummary.decode(try Data(contentsOf: URL(fileURLWithPath: dir + "/out/summary.json")))
+        #expect(summary.jobs_done == 3 && summary.jobs_failed == 3 && summary.complete && !summary.pass)
+        for id in Self.finished(dir + "/out/jobs") {
+            let res = try Self.result(dir + "/out/jobs", id)
+            #expect(res.status == "failed" && res.attempts == 1 && res.error?.kind == "simulation")
+            let log = try String(contentsOfFile: "\(dir)/out/jobs/\(id)/error.log", encoding: .utf8)
+            #expect(log.contains("timeout") && log.contains("wall-clock limit"), "\(log)")
+        }
+        let junit = try String(contentsOfFile: dir + "/out/junit.xml", encoding: .utf8)
+        #expect(junit.contains("errors=\"3\"") && junit.contains("<error message="))
+    }
+
     @Test("bad manifests exit 2 with the key named; nothing is written")
     func badManifest() throws {
         let dir = try TestEnvironment.temporaryDirectory("batch-bad")
