@@ -155,8 +155,13 @@ public struct CalibrationFile: Codable, Equatable, Sendable {
     public static let formatName = "bmru-calibration"
     public static let formatVersion = 1
 
-    /// sha256 of the cell library the emitter writes today.
-    public static var currentCellLibrarySHA256: String { SHA256.hex(Data(CellLibrary.text().utf8)) }
+    /// sha256 of the cell library the emitter writes today: its circuit lines only (comments and blank lines
+    /// are left out, so rewording a comment does not invalidate calibrations).
+    public static var currentCellLibrarySHA256: String {
+        let circuit = CellLibrary.text().split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
+            .filter { !$0.isEmpty && !$0.hasPrefix("*") }
+        return SHA256.hex(Data(circuit.joined(separator: "\n").utf8))
+    }
 
     /// sha256 of the model files in `directory`, by file name.
     public static func modelFingerprints(directory: String) throws -> [String: String] {
@@ -253,8 +258,10 @@ public struct CalibrationFile: Codable, Equatable, Sendable {
     public func sizeWeight(_ w: Double, path: MirrorPath, current: Double) -> (WeightRealization, realized: Double) {
         let nominal = WeightRealization.realize(w)
         guard nominal.fingers > 0 else { return (nominal, 0) }
-        var target = abs(w)
-        if nominal.kind == .belowMinimumRounded { target = Technology.minimumWeight }
+        // narrow-bin fingers (and weights rounded up to one) are sized from their own measured table
+        // (Technology.narrowBin), outside this table's width range: kept as they are
+        guard nominal.kind == .fingers else { return (nominal, nominal.realizedMagnitude) }
+        let target = abs(w)
         // fixed point: drawn = target / factor(drawn)
         var drawn = target
         var r = nominal
@@ -263,7 +270,6 @@ public struct CalibrationFile: Codable, Equatable, Sendable {
             drawn = target / f
             r = WeightRealization.fingers(for: max(drawn, Technology.minimumWeight))
         }
-        r.kind = nominal.kind
         let realized = realizedWeight(r, path: path, current: current)
         r.realizedMagnitude = realized
         return (r, realized)

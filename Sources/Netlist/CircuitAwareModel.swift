@@ -52,19 +52,24 @@ public struct CircuitAwareModel: Sendable {
     public let options: CircuitAwareOptions
 
     /// one weight's prepared data
-    struct W { var input: Int; var sign: Double; var ratio: Double; var wf: Double; var path: MirrorPath; var mis: Double }
+    /// `fc`: the mirror factor at each table current (the width is fixed), interpolated in log current at run time
+    struct W { var input: Int; var sign: Double; var ratio: Double; var wf: Double; var path: MirrorPath; var mis: Double; var fc: [Double] = [] }
     struct Row {
         var weights: [W] = []
         var bias: Double = 0                 // units, signed (negative: through the nbias mirror)
         var pmirror: Double = 1              // PMOS sum-mirror mismatch factor (positive sums)
         // residual rows
         var reluCopy: Double = 1, residualCopy: Double = 1, residualMirror: Double = 1
+        /// drawn ratio × mirror factor of the two copies at each table current
+        var reluCopyFc: [Double] = [], residualCopyFc: [Double] = []
         // cells
         var up = 0.0, down = 0.0, level = 0.0, levelOff = 0.0, copy = 1.0
         var initial: UInt8 = 0
     }
     struct PreparedLayer { var layer: Layer; var rows: [Row]; var residualIndex: Int? }
     let layers: [PreparedLayer]
+    /// log of the table currents (A)
+    let lnCurrents: [Double]
     /// the per-device offsets used (empty without a mismatch sample)
     public let offsets: [String: Double]
 
@@ -94,14 +99,32 @@ public struct CircuitAwareModel: Sendable {
                 var r = Row()
                 for (i, w) in l.weights[j].enumerated() {
                     guard let p = params["\(l.name).weights[\(j)][\(i)]"], let m = p.fingers, let wf = p.fingerWidthUm, m > 0 else { continue }
-                    let ratio = Double(m) * (wf - Technology.deltaWidth) / (Double(Technology.referenceFingers) * (Technology.unitWidth - Technology.deltaWidth))
+                    var ratio = Double(m) * (wf - Technology.deltaWidth) / (Double(Technology.referenceFingers) * (Technology.unitWidth - Technology.deltaWidth))
                     let path: MirrorPath = w < 0 && !identity ? .negative : (identity ? .cascoded : .positive)
+                    var fw = wf
+                    if p.realization != WeightRealization.Kind.fingers.rawValue {
+                        // narrow-bin finger: its measured gain (drains at equal voltage, like the plain sink) is the
+                        // mapping's realised value; the path's extra gain is taken at the table's narrowest width
+                        fw = cal.mirror.fingerWidthsUm[0]
+                        ratio = abs(p.realizedValue) / cal.mirror.factor(.negative, fingerWidth: fw, current: iu)
+                    }
                     let mis = exp(sn * (d("xw_\(L)_\(j)_\(i).m1") - d(sourceDiodes[i])))
-                    r.weights.append(W(input: i, sign: w < 0 ? -1 : 1, ratio: ratio, wf: wf, path: path, mis: mis))
+                    let fc = cal.mirror.currentsA.map { cal.mirror.factor(path, fingerWidth: fw, current: $0) }
+                    r.weights.append(W(input: i, sign: w < 0 ? -1 : 1, ratio: ratio, wf: fw, path: path, mis: mis, fc: fc))
                 }
                 r.bias = l.bias[j]
                 if l.bias[j] < 0 { r.bias *= exp(sn * (d("xnb_\(L)_\(j).m2") - d("xnb_\(L)_\(j).m1"))) }
                 r.pmirror = exp(sp * (d("xpm_\(L)_\(j).m2") - d("xpm_\(L)_\(j).m1")))
+                if l.residual != nil {
+                    func copyFc(_ name: String, _ path: MirrorPath) -> [Double] {
+                        let p = params[name]
+                        let m = Double(p?.fingers ?? 1), wf = p?.fingerWidthUm ?? WeightRealization.realize(1).fingerWidth
+                        let ratio = m * (wf - Technology.deltaWidth) / (Double(Technology.referenceFingers) * (Technology.unitWidth - Technology.deltaWidth))
+                        return cal.mirror.currentsA.map { ratio * cal.mirror.factor(path, fingerWidth: wf, current: $0) }
+                    }
+                    r.reluCopyFc = copyFc("\(l.name).relu_copy[\(j)]", .positive)
+                    r.residualCopyFc = copyFc("\(l.name).residual[\(j)]", identity ? .cascoded : .positive)
+                }
                 if let res = l.residual {
                     r.reluCopy = exp(sn * (d("xwz_\(L)_\(j).m1") - d("xdz_\(L)_\(j).m1")))
                     r.residualCopy = exp(sn * (d("xwr_\(L)_\(j).m1") - d(outDiodes[res.lowercased()]![j])))
@@ -131,6 +154,7 @@ public struct CircuitAwareModel: Sendable {
             prepared.append(PreparedLayer(layer: l, rows: rows, residualIndex: l.residual.flatMap { r in network.layers.firstIndex { $0.name == r } }))
         }
         layers = prepared
+        lnCurrents = cal.mirror.currentsA.map { log($0) }
     }
 
     /// The predicted switch-up and switch-down (units of candidate current) and output level of a bmru unit,
@@ -156,6 +180,17 @@ public struct CircuitAwareModel: Sendable {
         var cands = [[[Double]]](repeating: [], count: layers.count)
         var states = [[[Int]]](repeating: [], count: layers.count)
         var s = layers.map { $0.rows.map(\.initial) }
+        let lnI = lnCurrents, nI = lnI.count
+        /// table segment and fraction of a current in units (clamped to the table)
+        func locate(_ units: Double) -> (Int, Double) {
+            let v = log(max(units * iu, 1e-30))
+            if v <= lnI[0] { return (0, 0) }
+            if v >= lnI[nI - 1] { return (nI - 2, 1) }
+            var k = 1
+            while v > lnI[k] { k += 1 }
+            return (k - 1, (v - lnI[k - 1]) / (lnI[k] - lnI[k - 1]))
+        }
+        func at(_ f: [Double], _ p: (Int, Double)) -> Double { f[p.0] + p.1 * (f[p.0 + 1] - f[p.0]) }
         for t in 0..<T {
             var x = stimulus.frames[t].map { v -> Double in
                 let n = options.noise > 0 ? options.noise * gauss() : 0
@@ -164,13 +199,14 @@ public struct CircuitAwareModel: Sendable {
             for (k, pl) in layers.enumerated() {
                 let l = pl.layer
                 var y = [Double](repeating: 0, count: pl.rows.count)
+                let loc = x.map { locate($0) }
                 var cRow = [Double](), sRow = [Int]()
                 for (j, r) in pl.rows.enumerated() {
                     var pos = 0.0, neg = 0.0
                     for w in r.weights {
                         let xi = x[w.input]
                         guard xi > 0 else { continue }
-                        let v = w.ratio * cal.mirror.factor(w.path, fingerWidth: w.wf, current: xi * iu) * w.mis * xi
+                        let v = w.ratio * at(w.fc, loc[w.input]) * w.mis * xi
                         if w.sign > 0 { pos += v } else { neg += v }
                     }
                     switch (l.kind, l.activation) {
@@ -179,7 +215,7 @@ public struct CircuitAwareModel: Sendable {
                         if r.bias > 0 { p += r.bias } else { m -= r.bias }
                         if l.residual != nil, let ri = pl.residualIndex {
                             let rv = outputs[ri][t][j]
-                            p += rv * cal.mirror.factor(.cascoded, fingerWidth: 7.918, current: max(rv, 1e-6) * iu) * r.residualCopy
+                            p += rv * at(r.residualCopyFc, locate(rv)) * r.residualCopy
                         }
                         y[j] = p - m
                     default:
@@ -194,8 +230,7 @@ public struct CircuitAwareModel: Sendable {
                             z = z > 0 ? z : leak
                             if let ri = pl.residualIndex {
                                 let rv = outputs[ri][t][j]
-                                let g1 = cal.mirror.factor(.positive, fingerWidth: 7.918, current: z * iu)
-                                let g2 = cal.mirror.factor(.positive, fingerWidth: 7.918, current: max(rv, 1e-6) * iu)
+                                let g1 = at(r.reluCopyFc, locate(z)), g2 = at(r.residualCopyFc, locate(rv))
                                 z = (z * g1 * r.reluCopy + rv * g2 * r.residualCopy) * r.residualMirror
                             }
                             y[j] = z

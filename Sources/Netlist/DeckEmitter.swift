@@ -450,7 +450,7 @@ struct Emission {
 
     /// A unit-gain cascoded copy (residual, relu result) into a PMOS sum diode.
     mutating func copy(_ pname: String, element: String, node: String, gate: String) {
-        let r = WeightRealization.realize(1)
+        let r = weightRealization(pname, 1, cascoded: true)   // nominal unless calibrated
         line("\(element) \(node) \(gate) bias_cn bmru_wc w=\(Fmt.um(r.fingerWidth)) fingers=\(r.fingers)")
         param(pname, 1, "copy", [element], fingers: r.fingers, width: Double(Fmt.um(r.fingerWidth).dropLast())!,
               realized: r.realizedMagnitude, note: "structural unit-gain copy (not a trained parameter)")
