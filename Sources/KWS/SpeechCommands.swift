@@ -49,22 +49,29 @@ public struct KWSDataset: Sendable {
     public func clips(_ split: DataSplit) -> [FeatureClip] { clips.filter { $0.split == split } }
 
     /// The balanced evaluation set of a split: every "yes" clip and as many negatives, spread evenly
-    /// over the six negative classes (taking each class's clips in order of id; a class with too few
-    /// clips gives what it has and the rest is taken from the other classes in turn).
+    /// over the six negative classes, and within a class taken at evenly spaced positions of the
+    /// id-sorted list (so negatives come from all speakers, not the first few). A class with too few
+    /// clips gives all it has and the others make up the difference.
     public func balanced(_ split: DataSplit) -> [FeatureClip] {
         let all = clips(split).sorted { $0.id < $1.id }
         let yes = all.filter { $0.word == .yes }
-        var pools = KWSWord.allCases.filter { !$0.isKeyword }.map { w in all.filter { $0.word == w } }
-        var negatives: [FeatureClip] = []
-        var next = [Int](repeating: 0, count: pools.count)
-        while negatives.count < yes.count {
-            var progressed = false
-            for p in pools.indices where negatives.count < yes.count && next[p] < pools[p].count {
-                negatives.append(pools[p][next[p]]); next[p] += 1; progressed = true
+        let pools = KWSWord.allCases.filter { !$0.isKeyword }.map { w in all.filter { $0.word == w } }
+        // quota per class: fair share, capped by availability, leftovers to classes with spare clips
+        var quota = [Int](repeating: 0, count: pools.count)
+        var left = yes.count
+        while left > 0 {
+            let open = pools.indices.filter { quota[$0] < pools[$0].count }
+            if open.isEmpty { break }
+            let share = max(1, left / open.count)
+            for p in open where left > 0 {
+                let add = min(share, pools[p].count - quota[p], left)
+                quota[p] += add; left -= add
             }
-            if !progressed { break }
         }
-        pools.removeAll()
+        var negatives: [FeatureClip] = []
+        for (p, pool) in pools.enumerated() where quota[p] > 0 {
+            for k in 0..<quota[p] { negatives.append(pool[k * pool.count / quota[p]]) }
+        }
         return yes + negatives
     }
 }
