@@ -32,3 +32,10 @@ netlists: build models
 
 clean:
 	rm -rf .build out
+
+# Regenerate the committed calibration tables of every corner (needs the models; takes minutes).
+calibrate: setup models build
+	@for c in typical ff ss fs sf; do \
+	  echo "== calibrate $$c"; \
+	  $(BIN) calibrate --corner $$c -o models/calibration/$$c.json || exit $$?; \
+	done
