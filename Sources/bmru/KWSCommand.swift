@@ -52,11 +52,11 @@ struct KWSSynth: ParsableCommand {
         commandName: "synth",
         abstract: "Write a Speech Commands style dataset spoken by espeak-ng voices (needs espeak-ng).",
         discussion: """
-        Words yes, no, up, down, left, right, each spoken --per-word times by espeak-ng English accents
-        combined with voice variants, random speeds and pitches, resampled to 16 kHz, placed at a random
-        onset in a 1 s clip with noise (white, pink, brown or hum) at a random SNR; plus background noise
-        files (_background_noise_/) for silence clips. Voices (variants) are split so test and validation
-        voices are never heard in training (validation_list.txt, testing_list.txt). Deterministic for a
+        Words yes, no, up, down, left, right, each spoken --per-word times by espeak-ng English accents \
+        combined with voice variants, random speeds and pitches, resampled to 16 kHz, placed at a random \
+        onset in a 1 s clip with noise (white, pink, brown or hum) at a random SNR; plus background noise \
+        files (_background_noise_/) for silence clips. Voices (variants) are split so test and validation \
+        voices are never heard in training (validation_list.txt, testing_list.txt). Deterministic for a \
         seed and an espeak-ng installation; an interrupted run resumes in the same directory.
         """)
     @Option(help: "Output directory.") var out: String
@@ -91,8 +91,8 @@ struct KWSFeatures: ParsableCommand {
         commandName: "features",
         abstract: "Compute 13 MFCCs per 10 ms frame of a WAV clip and write them as a stimulus CSV.",
         discussion: """
-        Mono WAV (PCM or float); other sample rates are resampled to 16 kHz. 25 ms Hann window, 512-point
-        FFT, hop 160 samples, 40 mel bands (20 Hz - 8 kHz), log, DCT-II, z-normalised per coefficient over
+        Mono WAV (PCM or float); other sample rates are resampled to 16 kHz. 25 ms Hann window, 512-point \
+        FFT, hop 160 samples, 40 mel bands (20 Hz - 8 kHz), log, DCT-II, z-normalised per coefficient over \
         the clip: a 1 s clip gives 101 frames. Values are in model units (the network clips them at 0).
         """)
     @Argument(help: "The WAV clip.") var clip: String

@@ -8,11 +8,11 @@ struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Train an FQ-BMRU network (task kws: 'yes' against silence, no, up, down, left, right).",
         discussion: """
-        Architecture: 13 MFCC -> dense W relu -> [bmru S -> dense W relu + residual] x blocks -> dense 2
-        identity (out.0 = other, out.1 = yes), S = --state, W = --width (default S). BPTT over all frames
-        with an arctan surrogate gradient for the steps, the relaxed recursion with ε annealed from 1 to 0,
-        AdamW with cosine decay and gradient clipping, per-frame cross-entropy, majority-vote decisions.
-        Only ε = 0 checkpoints are selected (by balanced validation accuracy). Parameters are kept in a
+        Architecture: 13 MFCC -> dense W relu -> [bmru S -> dense W relu + residual] x blocks -> dense 2 \
+        identity (out.0 = other, out.1 = yes), S = --state, W = --width (default S). BPTT over all frames \
+        with an arctan surrogate gradient for the steps, the relaxed recursion with ε annealed to 0 (from --epsilon-start, default 0), \
+        AdamW with cosine decay and gradient clipping, per-frame cross-entropy, majority-vote decisions. \
+        Only ε = 0 checkpoints are selected (by balanced validation accuracy). Parameters are kept in a \
         range a circuit realises: |w| ≤ 4 and |w| < 0.05 set to 0, θ and level in [0.1, 3], θ_high − θ_low ≥ 0.1.
         """)
     @Option(help: "Task (only kws).") var task: String = "kws"
