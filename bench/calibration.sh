@@ -25,6 +25,28 @@ if rows:
     U = math.sqrt(sum(u*u for _, u, _ in rows)/len(rows)); C = math.sqrt(sum(c*c for _, _, c in rows)/len(rows))
     print(f"  {corner:8s} all dense layers (rms over layers): uncalibrated {100*U:.2f} %, calibrated {100*C:.2f} %, ratio {U/max(C,1e-12):.1f}x")
 print(f"  {corner:8s} state agreement: uncalibrated {unc['state_agreement']:.4f}, calibrated {cal['state_agreement']:.4f}")
+# the same errors over the frames where every bmru state of the circuit equals the model's: an ambiguous pair
+# whose state flips changes the next layers' inputs by a whole level, which no calibration can (or should) fix
+import csv, os
+def consistent(report):
+    w = list(csv.DictReader(open(os.path.join(os.path.dirname(report), "waveforms.csv"))))
+    sc = [k for k in w[0] if k.startswith("circuit:") and k.endswith(".state")]
+    keep = [x for x in w if all(round(float(x[k])) == round(float(x[k.replace("circuit:", "model:")])) for k in sc)]
+    out = {}
+    for name in [n for n, _, _ in rows]:
+        cc = [k for k in w[0] if k.startswith(f"circuit:{name}[") and k.endswith(".current")]
+        e2 = m2 = 0.0
+        for x in keep:
+            for k in cc:
+                c, m = float(x[k]), float(x[k.replace("circuit:", "model:")]); e2 += (c - m) ** 2; m2 += m * m
+        out[name] = (e2 / max(m2, 1e-30)) ** 0.5
+    return out, len(keep), len(w)
+cu, nu, n = consistent(sys.argv[2]); cc, nc, _ = consistent(sys.argv[3])
+for name, _, _ in rows:
+    print(f"  {corner:8s} {name:10s} state-consistent frames: uncalibrated {100*cu[name]:6.2f} %  calibrated {100*cc[name]:6.2f} %")
+if rows:
+    U = math.sqrt(sum(v*v for v in cu.values())/len(cu)); C = math.sqrt(sum(v*v for v in cc.values())/len(cc))
+    print(f"  {corner:8s} all dense layers, state-consistent frames ({nu}/{n} and {nc}/{n}): uncalibrated {100*U:.2f} %, calibrated {100*C:.2f} %")
 PY
 }
 echo "calibration bench: $(basename "$net"), $(($(wc -l < "$stim") - 1)) frames"

@@ -30,7 +30,22 @@ extension Emission {
     /// current (the operating point the tables are inverted at; gains vary by ~0.5 % over 0.05..4 nA).
     func weightRealization(_ pname: String, _ w: Double, cascoded: Bool) -> WeightRealization {
         guard let cal = options.calibration else { return WeightRealization.realize(w) }
-        return cal.sizeWeight(w, path: mirrorPath(pname, cascoded: cascoded), current: network.unitCurrent).0
+        return cal.sizeWeight(w, path: mirrorPath(pname, cascoded: cascoded), current: operatingCurrent(pname) * network.unitCurrent).0
+    }
+
+    /// The operating input current (units) of parameter `pname`: "<layer>.weights[j][i]" -> input i of the layer,
+    /// "<layer>.relu_copy[j]" / "<layer>.residual[j]" -> unit j; 1 unit when unknown or zero.
+    func operatingCurrent(_ pname: String) -> Double {
+        guard let table = options.operatingCurrents, let dot = pname.firstIndex(of: ".") else { return 1 }
+        let layer = String(pname[..<dot]), rest = pname[pname.index(after: dot)...]
+        let idx = rest.split(whereSeparator: { $0 == "[" || $0 == "]" }).compactMap { Int($0) }
+        let key: String, k: Int?
+        if rest.hasPrefix("weights") { key = layer; k = idx.count == 2 ? idx[1] : nil }
+        else if rest.hasPrefix("relu_copy") { key = layer + ".relu_copy"; k = idx.first }
+        else if rest.hasPrefix("residual") { key = layer + ".residual"; k = idx.first }
+        else { return 1 }
+        guard let k, let v = table[key]?[safe: k], v > 0, v.isFinite else { return 1 }
+        return v
     }
 
     /// Bias currents for one cell.
@@ -69,6 +84,42 @@ extension DeckEmitter {
         let note = "* shared mismatch sample \(s.seed): per-device delvto drawn by bmru (A_VT nmos \(Fmt.num(s.nmosAVT)), pmos \(Fmt.num(s.pmosAVT)) V.um)\n"
         var out = DeviceOffsets.apply(to: text, offsets: offsets)
         if let r = out.range(of: "\n.temp ") { out.insert(contentsOf: "\n" + note.dropLast(), at: r.lowerBound) }
+        return out
+    }
+}
+
+extension DeckOptions {
+    /// These options with `operatingCurrents` filled from the stimulus (calibrated decks with a stimulus only):
+    /// the ideal model's RMS input current of every weight's input, so each width is inverted where it works.
+    func withOperatingPoint(_ network: Network, _ stimulus: Stimulus?) -> DeckOptions {
+        guard calibration != nil, operatingCurrents == nil, let s = stimulus, !s.frames.isEmpty else { return self }
+        var o = self
+        o.operatingCurrents = OperatingPoint.rms(network: network, stimulus: s)
+        return o
+    }
+}
+
+enum OperatingPoint {
+    static func rms(_ rows: [[Double]], width: Int) -> [Double] {
+        var acc = [Double](repeating: 0, count: width)
+        for r in rows { for (i, v) in r.prefix(width).enumerated() { let x = max(v, 0); acc[i] += x * x } }
+        return acc.map { ($0 / Double(max(rows.count, 1))).squareRoot() }
+    }
+
+    static func rms(network: Network, stimulus: Stimulus) -> [String: [Double]] {
+        let trace = IdealModel(network: network).run(stimulus)
+        var out: [String: [Double]] = [:]
+        var input = rms(stimulus.frames, width: network.inputs)
+        for (k, l) in network.layers.enumerated() {
+            out[l.name] = input
+            if let r = l.residual, let res = trace.layer(r) {
+                let own = trace.layers[k].outputs
+                let relu = zip(own, res.outputs).map { a, b in zip(a, b).map { $0 - $1 } }
+                out[l.name + ".relu_copy"] = rms(relu, width: l.outputs)
+                out[l.name + ".residual"] = rms(res.outputs, width: l.outputs)
+            }
+            input = rms(trace.layers[k].outputs, width: l.outputs)
+        }
         return out
     }
 }

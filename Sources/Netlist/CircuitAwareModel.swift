@@ -73,10 +73,12 @@ public struct CircuitAwareModel: Sendable {
     /// the per-device offsets used (empty without a mismatch sample)
     public let offsets: [String: Double]
 
-    public init(network: Network, options: CircuitAwareOptions) throws {
+    /// `stimulus`: the stimulus the deck being predicted is emitted with (a calibrated deck inverts its widths at
+    /// the stimulus's operating currents); nil for a deck emitted without one.
+    public init(network: Network, options: CircuitAwareOptions, stimulus: Stimulus? = nil) throws {
         self.network = network
         self.options = options
-        var o = options.deckOptions
+        var o = options.deckOptions.withOperatingPoint(network, stimulus)
         o.analysis = .operatingPoint
         o.mismatchSample = nil   // the offsets are drawn from the plain deck, as the emitter does
         let deck = try DeckEmitter.emit(network: network, stimulus: nil, options: o)

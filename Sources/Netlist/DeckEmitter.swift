@@ -23,7 +23,7 @@ public enum DeckEmitter {
 
     public static func emit(network: Network, stimulus: Stimulus?, options: DeckOptions) throws -> EmittedDeck {
         try validate(network: network, stimulus: stimulus, options: options)
-        var e = Emission(network: network, stimulus: stimulus, options: options)
+        var e = Emission(network: network, stimulus: stimulus, options: options.withOperatingPoint(network, stimulus))
         e.build()
         let json = MappingJSON.encode(e.mapping)
         return EmittedDeck(text: applyMismatchSample(e.out, options), mapping: e.mapping, mappingJSON: json, stopTime: e.stopTime,

@@ -43,6 +43,10 @@ public struct DeckOptions: Sendable {
     public var calibration: CalibrationFile? = nil
     /// Shared-sample mismatch (DeviceOffsets.swift): explicit per-device delvto drawn in Swift; nil = none.
     public var mismatchSample: MismatchSample? = nil
+    /// Operating currents the calibrated sizing is inverted at, units: per layer name the RMS current of each of
+    /// its inputs over the stimulus (also "<layer>.relu_copy" / "<layer>.residual" per unit). nil: filled from the
+    /// stimulus by the ideal model when calibrating; 1 unit where unknown.
+    public var operatingCurrents: [String: [Double]]? = nil
 
     public init(corner: Corner = .typical, vdd: Double = 1.8, temperature: Double = 27,
                 modelsDirectory: String, networkSHA256: String? = nil, rawPath: String? = nil,

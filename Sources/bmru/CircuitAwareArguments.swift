@@ -18,7 +18,7 @@ struct CircuitAwareArguments: ParsableArguments {
     @Option(name: .customLong("noise-seed"), help: "Seed of the noise draws.") var noiseSeed: UInt64 = 1
     @Option(name: .customLong("models"), help: "Folder with the GF180MCU model files (circuit-aware).") var models: String?
 
-    func model(_ net: Network) throws -> CircuitAwareModel {
+    func model(_ net: Network, _ stim: Stimulus) throws -> CircuitAwareModel {
         guard noise >= 0, noise.isFinite else { throw UsageFailure("--noise: must be a finite number ≥ 0") }
         if let s = mismatchSeed, s < 1 || s > 2_147_483_647 { throw UsageFailure("--mismatch-seed: must be in 1...2147483647") }
         let dir = ModelFiles.directory(option: models)
@@ -40,7 +40,7 @@ struct CircuitAwareArguments: ParsableArguments {
         do {
             return try CircuitAwareModel(network: net, options: CircuitAwareOptions(
                 calibration: cal, calibratedDeck: !uncalibratedDeck, mismatch: sample, noise: noise, noiseSeed: noiseSeed,
-                modelsDirectory: dir))
+                modelsDirectory: dir), stimulus: stim)
         } catch let e as NetlistError { throw UsageFailure("\(e)") }
     }
 
@@ -49,7 +49,7 @@ struct CircuitAwareArguments: ParsableArguments {
 
     func run(_ net: Network, _ stim: Stimulus) throws -> ModelTrace {
         guard enabled else { return IdealModel(network: net).run(stim) }
-        let m = try model(net)
+        let m = try model(net, stim)
         if timeRepeats > 0 {
             _ = m.run(stim)
             let t0 = DispatchTime.now().uptimeNanoseconds
@@ -70,7 +70,7 @@ struct CoSimCalibrationArguments: ParsableArguments {
     @Flag(name: .customLong("circuit-aware"), help: "Compare the circuit with the circuit-aware model instead of the ideal model.")
     var circuitAware = false
 
-    func apply(to options: inout CoSimOptions, network: Network, corner: Corner, modelsDirectory dir: String) throws {
+    func apply(to options: inout CoSimOptions, network: Network, stimulus: Stimulus, corner: Corner, modelsDirectory dir: String) throws {
         let cal = try calibrationArguments.resolve(corner: corner, modelsDirectory: dir)
         options.calibration = cal
         if let s = mismatchSeed, s < 1 || s > 2_147_483_647 { throw UsageFailure("--mismatch-seed: must be in 1...2147483647") }
@@ -84,7 +84,7 @@ struct CoSimCalibrationArguments: ParsableArguments {
         do {
             model = try CircuitAwareModel(network: network, options: CircuitAwareOptions(
                 calibration: c, calibratedDeck: cal != nil, mismatch: sample, modelsDirectory: dir,
-                vdd: options.vdd, temperature: options.temperature))
+                vdd: options.vdd, temperature: options.temperature), stimulus: stimulus)
         } catch let e as NetlistError { throw UsageFailure("\(e)") }
         options.behaviouralModel = { model.run($0) }
     }

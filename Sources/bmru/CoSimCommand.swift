@@ -52,7 +52,7 @@ struct CoSimCmd: ParsableCommand {
             options.decisionMargin = decisionMargin
             options.requiredStateAgreement = required
             options.timeout = timeout
-            try calibrationOptions.apply(to: &options, network: net, corner: corner, modelsDirectory: dir)
+            try calibrationOptions.apply(to: &options, network: net, stimulus: stim, corner: corner, modelsDirectory: dir)
             options.networkFile = netPath
             options.networkSHA256 = SHA256.hex(data)
             options.generatorVersion = ToolVersion.string
