@@ -176,7 +176,10 @@ public final class BatchPool: @unchecked Sendable {
                     return
                 }
             }
-            guard let w = worker else { return }
+            guard let w = worker else {
+                finish(nil, requeue: (job, attempt), onProgress: onProgress)
+                continue
+            }
             let request = BatchWorkerRequest(job: job, jobs_directory: jobsDirectory, attempt: attempt)
             var answer: BatchWorkerAnswer?
             lock.lock()
