@@ -14,7 +14,8 @@ public struct AgreementReport: Codable, Equatable, Sendable {
     }
 
     public struct Ambiguity: Codable, Equatable, Sendable {
-        /// (frame, unit) pairs whose model candidate lies within the margin of a threshold
+        /// (frame, unit) pairs whose model candidate lies within the margin of a threshold, or that hold a
+        /// state decided on such a frame (candidate still inside the hysteresis band)
         public var count: Int
         public var margin_units: Double
         /// the pairs, as "layer[unit]@frame" with the candidate (capped at 200 entries)
@@ -28,6 +29,10 @@ public struct AgreementReport: Codable, Equatable, Sendable {
         public var candidate: Double
         public var circuit_state: Int
         public var model_state: Int
+        /// "near_threshold": the candidate lies within the margin of θ_low or θ_high;
+        /// "held_after_ambiguous": the candidate stays inside the hysteresis band after such a frame, so both
+        /// sides hold the state they chose there
+        public var reason: String
     }
 
     public struct Divergence: Codable, Equatable, Sendable {

@@ -174,17 +174,27 @@ public enum CoSimulation {
                 let name = "\(layer.name)[\(j)]"
                 thresholdsByName[name] = (lo, hi)
                 var amb = Set<Int>()
+                // A state decided on an ambiguous frame is remembered by the hysteresis: while the candidate
+                // then stays inside the band (θ_low, θ_high) both sides hold what they decided, so a difference
+                // there is inherited from the ambiguous frame, not a new error. It ends when the candidate
+                // leaves the band and the input alone decides the state again.
+                var inherited = false
                 for t in 0..<frames {
                     let c = cands[t][j]
                     let ms = states[t][j], cs = circuitState[t]
-                    if abs(c - lo) <= options.margin || abs(c - hi) <= options.margin {
+                    let nearThreshold = abs(c - lo) <= options.margin || abs(c - hi) <= options.margin
+                    let inBand = c >= lo && c <= hi
+                    if nearThreshold || (inherited && inBand) {
+                        if nearThreshold { inherited = (cs != ms) }
                         ambiguousCount += 1
                         amb.insert(t)
                         if ambiguousList.count < 200 {
-                            ambiguousList.append(.init(layer: layer.name, unit: j, frame: t, candidate: c, circuit_state: cs, model_state: ms))
+                            ambiguousList.append(.init(layer: layer.name, unit: j, frame: t, candidate: c, circuit_state: cs, model_state: ms,
+                                                       reason: nearThreshold ? "near_threshold" : "held_after_ambiguous"))
                         }
                         continue
                     }
+                    inherited = false
                     pairs += 1
                     layerPairs += 1
                     if ms == cs {

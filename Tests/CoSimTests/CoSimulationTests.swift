@@ -5,6 +5,7 @@ import Foundation
 import FoundationXML
 #endif
 import Netlist
+import Ngspice
 import TestSupport
 import Testing
 
@@ -182,5 +183,61 @@ struct MetricTests {
         for k in 0..<5 {
             #expect(abs(v[k] - (Double(k + 1) - 0.002) * 0.01) < 1e-12)
         }
+    }
+}
+
+/// `analyse` on hand-made simulation results (plain values), so the agreement rules are checked exactly.
+@Suite("Agreement rules on synthetic circuit results")
+struct AgreementRuleTests {
+    /// A result whose every probe is 0 except the state nodes, which hold `states[t][j]`·VDD in frame t.
+    func synthetic(_ deck: EmittedDeck, frames: Int, states: [[Int]], vdd: Double = 1.8) -> SimulationResult {
+        let T = deck.framePeriod
+        var time: [Double] = []
+        for k in 0..<frames { time += [Double(k) * T + T * 1e-4, Double(k + 1) * T - T * 1e-4] }
+        var vectors: [String: [Double]] = ["time": time]
+        for p in deck.mapping.probes {
+            var name = p.vector.lowercased()
+            if name.hasPrefix("i(") { name = String(name.dropFirst(2).dropLast()) + "#branch" }
+            if name.hasPrefix("v(") { name = String(name.dropFirst(2).dropLast()) }
+            vectors[name] = [Double](repeating: 0, count: time.count)
+        }
+        for j in 0..<(states.first?.count ?? 0) {
+            vectors["s_cell_\(j)"] = (0..<frames).flatMap { t in [Double(states[t][j]) * vdd, Double(states[t][j]) * vdd] }
+        }
+        return SimulationResult(plotName: "tran1", scaleName: "time", vectors: vectors, log: [])
+    }
+
+    func analyse(inputs: [[Double]], circuitStates: [[Int]]) throws -> AgreementReport {
+        let net = twoUnitNetwork()
+        let stim = Stimulus(frames: inputs, inputs: 2)
+        var options = CoSimOptions(modelsDirectory: "/models")
+        options.requireDecisionAgreement = false
+        let (deck, _) = try CoSimulation.prepare(network: net, stimulus: stim, options: options)
+        let result = synthetic(deck, frames: inputs.count, states: circuitStates)
+        return try CoSimulation.analyse(network: net, stimulus: stim, deck: deck, result: result, options: options).report
+    }
+
+    @Test("a state chosen differently on a near-threshold frame and then held inside the band is ambiguous, not a failure")
+    func heldAfterAmbiguous() throws {
+        // unit 0 (θ 0.3..0.8, starts 0): 0.82 is within 0.05 of θ_high; 0.5 and 0.6 hold; 0.1 resets.
+        // model states 0,1,1,1,0; the circuit did not switch at 0.82 and holds 0.
+        let r = try analyse(inputs: [[0, 0.6], [0.82, 0.6], [0.5, 0.6], [0.6, 0.6], [0.1, 0.6]],
+                            circuitStates: [[0, 1], [0, 1], [0, 1], [0, 1], [0, 1]])
+        #expect(r.ambiguous.count == 3)
+        #expect(r.ambiguous.pairs.map(\.reason) == ["near_threshold", "held_after_ambiguous", "held_after_ambiguous"])
+        #expect(r.state_agreement == 1)
+        #expect(r.first_divergence == nil)
+    }
+
+    @Test("the same held difference without an ambiguous frame before it is a real divergence")
+    func genuineDivergence() throws {
+        // 1.0 clearly sets unit 0 (model 1), but the circuit stays 0 and then holds: 2 of 3 unit-0 pairs disagree
+        let r = try analyse(inputs: [[0, 0.6], [1.0, 0.6], [0.5, 0.6], [0.6, 0.6], [0.1, 0.6]],
+                            circuitStates: [[0, 1], [0, 1], [0, 1], [0, 1], [0, 1]])
+        #expect(r.ambiguous.count == 0)
+        #expect(abs(r.state_agreement - 7.0 / 10.0) < 1e-12)
+        let f = try #require(r.first_divergence)
+        #expect(f.frame == 1 && f.unit == 0 && f.model_state == 1 && f.circuit_state == 0)
+        #expect(!r.pass)
     }
 }
