@@ -121,11 +121,11 @@ public final class Simulator: @unchecked Sendable {
         var movedDir: String?
         if FileManager.default.fileExists(atPath: ".spiceinit") {
             movedDir = FileManager.default.currentDirectoryPath
-            FileManager.default.changeCurrentDirectoryPath(isolation)
+            _ = FileManager.default.changeCurrentDirectoryPath(isolation)
         }
         let rc = ngSpice_Init(ngBridgeSendChar, ngBridgeSendStat, ngBridgeControlledExit,
                               nil, nil, ngBridgeBackgroundRunning, nil)
-        if let dir = movedDir { FileManager.default.changeCurrentDirectoryPath(dir) }
+        if let dir = movedDir { _ = FileManager.default.changeCurrentDirectoryPath(dir) }
         if let h = oldHome { setenv("HOME", h, 1) } else { unsetenv("HOME") }
         if rc != 0 {
             let err = SimulationError(kind: .unavailable, message: "ngSpice_Init returned \(rc)")
