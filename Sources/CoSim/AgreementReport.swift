@@ -51,12 +51,15 @@ public struct AgreementReport: Codable, Equatable, Sendable {
 
     public struct LayerCurrents: Codable, Equatable, Sendable {
         public var kind: String
-        /// RMS of (circuit − model) output current over frames and units, amperes
+        /// RMS of (circuit − model) output current over units and the frames where every bmru state of the
+        /// network agrees (`frames_compared`), amperes
         public var rms_error_a: Double
         public var max_abs_error_a: Double
         /// rms_error_a / RMS of the model's output current; null when the model's current is 0 throughout
         public var rms_rel_error: Double?
         public var model_rms_a: Double
+        /// frames the current errors cover: those where every bmru state agrees
+        public var frames_compared: Int
         /// bmru layers: state agreement of this layer's units (non-ambiguous pairs)
         public var state_agreement: Double?
     }

@@ -130,6 +130,20 @@ public enum CoSimulation {
         var unitsTotal = 0
         let vHalf = options.vdd / 2
 
+        // Frames where some bmru state differs between circuit and model: there the currents differ by whole
+        // output levels, which says nothing about how well the mirrors copy. Current errors leave them out
+        // (the states are judged by the state agreement).
+        var stateMismatchFrames = Set<Int>()
+        for (li, layer) in network.layers.enumerated() where layer.kind == .bmru {
+            guard let states = trace.layers[li].states else { continue }
+            for j in 0..<layer.outputs {
+                guard let v = result.vector("v(s_\(layer.name.lowercased())_\(j))") else { continue }
+                for (t, volts) in sampler.sample(v).enumerated() where (volts > vHalf ? 1 : 0) != states[t][j] {
+                    stateMismatchFrames.insert(t)
+                }
+            }
+        }
+
         for (li, layer) in network.layers.enumerated() {
             let lt = trace.layers[li]
             let L = layer.name.lowercased()
@@ -151,7 +165,7 @@ public enum CoSimulation {
                     circuitOut = sampler.sample(try circuitVector(o)).map { $0 / unitA }
                 }
                 let modelOut = (0..<frames).map { lt.outputs[$0][j] }
-                for t in 0..<frames {
+                for t in 0..<frames where !stateMismatchFrames.contains(t) {
                     let e = (circuitOut[t] - modelOut[t]) * unitA
                     errSq += e * e
                     modelSq += (modelOut[t] * unitA) * (modelOut[t] * unitA)
@@ -219,6 +233,7 @@ public enum CoSimulation {
                                              rms_error_a: rms, max_abs_error_a: maxErr,
                                              rms_rel_error: modelRms > 0 ? rms / modelRms : nil,
                                              model_rms_a: modelRms,
+                                             frames_compared: frames - stateMismatchFrames.count,
                                              state_agreement: layer.kind == .bmru ? (layerPairs > 0 ? Double(layerAgree) / Double(layerPairs) : 1) : nil)
         }
 

@@ -35,7 +35,7 @@ enum HTMLReport {
         h += "</table>"
         for f in r.failures { h += "<p class=\"fail\">\(XML.escape(f))</p>" }
 
-        h += "<h2>Layers</h2><table><tr><th>layer</th><th>kind</th><th>RMS error (A)</th><th>max error (A)</th><th>RMS relative</th><th>state agreement</th></tr>"
+        h += "<h2>Layers</h2><p class=\"legend\">Current errors over the \(r.layers.values.first?.frames_compared ?? r.frames) of \(r.frames) frames where every bmru state agrees.</p><table><tr><th>layer</th><th>kind</th><th>RMS error (A)</th><th>max error (A)</th><th>RMS relative</th><th>state agreement</th></tr>"
         for name in r.layers.keys.sorted() {
             let l = r.layers[name]!
             h += "<tr><td>\(XML.escape(name))</td><td>\(l.kind)</td><td>\(ReportWriter.sci(l.rms_error_a))</td><td>\(ReportWriter.sci(l.max_abs_error_a))</td><td>\(l.rms_rel_error.map(ReportWriter.pct) ?? "n/a (model current 0)")</td><td>\(l.state_agreement.map(ReportWriter.pct) ?? "")</td></tr>"

@@ -72,6 +72,8 @@ public enum ReportWriter {
             if let c = f.circuit_candidate { s += ", circuit candidate \(sci(c))" }
             s += "\n"
         }
+        let compared = r.layers.values.first?.frames_compared ?? r.frames
+        s += "\nCurrent errors over the \(compared) of \(r.frames) frames where every state agrees:\n"
         s += "\n| layer | kind | RMS error (A) | max error (A) | RMS rel. error | states |\n|---|---|---|---|---|---|\n"
         for name in r.layers.keys.sorted() {
             let l = r.layers[name]!
