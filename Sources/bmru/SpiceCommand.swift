@@ -19,6 +19,19 @@ struct Spice: ParsableCommand {
     var `repeat`: Int = 1
     @Option(help: .hidden) var then: [String] = []
 
+    /// Decks given with --then run after the first in the same process (used to check recovery after errors).
+    func runFollowers() throws {
+        for extra in then {
+            let t = try CLI.readText(ModelFiles.absolute(extra), what: "deck")
+            do {
+                let r = try Simulator.shared.run(SimulationRequest(deck: t, timeout: timeout))
+                CLI.stderr("then \(extra): ok \(r.vectors.count) vectors")
+            } catch {
+                CLI.stderr("then \(extra): error: \(error)")
+            }
+        }
+    }
+
     func run() throws {
         try CLI.guarded {
             let deckPath = ModelFiles.absolute(deck)
@@ -44,26 +57,9 @@ struct Spice: ParsableCommand {
                     let perRun = Date().timeIntervalSince(start) / Double(`repeat`)
                     CLI.stderr("runs=\(`repeat`) seconds_per_run=\(perRun) load_s=\(loadTotal / Double(`repeat`)) analysis_s=\(analysisTotal / Double(`repeat`)) rss_kb_start=\(rssStart) rss_kb_after_first=\(rssFirst) rss_kb_end=\(ResidentMemory.kilobytes())")
                 }
-                // decks run after the first in the same process (used to check recovery after errors)
-                for extra in then {
-                    let t = try CLI.readText(ModelFiles.absolute(extra), what: "deck")
-                    do {
-                        let r = try Simulator.shared.run(SimulationRequest(deck: t, timeout: timeout))
-                        CLI.stderr("then \(extra): ok \(r.vectors.count) vectors")
-                    } catch {
-                        CLI.stderr("then \(extra): error: \(error)")
-                    }
-                }
+                try runFollowers()
             } catch let e as SimulationError {
-                for extra in then {
-                    let t = try CLI.readText(ModelFiles.absolute(extra), what: "deck")
-                    do {
-                        let r = try Simulator.shared.run(SimulationRequest(deck: t, timeout: timeout))
-                        CLI.stderr("then \(extra): ok \(r.vectors.count) vectors")
-                    } catch {
-                        CLI.stderr("then \(extra): error: \(error)")
-                    }
-                }
+                try runFollowers()
                 throw UsageFailure("\(deckPath): \(e)")
             }
             let table = VectorTable.csv(result, order: vectors)
