@@ -180,6 +180,54 @@ struct CalibrationTests {
         }
     }
 
+    /// A whole network under one shared mismatch sample: the circuit-aware model with the same offsets predicts
+    /// the circuit's states and dense currents frame by frame (independently of the ideal model).
+    @Test("shared sample: the circuit-aware model predicts a mismatched circuit's states and currents")
+    func sharedSampleNetwork() throws {
+        let cal = try calibration()
+        let models = try TestEnvironment.modelsDirectory()
+        let net = try NetworkFile.load(path: TestEnvironment.packageRoot.appendingPathComponent("examples/tiny.json").path)
+        let stim = try StimulusFile.load(path: TestEnvironment.packageRoot.appendingPathComponent("examples/tiny.csv").path, inputs: net.inputs)
+        let sample = MismatchSample(seed: 3, nmosAVT: cal.devices.nmosAVT, pmosAVT: cal.devices.pmosAVT)
+        let model = try CircuitAwareModel(network: net, options: CircuitAwareOptions(calibration: cal, mismatch: sample, modelsDirectory: models),
+                                          stimulus: stim)
+        var o = try options(calibrated: true)
+        o.mismatchSample = sample
+        let deck = try DeckEmitter.emit(network: net, stimulus: stim, options: o)
+        let v = try run(deck.text)
+        let time = try #require(v["time"])
+        let T = net.framePeriod, iu = net.unitCurrent
+        func end(_ k: Int) -> Int { time.lastIndex { $0 <= (Double(k) + 1) * T * (1 - 1e-6) } ?? 0 }
+        let trace = model.run(stim)
+        let ideal = IdealModel(network: net).run(stim)
+        var err2 = 0.0, ref2 = 0.0, idealErr2 = 0.0
+        for (k, _) in stim.frames.enumerated() {
+            let q = end(k)
+            for (li, l) in net.layers.enumerated() {
+                let L = l.name.lowercased()
+                for j in 0..<l.outputs {
+                    if l.kind == .bmru {
+                        let s = try #require(v["s_\(L)_\(j)"])[q] > 0.9 ? 1 : 0
+                        let c = try #require(trace.layers[li].candidates)[k][j]
+                        let cell = try #require(model.cell(layer: li, unit: j))
+                        // pairs within 2 % of a (mismatched) threshold may go either way
+                        if abs(c / cell.switchUp - 1) > 0.02 && abs(c / cell.switchDown - 1) > 0.02 {
+                            #expect(s == trace.layers[li].states![k][j], "frame \(k) \(L)[\(j)]: circuit \(s), model \(trace.layers[li].states![k][j]), candidate \(c)")
+                        }
+                    } else if l.activation == .relu {
+                        let i = try #require(v["vo_\(L)_\(j)#branch"])[q] / iu
+                        err2 += pow(i - trace.layers[li].outputs[k][j], 2); ref2 += pow(trace.layers[li].outputs[k][j], 2)
+                        idealErr2 += pow(i - ideal.layers[li].outputs[k][j], 2)
+                    }
+                }
+            }
+        }
+        let rel = (err2 / ref2).squareRoot(), idealRel = (idealErr2 / ref2).squareRoot()
+        note("tiny, shared sample 3: relu currents RMS rel. error vs circuit-aware \(rel), vs ideal \(idealRel)")
+        #expect(rel < 0.01, "circuit-aware model vs circuit: \(rel) RMS relative")
+        #expect(rel < idealRel, "the model with the sample should beat the ideal model (\(rel) vs \(idealRel))")
+    }
+
     @Test("delvto offsets are deterministic, order-independent and scale with 1/sqrt(area)")
     func offsetDraws() throws {
         let s = MismatchSample(seed: 7, nmosAVT: 5e-3, pmosAVT: 5e-3)
