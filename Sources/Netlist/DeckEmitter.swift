@@ -67,6 +67,10 @@ public enum DeckEmitter {
         if let s = options.mismatchSeed, s < 1 || s > 2_147_483_647 {
             throw bad("options.mismatchSeed", "must be in 1...2147483647 (ngspice's seed range), got \(s)", .invalidOption)
         }
+        if options.mismatchSeed != nil && options.mismatchSample != nil {
+            // both would give the library devices a `delvto`: ngspice's own draws and the shared sample
+            throw bad("options.mismatchSeed", "cannot be combined with a shared mismatch sample (choose PDK draws or the shared sample)", .invalidOption)
+        }
         if let h = options.networkSHA256, !(h.count == 64 && h.allSatisfy { $0.isHexDigit }) {
             throw bad("options.networkSHA256", "must be 64 hex digits", .invalidOption)
         }
