@@ -22,7 +22,7 @@ enum HTMLReport {
         func row(_ k: String, _ v: String) { h += "<tr><th>\(XML.escape(k))</th><td>\(XML.escape(v))</td></tr>" }
         row("frames × bmru units", "\(r.frames) × \(r.units)")
         row("state agreement (non-ambiguous pairs)", "\(ReportWriter.pct(r.state_agreement)) (required \(ReportWriter.pct(r.thresholds.required_state_agreement)))")
-        row("ambiguous pairs", "\(r.ambiguous.count) (candidate within \(r.ambiguous.margin_units) units of a threshold)")
+        row("ambiguous pairs", "\(r.ambiguous.count) (candidate within \(r.ambiguous.margin_units) units of a threshold, or holding a state chosen there)")
         row("decision agreement (non-ambiguous frames)", ReportWriter.pct(r.decision_agreement) + (r.decision.map { " (\($0.ambiguous_frames) ambiguous frames)" } ?? ""))
         if let d = r.decision { row("sequence decision circuit / model", "\(d.circuit_sequence_decision) / \(d.model_sequence_decision)") }
         if let f = r.first_divergence {
