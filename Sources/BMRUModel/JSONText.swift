@@ -239,15 +239,16 @@ struct JSONReader {
     }
 }
 
-/// Deterministic JSON text output.
-enum JSONWriter {
+/// Deterministic JSON text output (shared by the network encoder and the deck mapping writer).
+public enum JSONWriter {
     /// Shortest text that reads back as the same Double (Swift's description); -0 is written as 0.
-    static func number(_ d: Double) -> String {
+    public static func number(_ d: Double) -> String {
         if d == 0 { return "0.0" }
         return d.description
     }
 
-    static func string(_ s: String) -> String {
+    /// A JSON string literal: quotes, backslashes and control characters escaped.
+    public static func string(_ s: String) -> String {
         var out = "\""
         for u in s.unicodeScalars {
             switch u {

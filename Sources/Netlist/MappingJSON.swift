@@ -2,6 +2,7 @@
 // entries of a 256 -> 256 layer). Keys are sorted, two-space indented; numbers use Swift's shortest
 // round-trip form, so the text decodes back to the identical DeckMapping (tested).
 
+import BMRUModel
 import Foundation
 
 enum MappingJSON {
@@ -77,23 +78,6 @@ enum MappingJSON {
     }
 
     static func str(_ s: String) -> String {
-        var o = "\""
-        for u in s.unicodeScalars {
-            switch u {
-            case "\"": o += "\\\""
-            case "\\": o += "\\\\"
-            case "\n": o += "\\n"
-            case "\r": o += "\\r"
-            case "\t": o += "\\t"
-            default:
-                if u.value < 0x20 {
-                    let h = String(u.value, radix: 16)
-                    o += "\\u" + String(repeating: "0", count: 4 - h.count) + h
-                } else {
-                    o.unicodeScalars.append(u)
-                }
-            }
-        }
-        return o + "\""
+        JSONWriter.string(s)
     }
 }
