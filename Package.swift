@@ -10,6 +10,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.20"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     ],
     targets: [
         .systemLibrary(
@@ -24,7 +25,10 @@ let package = Package(
             .product(name: "ZIPFoundation", package: "ZIPFoundation"),
         ]),
         .target(name: "Netlist", dependencies: ["BMRUModel"]),
-        .target(name: "CoSim", dependencies: ["BMRUModel", "Netlist", "Ngspice"]),
+        .target(name: "CoSim", dependencies: [
+            "BMRUModel", "Netlist", "Ngspice",
+            .product(name: "Yams", package: "Yams"),
+        ]),
         .target(name: "KWS", dependencies: ["BMRUModel"]),
         .executableTarget(name: "bmru", dependencies: [
             "Ngspice", "BMRUModel", "Netlist", "CoSim", "KWS",

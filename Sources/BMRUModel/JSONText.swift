@@ -264,3 +264,24 @@ public enum JSONWriter {
         return out + "\""
     }
 }
+
+/// A JSON text that is not strict JSON: where and why.
+public struct StrictJSONError: Error, CustomStringConvertible, Sendable {
+    public var line: Int
+    public var column: Int
+    public var message: String
+    public var description: String { "line \(line), column \(column): \(message)" }
+}
+
+/// The strict reader of network files, for other JSON inputs (batch manifests): one value, no duplicate keys,
+/// bounded nesting.
+public enum StrictJSON {
+    /// Throws `StrictJSONError` (with line and column) unless `data` is one strict JSON value.
+    public static func check(_ data: Data) throws {
+        do {
+            _ = try JSONReader.parse(data)
+        } catch let e as JSONSyntaxError {
+            throw StrictJSONError(line: e.line, column: e.column, message: e.message)
+        }
+    }
+}

@@ -98,6 +98,31 @@ public enum BatchJobRunner {
     private static let cacheLock = NSLock()
     nonisolated(unsafe) private static var networkCache: [String: Network] = [:]
     nonisolated(unsafe) private static var stimulusCache: [String: Stimulus] = [:]
+    nonisolated(unsafe) private static var calibrationCache: [String: CalibrationFile] = [:]
+
+    /// The job's calibration tables, checked to be the content the job was made from.
+    static func calibration(_ job: BatchJob, corner: Corner) throws -> CalibrationFile? {
+        guard let c = job.calibration else { return nil }
+        cacheLock.lock()
+        defer { cacheLock.unlock() }
+        let key = c.path + "#" + c.sha256 + "#" + job.models_directory
+        if let f = calibrationCache[key] { return f }
+        guard let bytes = FileManager.default.contents(atPath: c.path) else {
+            throw CoSimError(kind: .input, message: "calibration file \(c.path) is not readable")
+        }
+        guard SHA256.hex(bytes) == c.sha256 else {
+            throw CoSimError(kind: .input, message: "calibration file \(c.path) changed since the manifest was expanded")
+        }
+        let file: CalibrationFile
+        do {
+            file = try CalibrationFile.load(path: c.path, modelsDirectory: job.models_directory, corner: corner)
+        } catch {
+            throw CoSimError(kind: .input, message: "calibration file \(c.path): \(error)")
+        }
+        if calibrationCache.count > 16 { calibrationCache.removeAll() }
+        calibrationCache[key] = file
+        return file
+    }
 
     /// Loads the job's network and stimulus, checking that the files still have the content the job was made from.
     static func inputs(_ job: BatchJob) throws -> (Network, Stimulus) {
@@ -155,6 +180,7 @@ public enum BatchJobRunner {
         o.networkFile = job.network_path
         o.networkSHA256 = job.network_sha256
         o.mismatchSeed = job.mismatch_seed
+        o.calibration = try calibration(job, corner: corner)
         // the deck's own .control block (ngspice -b deck.sp inside the job folder) writes deck.raw beside it
         o.rawPath = "deck.raw"
         return o

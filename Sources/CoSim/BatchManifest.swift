@@ -1,8 +1,9 @@
 import BMRUModel
 import Foundation
 import Netlist
+import Yams
 
-// A batch manifest (`bmru-batch` version 1, JSON) and its expansion into jobs.
+// A batch manifest (`bmru-batch` version 1, JSON or YAML) and its expansion into jobs.
 //
 //   { "format": "bmru-batch", "version": 1, "name": "tiny-sweep",
 //     "networks": ["tiny.json"],                       paths relative to the manifest's folder
@@ -11,12 +12,16 @@ import Netlist
 //     "mismatch": {"samples": 4, "seed": 1000, "nominal": true},
 //     "thresholds": {"required_state_agreement": 0.995, "require_decision_agreement": true,
 //                    "margin": 0.05, "decision_margin": 0.1},
-//     "required_yield": 0.9, "timeout_s": 600 }
+//     "required_yield": 0.9, "timeout_s": 600,
+//     "calibration": "default" }                       or "none", or a folder holding <corner>.json
 //
+// A file named *.yaml / *.yml is read as YAML with the same keys (duplicate keys are errors in both forms).
 // The jobs are the cross product networks × stimuli × corners × temperatures × vdds × samples, in that
 // order (the job index). Each job's id is derived from its content (network file sha256, stimulus content,
-// conditions, mismatch seed, thresholds), never from paths or positions, so the same manifest always gives
-// the same ids and a job keeps its id when the manifest grows.
+// conditions, mismatch seed, thresholds, and what decides the circuit: the calibration tables' sha256, the
+// model files' sha256 and the cell library's sha256), never from paths or positions, so the same manifest
+// always gives the same ids and a job keeps its id when the manifest grows, while a result made with other
+// models, other calibration tables or another circuit generator is never taken for this job's (`--resume`).
 
 /// Why a manifest or a batch folder cannot be used. `field` names the manifest key.
 public struct BatchError: Error, CustomStringConvertible, Sendable {
@@ -67,6 +72,14 @@ public struct BatchStimulus: Codable, Equatable, Sendable {
     }
 }
 
+/// The calibration tables a job's deck is emitted with (`DIR/<corner>.json`).
+public struct BatchCalibration: Codable, Equatable, Sendable {
+    public var path: String
+    /// sha256 of the file's bytes (part of the job id; the worker checks the file still has it)
+    public var sha256: String
+    public init(path: String, sha256: String) { self.path = path; self.sha256 = sha256 }
+}
+
 /// One co-simulation of a batch: everything a worker needs to run it.
 public struct BatchJob: Codable, Equatable, Sendable {
     /// 16 hex digits derived from the job's content (see `BatchManifest.jobID`)
@@ -85,6 +98,12 @@ public struct BatchJob: Codable, Equatable, Sendable {
     public var thresholds: BatchThresholds
     public var models_directory: String
     public var timeout_s: Double
+    /// nil: nominal sizes (`"calibration": "none"`, or no tables for this corner)
+    public var calibration: BatchCalibration?
+    /// sha256 over the model files (design.ngspice, sm141064.ngspice); nil when they were not readable
+    public var models_sha256: String?
+    /// sha256 of the cell library the emitter writes (CalibrationFile.currentCellLibrarySHA256)
+    public var cell_library_sha256: String?
 
     /// "typical / 27 °C / 1.8 V" — the summary's grouping key (with the network)
     public var conditionLabel: String {
@@ -101,6 +120,17 @@ public struct BatchManifest: Sendable {
     /// never more than this, even with `allowLarge` (ids, summaries and folders stay manageable)
     public static let hardJobLimit = 10_000_000
     public static let maxSeed: UInt64 = 2_147_483_647
+
+    /// The manifest's `calibration` key.
+    public enum CalibrationChoice: Equatable, Sendable {
+        /// absent or "default": the tables `bmru cosim` uses (models/calibration/<corner>.json) when present and
+        /// made for these models, else nominal sizes (with a warning)
+        case automatic
+        /// "none": nominal sizes
+        case none
+        /// a folder (absolute) that must hold a valid <corner>.json for every corner
+        case folder(String)
+    }
 
     public struct Mismatch: Codable, Equatable, Sendable {
         public var samples: Int
@@ -122,6 +152,7 @@ public struct BatchManifest: Sendable {
     public var thresholds: BatchThresholds
     public var requiredYield: Double
     public var timeout: Double
+    public var calibration: CalibrationChoice = .automatic
 
     /// mismatch seeds per condition: nil = nominal
     public var samples: [UInt64?] {
@@ -151,15 +182,23 @@ public struct BatchManifest: Sendable {
             BatchError(kind: .manifest, file: file, field: field, reason: reason)
         }
         guard data.count <= 16 << 20 else { throw fail("", "manifest is larger than 16 MiB") }
+        let ext = URL(fileURLWithPath: file).pathExtension.lowercased()
         let root: JSONValue
-        do {
-            root = try JSONDecoder().decode(JSONValue.self, from: data)
-        } catch {
-            throw fail("", "not valid JSON (\(Self.describe(error)))")
+        if ext == "yaml" || ext == "yml" {
+            root = try yamlValue(data, fail: fail)
+        } else {
+            do {
+                try StrictJSON.check(data)
+                root = try JSONDecoder().decode(JSONValue.self, from: data)
+            } catch let e as StrictJSONError {
+                throw fail("", "not valid JSON (\(e))")
+            } catch {
+                throw fail("", "not valid JSON (\(Self.describe(error)))")
+            }
         }
-        guard case let .object(top) = root else { throw fail("", "the manifest must be a JSON object") }
+        guard case let .object(top) = root else { throw fail("", "the manifest must be an object (a mapping of keys)") }
         let known: Set<String> = ["format", "version", "name", "networks", "stimuli", "corners", "temperatures", "vdds",
-                                  "mismatch", "thresholds", "required_yield", "timeout_s", "comment"]
+                                  "mismatch", "thresholds", "required_yield", "timeout_s", "comment", "calibration"]
         for k in top.keys.sorted() where !known.contains(k) {
             throw fail(k, "unknown key (expected one of \(known.sorted().joined(separator: ", ")))")
         }
@@ -336,10 +375,28 @@ public struct BatchManifest: Sendable {
         if let c = top["comment"], case .string = c {} else if top["comment"] != nil {
             throw fail("comment", "must be a string")
         }
+        var calibration = CalibrationChoice.automatic
+        if let c = top["calibration"] {
+            guard case let .string(v) = c, !v.isEmpty else {
+                throw fail("calibration", "must be \"default\", \"none\" or a folder path holding <corner>.json tables")
+            }
+            switch v {
+            case "default": calibration = .automatic
+            case "none": calibration = .none
+            default:
+                let folder = resolve(v)
+                var isDir: ObjCBool = false
+                guard FileManager.default.fileExists(atPath: folder, isDirectory: &isDir), isDir.boolValue else {
+                    throw fail("calibration", "folder \(folder) does not exist (expected \"default\", \"none\" or a folder holding <corner>.json tables)")
+                }
+                calibration = .folder(folder)
+            }
+        }
 
         let manifest = BatchManifest(file: file, sha256: SHA256.hex(data), name: name, networks: networks, stimuli: stimuli,
                                      corners: corners, temperatures: temperatures, vdds: vdds, mismatch: mismatch,
-                                     thresholds: thresholds, requiredYield: requiredYield, timeout: timeout)
+                                     thresholds: thresholds, requiredYield: requiredYield, timeout: timeout,
+                                     calibration: calibration)
         // product without overflow
         var total = 1.0
         for n in [networks.count, stimuli.count, corners.count, temperatures.count, vdds.count, manifest.samples.count] {
@@ -367,13 +424,62 @@ public struct BatchManifest: Sendable {
         return .file(path: path, sha256: SHA256.hex(bytes))
     }
 
+    /// The calibration tables of every corner, as the manifest's `calibration` key asks: `defaultDirectory` is the
+    /// folder `bmru cosim` takes its tables from (models/calibration). Tables are checked against the model files
+    /// in `modelsDirectory`, the cell library and the corner. `.automatic` leaves a corner without usable tables
+    /// uncalibrated and says why in `warnings`; a named folder must hold valid tables for every corner.
+    public func calibrations(modelsDirectory: String, defaultDirectory: String?) throws
+        -> (tables: [Corner: BatchCalibration], warnings: [String]) {
+        var tables: [Corner: BatchCalibration] = [:]
+        var warnings: [String] = []
+        let folder: String?
+        switch calibration {
+        case .none: return ([:], [])
+        case .automatic: folder = defaultDirectory
+        case let .folder(f): folder = f
+        }
+        for corner in corners {
+            guard let dir = folder else {
+                warnings.append("no calibration folder: corner \(corner.rawValue) runs with nominal sizes (run `make calibrate`, or set \"calibration\": \"none\")")
+                continue
+            }
+            let path = dir + "/" + corner.rawValue + ".json"
+            do {
+                guard let bytes = FileManager.default.contents(atPath: path) else {
+                    throw CalibrationError(kind: .unreadable, file: path, field: "-", reason: "no such file")
+                }
+                _ = try CalibrationFile.load(path: path, modelsDirectory: modelsDirectory, corner: corner)
+                tables[corner] = BatchCalibration(path: path, sha256: SHA256.hex(bytes))
+            } catch {
+                if case .automatic = calibration {
+                    warnings.append("not using the default calibration for corner \(corner.rawValue): \(error) (nominal sizes; run `make calibrate`, or set \"calibration\": \"none\")")
+                } else {
+                    throw BatchError(kind: .manifest, file: file, field: "calibration", reason: "\(error)")
+                }
+            }
+        }
+        return (tables, warnings)
+    }
+
+    /// sha256 over the sha256 of design.ngspice and sm141064.ngspice in `directory`; nil when one is unreadable.
+    public static func modelsFingerprint(directory: String) -> String? {
+        guard let f = try? CalibrationFile.modelFingerprints(directory: directory) else { return nil }
+        let text = f.keys.sorted().map { "\($0) \(f[$0]!)" }.joined(separator: "\n")
+        return SHA256.hex(Data(text.utf8))
+    }
+
     /// The jobs in expansion order. Throws `.tooLarge` above `BatchManifest.defaultJobLimit` unless `allowLarge`.
-    public func jobs(modelsDirectory: String, allowLarge: Bool = false) throws -> [BatchJob] {
+    /// `calibrations`: the tables per corner (from `calibrations(modelsDirectory:defaultDirectory:)`); a corner
+    /// missing from it runs with nominal sizes.
+    public func jobs(modelsDirectory: String, calibrations: [Corner: BatchCalibration] = [:],
+                     allowLarge: Bool = false) throws -> [BatchJob] {
         let count = jobCount
         if count > Self.defaultJobLimit && !allowLarge {
             throw BatchError(kind: .tooLarge, file: file, field: "",
                              reason: "expands to \(count) jobs (more than \(Self.defaultJobLimit)); pass --allow-large to run it")
         }
+        let modelsSHA = Self.modelsFingerprint(directory: modelsDirectory)
+        let cellSHA = CalibrationFile.currentCellLibrarySHA256
         var out: [BatchJob] = []
         out.reserveCapacity(count)
         var seen: [String: Int] = [:]
@@ -386,7 +492,9 @@ public struct BatchManifest: Sendable {
                                 var job = BatchJob(id: "", index: out.count, network_path: n.path, network_sha256: n.sha256,
                                                    network_name: n.network.name, stimulus: s, corner: c.rawValue, vdd: v,
                                                    temperature_c: t, mismatch_seed: seed, thresholds: thresholds,
-                                                   models_directory: modelsDirectory, timeout_s: timeout)
+                                                   models_directory: modelsDirectory, timeout_s: timeout,
+                                                   calibration: calibrations[c], models_sha256: modelsSHA,
+                                                   cell_library_sha256: cellSHA)
                                 job.id = Self.jobID(job)
                                 if let other = seen[job.id] {
                                     throw BatchError(kind: .manifest, file: file, field: "",
@@ -404,7 +512,8 @@ public struct BatchManifest: Sendable {
     }
 
     /// The content that identifies a job's result: what is simulated and how it is judged. Paths, positions,
-    /// the models folder and the time limit are left out.
+    /// the models folder's path and the time limit are left out; the content of the model files, of the
+    /// calibration tables and of the cell library are in.
     struct JobKey: Codable {
         var network_sha256: String
         var stimulus_kind: String
@@ -417,6 +526,9 @@ public struct BatchManifest: Sendable {
         var temperature_c: Double
         var mismatch_seed: UInt64?
         var thresholds: BatchThresholds
+        var calibration_sha256: String?
+        var models_sha256: String?
+        var cell_library_sha256: String?
     }
 
     /// First 16 hex digits of the sha256 of the job key's canonical JSON.
@@ -425,7 +537,9 @@ public struct BatchManifest: Sendable {
                          stimulus_sha256: job.stimulus.sha256, stimulus_frames: job.stimulus.frames,
                          stimulus_seed: job.stimulus.seed, stimulus_density: job.stimulus.density,
                          corner: job.corner, vdd: job.vdd, temperature_c: job.temperature_c,
-                         mismatch_seed: job.mismatch_seed, thresholds: job.thresholds)
+                         mismatch_seed: job.mismatch_seed, thresholds: job.thresholds,
+                         calibration_sha256: job.calibration?.sha256, models_sha256: job.models_sha256,
+                         cell_library_sha256: job.cell_library_sha256)
         let enc = JSONEncoder()
         enc.outputFormatting = [.sortedKeys]
         let data = (try? enc.encode(key)) ?? Data()
@@ -457,6 +571,47 @@ public struct BatchShard: Equatable, Sendable, Codable, CustomStringConvertible 
 
     public func contains(_ job: BatchJob) -> Bool { job.index % count == index }
     public var description: String { "\(index)/\(count)" }
+}
+
+extension BatchManifest {
+    /// A YAML manifest as the JSON value of the same structure: plain scalars by YAML's core schema (null,
+    /// true/false, integers, floats, else strings), quoted scalars always strings; keys must be strings;
+    /// anchors/aliases and duplicate keys are refused.
+    static func yamlValue(_ data: Data, fail: (String, String) -> BatchError) throws -> JSONValue {
+        guard let text = String(data: data, encoding: .utf8) else { throw fail("", "not valid YAML (not UTF-8 text)") }
+        let node: Node?
+        do {
+            node = try Yams.compose(yaml: text)
+        } catch {
+            throw fail("", "not valid YAML (\(error))")
+        }
+        guard let root = node else { throw fail("", "the YAML manifest is empty") }
+        func convert(_ n: Node, _ path: String, depth: Int) throws -> JSONValue {
+            guard depth < 64 else { throw fail(path, "nested too deeply") }
+            switch n {
+            case let .scalar(s):
+                if s.style != .plain { return .string(s.string) }
+                if n.null != nil { return .null }
+                if let b = n.bool { return .bool(b) }
+                if let i = n.int { return .integer(Int64(i)) }
+                if let d = n.float { return .number(d) }
+                return .string(s.string)
+            case let .sequence(seq):
+                return .array(try seq.enumerated().map { try convert($0.element, "\(path)[\($0.offset)]", depth: depth + 1) })
+            case let .mapping(map):
+                var o: [String: JSONValue] = [:]
+                for (k, v) in map {
+                    guard case let .scalar(ks) = k else { throw fail(path, "keys must be plain strings") }
+                    let field = path.isEmpty ? ks.string : path + "." + ks.string
+                    o[ks.string] = try convert(v, field, depth: depth + 1)
+                }
+                return .object(o)
+            case .alias:
+                throw fail(path, "YAML aliases are not supported")
+            }
+        }
+        return try convert(root, "", depth: 0)
+    }
 }
 
 /// A JSON value for strict manifest checking (unknown keys, exact types).

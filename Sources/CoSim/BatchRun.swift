@@ -13,6 +13,9 @@ public struct BatchRunOptions: Sendable {
     public var allowLarge = false
     /// absolute folder with design.ngspice and sm141064.ngspice
     public var modelsDirectory: String
+    /// the folder of default calibration tables (<corner>.json, models/calibration), used when the manifest
+    /// leaves `calibration` out or says "default"
+    public var calibrationDirectory: String?
     /// the worker process: executable and arguments (`bmru batch-worker`)
     public var workerCommand: [String]
     /// a worker that has not answered after its job's timeout plus this many seconds is killed (and the job retried)
@@ -57,10 +60,15 @@ public final class BatchRun: @unchecked Sendable {
     }
 
     /// `onStart(selected, toRun)` is called once the work is known; `onProgress` after every finished job.
+    /// `onWarning` gets each problem that does not stop the batch (default calibration tables not usable).
     public func run(onStart: (Int, Int) -> Void = { _, _ in },
+                    onWarning: (String) -> Void = { _ in },
                     onProgress: @escaping @Sendable (BatchProgress) -> Void = { _ in }) throws -> BatchRunOutcome {
         let fm = FileManager.default
-        let jobs = try manifest.jobs(modelsDirectory: options.modelsDirectory, allowLarge: options.allowLarge)
+        let (tables, warnings) = try manifest.calibrations(modelsDirectory: options.modelsDirectory,
+                                                           defaultDirectory: options.calibrationDirectory)
+        warnings.forEach(onWarning)
+        let jobs = try manifest.jobs(modelsDirectory: options.modelsDirectory, calibrations: tables, allowLarge: options.allowLarge)
         let selected = options.shard.map { s in jobs.filter(s.contains) } ?? jobs
         let dir = options.out
         let jobsDir = dir + "/jobs"

@@ -25,7 +25,7 @@ struct BatchRunCmd: ParsableCommand {
         commandName: "run",
         abstract: "Run a batch manifest (the default: `bmru batch MANIFEST ...`).")
 
-    @Argument(help: "The batch manifest (JSON, format bmru-batch).") var manifest: String
+    @Argument(help: "The batch manifest (format bmru-batch; JSON, or YAML when named *.yaml / *.yml).") var manifest: String
     @Option(help: "The batch folder.") var out: String
     @Option(name: .customLong("jobs"), help: "Worker processes (default: the number of cores).") var workers: Int?
     @Option(help: "Run only shard I of N (0 ≤ I < N): the jobs whose index is I modulo N.") var shard: String?
@@ -57,6 +57,7 @@ struct BatchRunCmd: ParsableCommand {
             options.resume = resume
             options.retryFailed = retryFailed
             options.allowLarge = allowLarge
+            options.calibrationDirectory = CalibrationFiles.defaultDirectory()
             guard workerGrace > 0, workerGrace.isFinite else { throw UsageFailure("--worker-grace: must be a positive number of seconds") }
             options.workerGrace = workerGrace
             let batch = BatchRun(manifest: m, options: options)
@@ -69,7 +70,7 @@ struct BatchRunCmd: ParsableCommand {
             return try batch.run(onStart: { selected, todo in
                 let shardText = shardValue.map { ", shard \($0)" } ?? ""
                 CLI.stderr("batch \(m.name): \(m.jobCount) jobs\(shardText), \(selected) selected, \(selected - todo) already done, \(todo) to run on \(min(n, max(todo, 1))) worker(s)")
-            }, onProgress: { printer.show($0) })
+            }, onWarning: { CLI.stderr("batch: warning: \($0)") }, onProgress: { printer.show($0) })
         }
         if outcome.aborted { throw ExitCode(130) }
         let s = outcome.summary

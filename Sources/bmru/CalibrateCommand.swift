@@ -92,6 +92,22 @@ enum CalibrationFiles {
         return nil
     }
 
+    /// The folder of the default tables (models/calibration from the working directory, else beside the
+    /// checkout the executable was built in), or nil when neither exists.
+    static func defaultDirectory() -> String? {
+        let rel = "models/calibration"
+        var isDir: ObjCBool = false
+        let local = ModelFiles.absolute(rel)
+        if FileManager.default.fileExists(atPath: local, isDirectory: &isDir), isDir.boolValue { return local }
+        var dir = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+        for _ in 0..<4 {
+            let candidate = dir.appendingPathComponent(rel).path
+            if FileManager.default.fileExists(atPath: candidate, isDirectory: &isDir), isDir.boolValue { return candidate }
+            dir = dir.deletingLastPathComponent()
+        }
+        return nil
+    }
+
     static func resolve(option: String?, disabled: Bool, corner: Corner, modelsDirectory: String) throws -> CalibrationFile? {
         if disabled {
             if option != nil { throw UsageFailure("--calibration and --no-calibration exclude each other") }

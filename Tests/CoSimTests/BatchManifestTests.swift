@@ -9,6 +9,15 @@ enum BatchFixtures {
     static var tinyNetwork: String { TestEnvironment.packageRoot.appendingPathComponent("examples/tiny.json").path }
     static var tinyStimulus: String { TestEnvironment.packageRoot.appendingPathComponent("examples/tiny.csv").path }
 
+    /// The jobs `bmru batch MANIFEST` runs: the real models and the default calibration tables of the checkout.
+    static func cliJobs(_ manifest: String) throws -> [BatchJob] {
+        let m = try BatchManifest.load(path: manifest)
+        let models = try TestEnvironment.modelsDirectory()
+        let tables = try m.calibrations(modelsDirectory: models,
+                                        defaultDirectory: TestEnvironment.packageRoot.appendingPathComponent("models/calibration").path)
+        return try m.jobs(modelsDirectory: models, calibrations: tables.tables)
+    }
+
     static func write(_ json: String, in dir: String, name: String = "batch.json") throws -> String {
         let path = dir + "/" + name
         try json.write(toFile: path, atomically: true, encoding: .utf8)

@@ -43,7 +43,7 @@ struct BatchRunTests {
     func killedWorker() throws {
         let dir = try TestEnvironment.temporaryDirectory("batch-kill")
         let manifest = try Self.sixJobs(in: dir)
-        let jobs = try BatchManifest.load(path: manifest).jobs(modelsDirectory: try TestEnvironment.modelsDirectory())
+        let jobs = try BatchFixtures.cliJobs(manifest)
         let retried = jobs[1].id, doomed = jobs[4].id
         let out = dir + "/out"
         // the worker SIGKILLs itself after writing the job's files into its temporary folder, before the rename
@@ -79,7 +79,7 @@ struct BatchRunTests {
         let dir = try TestEnvironment.temporaryDirectory("batch-resume")
         let manifest = try Self.sixJobs(in: dir)
         let models = try TestEnvironment.modelsDirectory()
-        let jobs = try BatchManifest.load(path: manifest).jobs(modelsDirectory: models)
+        let jobs = try BatchFixtures.cliJobs(manifest)
         let out = dir + "/full"
         let jobsDir = out + "/jobs"
 
@@ -168,7 +168,7 @@ struct BatchRunTests {
              "stimuli": [{"random": {"frames": 3, "seed": 2}}], "corners": ["typical", "ff"],
              "required_yield": 0, "timeout_s": 8}
             """, in: dir)
-        let jobs = try BatchManifest.load(path: manifest).jobs(modelsDirectory: try TestEnvironment.modelsDirectory())
+        let jobs = try BatchFixtures.cliJobs(manifest)
         let started = Date()
         let r = try bmru(["batch", manifest, "--out", dir + "/out", "--jobs", "2", "--worker-grace", "1", "--quiet"],
                          env: ["BMRU_BATCH_TEST_HANG": jobs[0].id])
@@ -218,5 +218,38 @@ struct BatchRunTests {
         #expect(!FileManager.default.fileExists(atPath: dir + "/out"))
         let s = try bmru(["batch", path, "--out", dir + "/out", "--shard", "2/2"])
         #expect(s.status == 2 && s.stderr.contains("--shard"))
+    }
+
+    @Test("a batch job emits the same circuit as `bmru cosim`: default calibration tables, or none for both")
+    func sameCircuitAsCoSim() throws {
+        let dir = try TestEnvironment.temporaryDirectory("batch-cosim")
+        /// the circuit of a deck: its element lines (devices, sources), without comments, paths and control lines
+        func circuit(_ deck: String) throws -> [String] {
+            try String(contentsOfFile: deck, encoding: .utf8).split(separator: "\n").map(String.init)
+                .filter { l in ["m", "x", "i", "v", "r", "c"].contains(where: { l.hasPrefix($0) }) }
+        }
+        var circuits: [String: [String]] = [:]
+        for (label, key, flag) in [("default", "", [String]()), ("none", ", \"calibration\": \"none\"", ["--no-calibration"])] {
+            let manifest = try BatchFixtures.write("""
+                {"format": "bmru-batch", "version": 1, "networks": ["\(BatchFixtures.tinyNetwork)"],
+                 "stimuli": ["\(BatchFixtures.tinyStimulus)"], "required_yield": 0\(key)}
+                """, in: dir, name: "\(label).json")
+            let b = try bmru(["batch", manifest, "--out", "\(dir)/b-\(label)", "--jobs", "1", "--quiet"])
+            #expect(b.status == 0, "\(b.stderr.suffix(800))")
+            let c = try bmru(["cosim", BatchFixtures.tinyNetwork, "--input", BatchFixtures.tinyStimulus, "--out", "\(dir)/c-\(label)"] + flag)
+            #expect(c.status == 0, "\(c.stderr.suffix(800))")
+            let job = try BatchFixtures.cliJobs(manifest)[0]
+            #expect((job.calibration != nil) == (label == "default"))
+            let batchCircuit = try circuit("\(dir)/b-\(label)/jobs/\(job.id)/deck.sp")
+            #expect(batchCircuit.count > 20)
+            #expect(batchCircuit == (try circuit("\(dir)/c-\(label)/deck.sp")))
+            // the same circuit simulated the same way: the same supply power to the last digit
+            let br = try Self.result("\(dir)/b-\(label)/jobs", job.id).report
+            let cr = try JSONDecoder().decode(AgreementReport.self, from: Data(contentsOf: URL(fileURLWithPath: "\(dir)/c-\(label)/report.json")))
+            #expect(br?.power_w == cr.power_w)
+            circuits[label] = batchCircuit
+        }
+        // and the calibration really changes the circuit (otherwise the comparison above proves nothing about it)
+        #expect(circuits["default"] != circuits["none"])
     }
 }
