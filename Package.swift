@@ -36,7 +36,7 @@ let package = Package(
         ]),
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "NgspiceTests", dependencies: ["Ngspice", "TestSupport"]),
-        .testTarget(name: "BMRUModelTests", dependencies: ["BMRUModel"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "BMRUModelTests", dependencies: ["BMRUModel", "TestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "NetlistTests", dependencies: ["Netlist", "Ngspice", "BMRUModel", "TestSupport"]),
         .testTarget(name: "KWSTests", dependencies: ["KWS", "BMRUModel"]),
         .testTarget(name: "CoSimTests", dependencies: ["CoSim", "Netlist", "Ngspice", "BMRUModel", "TestSupport"]),

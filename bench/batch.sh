@@ -77,6 +77,7 @@ for d in os.listdir(jd):
     load += tm["deck_load_s"]; ana += tm["analysis_s"]; tot += tm["total_s"]
 print(f"batch: {n} jobs of a 13-4-[4-4]x2-2 network, {frames} frames each (ngspice -b wrote {ok}/{n} raw files); each figure twice, ABBA order")
 print(f"  per job in a worker: deck load {1000*load/n:.0f} ms, analysis {1000*ana/n:.0f} ms, whole co-simulation {1000*tot/n:.0f} ms")
+print(f"  (keeping the loaded models between jobs could save at most the deck load: {tot/max(tot-load, 1e-9):.2f}x on these jobs)")
 print(f"  bmru batch --jobs 1     {rate['B1']:6.3f} jobs/s  {cpu['B1']:6.2f} CPU s/job")
 print(f"  bmru batch --jobs 2     {rate['B2']:6.3f} jobs/s  {cpu['B2']:6.2f} CPU s/job   2 workers / 1 worker = {rate['B2']/rate['B1']:.2f}  (target >= 1.8)")
 print(f"  ngspice -b, 1 at once   {rate['C1']:6.3f} jobs/s  {cpu['C1']:6.2f} CPU s/job   batch / CLI = {rate['B1']/rate['C1']:.2f} (CPU per job CLI / batch = {cpu['C1']/cpu['B1']:.2f})")
