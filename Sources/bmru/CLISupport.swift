@@ -87,4 +87,11 @@ enum ModelFiles {
         if path.hasPrefix("/") { return path }
         return URL(fileURLWithPath: FileManager.default.currentDirectoryPath).appendingPathComponent(path).standardized.path
     }
+
+    /// The raw-file path a standalone deck writes (`ngspice -b DECK.sp`). ngspice's `write` takes its path
+    /// unquoted, so a path with a space becomes the bare file name: the raw file then lands in the folder
+    /// ngspice runs in (run it from the deck's folder). A file name that itself has a space stays refused.
+    static func rawPath(_ absolute: String) -> String {
+        absolute.contains(" ") ? URL(fileURLWithPath: absolute).lastPathComponent : absolute
+    }
 }

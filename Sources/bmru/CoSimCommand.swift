@@ -57,7 +57,7 @@ struct CoSimCmd: ParsableCommand {
             options.networkSHA256 = SHA256.hex(data)
             options.generatorVersion = ToolVersion.string
             let outDir = ModelFiles.absolute(out)
-            options.rawPath = outDir + "/deck.raw"
+            options.rawPath = ModelFiles.rawPath(outDir + "/deck.raw")
             for p in perturb {
                 let parts = p.split(separator: "=")
                 guard parts.count == 2, let f = Double(parts[1]) else { throw UsageFailure("--test-perturb \(p): expected SOURCE=FACTOR") }

@@ -40,7 +40,7 @@ struct NetlistCmd: ParsableCommand {
             let deckPath = ModelFiles.absolute(output)
             let base = deckPath.hasSuffix(".sp") ? String(deckPath.dropLast(3)) : deckPath
             var opts = DeckOptions(corner: corner, vdd: vdd, temperature: temp, modelsDirectory: dir,
-                                   networkSHA256: SHA256.hex(data), rawPath: base + ".raw",
+                                   networkSHA256: SHA256.hex(data), rawPath: ModelFiles.rawPath(base + ".raw"),
                                    generatorVersion: ToolVersion.string)
             opts.calibration = try calibrationArguments.resolve(corner: corner, modelsDirectory: dir)
             let deck: EmittedDeck
@@ -59,6 +59,9 @@ struct NetlistCmd: ParsableCommand {
             try AtomicWrite.write(deck.mappingJSON, to: base + ".mapping.json")
             try AtomicWrite.write(deck.text, to: deckPath)
             CLI.stderr("wrote \(deckPath) (\(deck.frames) frames, \(deck.stopTime) s) and \(base).mapping.json")
+            if opts.rawPath != base + ".raw" {
+                CLI.stderr("note: the folder's path has a space, which ngspice's write cannot take; run `ngspice -b` from the deck's folder and it writes \(opts.rawPath ?? "") there")
+            }
         }
     }
 }
