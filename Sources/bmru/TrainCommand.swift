@@ -31,7 +31,20 @@ struct Train: ParsableCommand {
     @Option(help: "Evaluate (and report progress) every N steps.") var evalEvery: Int = 100
     @Flag(inversion: .prefixedNo, help: "Draw a quarter of each batch from the negative words in proportion to their recent errors.")
     var hardNegatives = false
+    @Option(help: "AdamW weight decay.") var weightDecay: Double = 1e-4
+    @Option(help: "Augmentation: shift each training clip by up to ± N frames.") var augmentShift: Int = 0
+    @Option(help: "Augmentation: standard deviation of Gaussian noise added to the features.") var augmentNoise: Double = 0
+    @Option(help: "Augmentation: time masks (frames set to 0) per training clip.") var timeMasks: Int = 0
+    @Option(help: "Augmentation: widest time mask, frames.") var timeMaskWidth: Int = 10
+    @Option(help: "Augmentation: frequency masks (coefficients set to 0) per training clip.") var freqMasks: Int = 0
+    @Option(help: "Augmentation: widest frequency mask, coefficients.") var freqMaskWidth: Int = 2
+    @Option(help: "Per-frame loss weights rise linearly to 1 over the first N frames (0 = equal weights).") var lossRamp: Int = 0
+    @Option(help: "Loss weight of frame 0 with --loss-ramp.") var lossWeightStart: Double = 0
+    @Option(help: "Evaluate and select an exponential moving average of the parameters with this decay per step (0 = off).") var ema: Double = 0
     @Flag(help: "Compute the mini-batch shards on one core (same result; benchmark baseline).") var serial = false
+    @Option(help: "Checkpoint file (default: OUTPUT.ckpt); removed when training finishes.") var checkpoint: String?
+    @Option(help: "Write the checkpoint every N steps (also on SIGINT/SIGTERM).") var checkpointEvery: Int = 500
+    @Flag(help: "Continue from the checkpoint (same options and data; the result equals an uninterrupted run).") var resume = false
     @Option(name: .shortAndLong, help: "Output network file.") var output: String
     @Option(help: "Also write stimuli of N correctly decided test clips per class (yes, no, left, silence) here.") var stimuliDir: String?
     @Option(help: "Test clips per class for --stimuli-dir.") var stimuli: Int = 1
@@ -46,23 +59,48 @@ struct Train: ParsableCommand {
             cfg.learningRate = learningRate; cfg.surrogateScale = surrogateScale; cfg.epsilonStart = epsilonStart
             cfg.epsilonZeroFraction = epsilonZeroFraction
             cfg.seed = seed; cfg.evalEvery = evalEvery; cfg.parallel = !serial; cfg.hardNegatives = hardNegatives
+            cfg.weightDecay = weightDecay
+            cfg.augmentShift = augmentShift; cfg.augmentNoise = augmentNoise
+            cfg.timeMasks = timeMasks; cfg.timeMaskWidth = timeMaskWidth; cfg.freqMasks = freqMasks; cfg.freqMaskWidth = freqMaskWidth
+            cfg.lossRamp = lossRamp; cfg.lossWeightStart = lossWeightStart; cfg.emaDecay = ema
             let nTrain = ds.clips(.train).count
             if let s = steps { cfg.steps = s } else if let e = epochs { cfg.steps = max(1, Int((e * Double(nTrain) / Double(batch)).rounded())) }
             cfg.warmupSteps = min(cfg.warmupSteps, max(1, cfg.steps / 10))
-            let r = try KWSTrainer.train(dataset: ds, config: cfg) { p in
+            guard checkpointEvery >= 1 else { throw UsageFailureKWS("--checkpoint-every must be ≥ 1") }
+            let ckPath = checkpoint ?? output + ".ckpt"
+            let stop = StopFlag()
+            let trap = TrainSignalTrap { sig in
+                stop.set()
+                KWSCLI.note("train: \(sig == SIGINT ? "interrupted" : "terminated"); saving the checkpoint after the current step")
+            }
+            defer { trap.cancel() }
+            if resume {
+                KWSCLI.note(FileManager.default.fileExists(atPath: ckPath) ? "resuming from \(ckPath)" : "no checkpoint at \(ckPath); starting at step 0")
+            } else if FileManager.default.fileExists(atPath: ckPath) {
+                KWSCLI.note("replacing the old checkpoint \(ckPath) (use --resume to continue from it)")
+            }
+            let ck = CheckpointOptions(path: ckPath, every: checkpointEvery, resume: resume, shouldStop: { stop.isSet })
+            let r: TrainResult
+            do {
+                r = try KWSTrainer.train(dataset: ds, config: cfg, checkpoint: ck) { p in
                 let val = p.validationAccuracy.map { String(format: "%.4f", $0) } ?? "-"
                 KWSCLI.note(String(format: "step %d/%d  eps %.3f  loss %.4f  train-acc %.3f  val-acc %@",
                                    p.step, cfg.steps, p.epsilon, p.loss, p.trainAccuracy, val))
+                }
+            } catch let e as KWSError where e.kind == .interrupted {
+                KWSCLI.note("train: \(e.reason) to \(ckPath); continue with the same command and --resume")
+                throw ExitCode(130)
             }
             let test = ds.balanced(.test)
             let ev = KWSTrainer.evaluate(r.net, clips: test)
-            KWSCLI.note("best step \(r.bestStep): validation \(String(format: "%.4f", r.validationAccuracy)); test (unseen voices, balanced):")
+            KWSCLI.note("best step \(r.bestStep): validation \(String(format: "%.4f", r.validationAccuracy)) (class-balanced, all clips); test (unseen voices, balanced):")
             KWSCLI.note(KWSCLI.format(ev))
             let meta = KWSMetadata.json(config: cfg, dataset: ds, result: r, test: ev)
             let net = r.net.network(name: "kws-yes", metadataJSON: meta)
             let problems = NetworkFile.validate(net, file: output)
             guard problems.isEmpty else { throw UsageFailureKWS("trained network is invalid: \(problems[0])") }
             try AtomicWrite.write(String(decoding: try NetworkFile.encode(net), as: UTF8.self), to: output)
+            try? FileManager.default.removeItem(atPath: ckPath)
             if let dir = stimuliDir { try writeStimuli(ds: ds, net: r.net, dir: dir) }
             print(String(format: "wrote %@: test accuracy %.4f on %d unseen-voice clips (state %d), %.1f s total",
                          output, ev.accuracy, ev.total, state, Date().timeIntervalSince(t0)))
@@ -106,8 +144,12 @@ enum KWSMetadata {
             "optimiser": ["name": "AdamW", "learning_rate": c.learningRate, "weight_decay": c.weightDecay,
                           "schedule": "linear warm-up \(c.warmupSteps) steps, cosine decay to 5 %", "gradient_clip": c.gradientClip],
             "surrogate": "arctan, scale \(c.surrogateScale)",
+            "augmentation": ["shift_frames": c.augmentShift, "noise_std": c.augmentNoise, "time_masks": c.timeMasks,
+                             "time_mask_width": c.timeMaskWidth, "freq_masks": c.freqMasks, "freq_mask_width": c.freqMaskWidth],
+            "loss": "per-frame cross-entropy" + (c.lossRamp > 0 ? ", weights rising linearly from \(c.lossWeightStart) to 1 over the first \(c.lossRamp) frames (mean 1)" : ", equal weights"),
+            "ema_decay": c.emaDecay, "hard_negatives": c.hardNegatives,
             "epsilon": "relaxed recursion, ε cosine-annealed from \(c.epsilonStart) to 0 at \(c.epsilonZeroFraction) of the steps; selected checkpoint has ε = 0",
-            "accuracy": ["validation_balanced": r.validationAccuracy, "test_balanced_unseen_voices": test.accuracy,
+            "accuracy": ["validation_class_balanced_all_clips": r.validationAccuracy, "selection": "best ε = 0 checkpoint by validation only", "test_balanced_unseen_voices": test.accuracy,
                          "test_clips": test.total],
             "hardware_range": ["weights_and_biases": "|w| ≤ \(c.weightMax) (clamped during training); |w| < \(c.weightMin) set to exactly 0",
                                "theta_and_level": "in [\(c.thetaMin), \(c.thetaMax)] model units (projected after every step)",
@@ -115,5 +157,43 @@ enum KWSMetadata {
         ]
         let d = (try? JSONSerialization.data(withJSONObject: meta, options: [.sortedKeys])) ?? Data("{}".utf8)
         return String(decoding: d, as: UTF8.self)
+    }
+}
+
+/// Set once (from a signal handler queue), read by the training loop.
+final class StopFlag: @unchecked Sendable {
+    private var value = false
+    private let lock = NSLock()
+    func set() { lock.lock(); value = true; lock.unlock() }
+    var isSet: Bool { lock.lock(); defer { lock.unlock() }; return value }
+}
+
+/// Turns SIGINT and SIGTERM into a call on a background queue (once) while training runs.
+final class TrainSignalTrap: @unchecked Sendable {
+    private var sources: [DispatchSourceSignal] = []
+    private var fired = false
+    private let lock = NSLock()
+
+    init(_ handler: @escaping @Sendable (Int32) -> Void) {
+        for sig in [SIGINT, SIGTERM] {
+            signal(sig, SIG_IGN)
+            let src = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+            src.setEventHandler { [weak self] in
+                guard let self else { return }
+                self.lock.lock()
+                let first = !self.fired
+                self.fired = true
+                self.lock.unlock()
+                if first { handler(sig) }
+            }
+            src.resume()
+            sources.append(src)
+        }
+    }
+
+    func cancel() {
+        for s in sources { s.cancel() }
+        signal(SIGINT, SIG_DFL)
+        signal(SIGTERM, SIG_DFL)
     }
 }
