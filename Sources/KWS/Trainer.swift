@@ -110,6 +110,10 @@ public struct TrainResult: Sendable {
     public var bestStep: Int
     public var validationAccuracy: Double
     public var seconds: Double
+    /// the seed of the run that gave `net`
+    public var seed: UInt64 = 0
+    /// with restarts: every seed tried and its validation accuracy, in order
+    public var runs: [(seed: UInt64, validationAccuracy: Double, bestStep: Int)] = []
 }
 
 /// Evaluation of a network on clips: accuracy of the majority-vote decision and a confusion table.
@@ -375,8 +379,44 @@ public enum KWSTrainer {
             bestNet = hardwareNet(bestNet, cfg)
             st.bestAccuracy = classBalanced(evaluate(bestNet, clips: validation)); st.bestStep = cfg.steps
         }
+        // the finished state stays in the checkpoint (step = steps), so a resumed restart series skips this run
+        if ck != nil { try save() }
         return TrainResult(net: bestNet, bestStep: st.bestStep, validationAccuracy: st.bestAccuracy,
-                           seconds: Date().timeIntervalSince(start))
+                           seconds: Date().timeIntervalSince(start), seed: cfg.seed,
+                           runs: [(cfg.seed, st.bestAccuracy, st.bestStep)])
+    }
+
+    /// Trains `restarts` networks with seeds seed, seed+1, ... and keeps the one with the best validation
+    /// accuracy (the earliest seed on ties); the test split plays no part. Each run has its own checkpoint
+    /// (`<path>.seed<N>`), so an interrupted series resumes without repeating finished runs.
+    public static func trainBest(dataset: KWSDataset, config cfg: TrainerConfig, restarts: Int,
+                                 checkpoint ck: CheckpointOptions? = nil,
+                                 progress: ((UInt64, TrainProgress) -> Void)? = nil) throws -> TrainResult {
+        guard restarts >= 1 else { throw KWSError(.training, file: "restarts", reason: "must be ≥ 1") }
+        if restarts == 1 {
+            return try train(dataset: dataset, config: cfg, checkpoint: ck, progress: { progress?(cfg.seed, $0) })
+        }
+        let start = Date()
+        var best: TrainResult? = nil
+        var runs: [(seed: UInt64, validationAccuracy: Double, bestStep: Int)] = []
+        for k in 0..<restarts {
+            var c = cfg
+            c.seed = cfg.seed &+ UInt64(k)
+            var o = ck
+            o?.path = (ck?.path ?? "") + ".seed\(c.seed)"
+            let r = try train(dataset: dataset, config: c, checkpoint: o, progress: { progress?(c.seed, $0) })
+            runs += r.runs
+            if best == nil || r.validationAccuracy > best!.validationAccuracy { best = r }
+        }
+        var r = best!
+        r.runs = runs
+        r.seconds = Date().timeIntervalSince(start)
+        return r
+    }
+
+    /// Checkpoint files `trainBest` uses for a base path.
+    public static func checkpointPaths(_ path: String, config cfg: TrainerConfig, restarts: Int) -> [String] {
+        restarts <= 1 ? [path] : (0..<restarts).map { "\(path).seed\(cfg.seed &+ UInt64($0))" }
     }
 }
 

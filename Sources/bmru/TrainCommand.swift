@@ -27,7 +27,8 @@ struct Train: ParsableCommand {
     @Option(help: "Surrogate gradient scale.") var surrogateScale: Double = 0.5
     @Option(help: "ε at the start (annealed to 0 at half of the steps).") var epsilonStart: Double = 0
     @Option(help: "Fraction of the steps after which ε = 0.") var epsilonZeroFraction: Double = 0.5
-    @Option(help: "Random seed.") var seed: UInt64 = 1
+    @Option(help: "Random seed (with --restarts: the first of the seeds).") var seed: UInt64 = 1
+    @Option(help: "Train this many networks (seeds seed, seed+1, ...) and keep the best by validation accuracy.") var restarts: Int = 1
     @Option(help: "Evaluate (and report progress) every N steps.") var evalEvery: Int = 100
     @Flag(inversion: .prefixedNo, help: "Draw a quarter of each batch from the negative words in proportion to their recent errors.")
     var hardNegatives = false
@@ -74,18 +75,22 @@ struct Train: ParsableCommand {
                 KWSCLI.note("train: \(sig == SIGINT ? "interrupted" : "terminated"); saving the checkpoint after the current step")
             }
             defer { trap.cancel() }
+            guard restarts >= 1 else { throw UsageFailureKWS("--restarts must be ≥ 1") }
+            let ckPaths = KWSTrainer.checkpointPaths(ckPath, config: cfg, restarts: restarts)
+            let existing = ckPaths.filter { FileManager.default.fileExists(atPath: $0) }
             if resume {
-                KWSCLI.note(FileManager.default.fileExists(atPath: ckPath) ? "resuming from \(ckPath)" : "no checkpoint at \(ckPath); starting at step 0")
-            } else if FileManager.default.fileExists(atPath: ckPath) {
-                KWSCLI.note("replacing the old checkpoint \(ckPath) (use --resume to continue from it)")
+                KWSCLI.note(existing.isEmpty ? "no checkpoint at \(ckPath); starting at step 0" : "resuming from \(existing.joined(separator: ", "))")
+            } else if !existing.isEmpty {
+                KWSCLI.note("replacing the old checkpoint \(existing.joined(separator: ", ")) (use --resume to continue from it)")
+                for p in existing { try? FileManager.default.removeItem(atPath: p) }
             }
             let ck = CheckpointOptions(path: ckPath, every: checkpointEvery, resume: resume, shouldStop: { stop.isSet })
             let r: TrainResult
             do {
-                r = try KWSTrainer.train(dataset: ds, config: cfg, checkpoint: ck) { p in
-                let val = p.validationAccuracy.map { String(format: "%.4f", $0) } ?? "-"
-                KWSCLI.note(String(format: "step %d/%d  eps %.3f  loss %.4f  train-acc %.3f  val-acc %@",
-                                   p.step, cfg.steps, p.epsilon, p.loss, p.trainAccuracy, val))
+                r = try KWSTrainer.trainBest(dataset: ds, config: cfg, restarts: restarts, checkpoint: ck) { sd, p in
+                    let val = p.validationAccuracy.map { String(format: "%.4f", $0) } ?? "-"
+                    KWSCLI.note((restarts > 1 ? "seed \(sd)  " : "") + String(format: "step %d/%d  eps %.3f  loss %.4f  train-acc %.3f  val-acc %@",
+                                                                               p.step, cfg.steps, p.epsilon, p.loss, p.trainAccuracy, val))
                 }
             } catch let e as KWSError where e.kind == .interrupted {
                 KWSCLI.note("train: \(e.reason) to \(ckPath); continue with the same command and --resume")
@@ -93,14 +98,19 @@ struct Train: ParsableCommand {
             }
             let test = ds.balanced(.test)
             let ev = KWSTrainer.evaluate(r.net, clips: test)
+            if restarts > 1 {
+                KWSCLI.note("restarts (validation accuracy): " + r.runs.map { "seed \($0.seed) \(String(format: "%.4f", $0.validationAccuracy))" }.joined(separator: ", ")
+                            + "; kept seed \(r.seed)")
+            }
+            cfg.seed = r.seed
             KWSCLI.note("best step \(r.bestStep): validation \(String(format: "%.4f", r.validationAccuracy)) (class-balanced, all clips); test (unseen voices, balanced):")
             KWSCLI.note(KWSCLI.format(ev))
-            let meta = KWSMetadata.json(config: cfg, dataset: ds, result: r, test: ev)
+            let meta = KWSMetadata.json(config: cfg, dataset: ds, result: r, test: ev, firstSeed: seed, restarts: restarts)
             let net = r.net.network(name: "kws-yes", metadataJSON: meta)
             let problems = NetworkFile.validate(net, file: output)
             guard problems.isEmpty else { throw UsageFailureKWS("trained network is invalid: \(problems[0])") }
             try AtomicWrite.write(String(decoding: try NetworkFile.encode(net), as: UTF8.self), to: output)
-            try? FileManager.default.removeItem(atPath: ckPath)
+            for p in ckPaths { try? FileManager.default.removeItem(atPath: p) }
             if let dir = stimuliDir { try writeStimuli(ds: ds, net: r.net, dir: dir) }
             print(String(format: "wrote %@: test accuracy %.4f on %d unseen-voice clips (state %d), %.1f s total",
                          output, ev.accuracy, ev.total, state, Date().timeIntervalSince(t0)))
@@ -126,7 +136,8 @@ struct Train: ParsableCommand {
 }
 
 enum KWSMetadata {
-    static func json(config c: TrainerConfig, dataset ds: KWSDataset, result r: TrainResult, test: Evaluation) -> String {
+    static func json(config c: TrainerConfig, dataset ds: KWSDataset, result r: TrainResult, test: Evaluation,
+                     firstSeed: UInt64, restarts: Int) -> String {
         var synth: Any = NSNull()
         if let d = FileManager.default.contents(atPath: (ds.root as NSString).appendingPathComponent("synth.json")),
            let o = try? JSONSerialization.jsonObject(with: d) { synth = o }
@@ -148,6 +159,8 @@ enum KWSMetadata {
                              "time_mask_width": c.timeMaskWidth, "freq_masks": c.freqMasks, "freq_mask_width": c.freqMaskWidth],
             "loss": "per-frame cross-entropy" + (c.lossRamp > 0 ? ", weights rising linearly from \(c.lossWeightStart) to 1 over the first \(c.lossRamp) frames (mean 1)" : ", equal weights"),
             "ema_decay": c.emaDecay, "hard_negatives": c.hardNegatives,
+            "restarts": ["count": restarts, "first_seed": Int(firstSeed), "rule": "keep the best validation accuracy (test split unused)",
+                         "validation_accuracy_by_seed": Dictionary(uniqueKeysWithValues: r.runs.map { ("\($0.seed)", $0.validationAccuracy) })],
             "epsilon": "relaxed recursion, ε cosine-annealed from \(c.epsilonStart) to 0 at \(c.epsilonZeroFraction) of the steps; selected checkpoint has ε = 0",
             "accuracy": ["validation_class_balanced_all_clips": r.validationAccuracy, "selection": "best ε = 0 checkpoint by validation only", "test_balanced_unseen_voices": test.accuracy,
                          "test_clips": test.total],

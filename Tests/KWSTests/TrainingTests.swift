@@ -99,6 +99,21 @@ import BMRUModel
         #expect(try file(resumed) == (try file(whole)))
         #expect(resumed.bestStep == whole.bestStep && resumed.validationAccuracy == whole.validationAccuracy)
 
+        // restarts: a series stopped in its second run resumes without repeating the first, with the same result
+        let series = try KWSTrainer.trainBest(dataset: ds, config: cfg, restarts: 2)
+        #expect(series.runs.map(\.seed) == [cfg.seed, cfg.seed + 1])
+        #expect(series.validationAccuracy == series.runs.map(\.validationAccuracy).max())
+        let sk = "\(dir)/series.ckpt"
+        var calls = 0
+        #expect { try KWSTrainer.trainBest(dataset: ds, config: cfg, restarts: 2, checkpoint: CheckpointOptions(
+            path: sk, every: 1000, shouldStop: { calls += 1; return calls > 60 + 30 })) } throws: { e in (e as? KWSError)?.kind == .interrupted }
+        #expect(KWSTrainer.checkpointPaths(sk, config: cfg, restarts: 2).allSatisfy { FileManager.default.fileExists(atPath: $0) })
+        calls = 0
+        let seriesResumed = try KWSTrainer.trainBest(dataset: ds, config: cfg, restarts: 2, checkpoint: CheckpointOptions(
+            path: sk, every: 1000, resume: true, shouldStop: { calls += 1; return false }))
+        #expect(calls == 30, "the finished first run is not repeated")
+        #expect(try file(seriesResumed) == (try file(series)) && seriesResumed.seed == series.seed)
+
         // a checkpoint from other options or other data is refused, naming the cause
         var other = cfg; other.learningRate = 0.02
         #expect { try KWSTrainer.train(dataset: ds, config: other, checkpoint: CheckpointOptions(path: ck, resume: true)) } throws: { e in
