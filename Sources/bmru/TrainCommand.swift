@@ -12,7 +12,10 @@ struct Train: ParsableCommand {
         identity (out.0 = other, out.1 = yes), S = --state, W = --width (default S). BPTT over all frames \
         with an arctan surrogate gradient for the steps, the relaxed recursion with ε annealed to 0 (from --epsilon-start, default 0), \
         AdamW with cosine decay and gradient clipping, per-frame cross-entropy, majority-vote decisions. \
-        Only ε = 0 checkpoints are selected (by balanced validation accuracy). Parameters are kept in a \
+        Only ε = 0 checkpoints are selected, by class-balanced accuracy on the whole validation split (never \
+        the test split); --restarts N keeps the best of N seeds by the same rule. The state is checkpointed \
+        every --checkpoint-every steps and on SIGINT/SIGTERM (exit 130); --resume continues it and gives the \
+        same network as an uninterrupted run. Parameters are kept in a \
         range a circuit realises: |w| ≤ 4 and |w| < 0.05 set to 0, θ and level in [0.1, 3], θ_high − θ_low ≥ 0.1.
         """)
     @Option(help: "Task (only kws).") var task: String = "kws"
