@@ -1,6 +1,6 @@
 * AnalogBMRU FQ-BMRU deck
 * network: kws-yes
-* network sha256: 6a281fec659349269a6489111ce33535c298906d202adc343c96acfc38d43fe0
+* network sha256: 6bd2388110ae4fc4fa766526f05732a84b19f46c740ad8353a6e1adb759ef1d5
 * generator: bmru 0.1.0, netlist format 1
 * corner typical, VDD 1.8 V, temperature 27 C
 * unit current 1e-9 A, frame period 0.01 s, frames 101
@@ -161,334 +161,554 @@ iin_11 0 in_11 dc 1.19448801989e-10 pwl(0 1.19448801989e-10 0.01 1.19448801989e-
 xdin_11 in_11 bmru_ndiode
 iin_12 0 in_12 dc 6.26760852595e-10 pwl(0 6.26760852595e-10 0.01 6.26760852595e-10 0.01001 0 0.02 0 0.02001 5.31844165204e-10 0.03 5.31844165204e-10 0.03001 1.60898913665e-10 0.04 1.60898913665e-10 0.04001 1.20465554253e-10 0.05 1.20465554253e-10 0.05001 0 0.17 0 0.17001 5.08147291084e-10 0.18 5.08147291084e-10 0.18001 1.73910017564e-11 0.19 1.73910017564e-11 0.19001 0 0.21 0 0.21001 3.52600087306e-10 0.22 3.52600087306e-10 0.22001 5.28789497551e-10 0.23 5.28789497551e-10 0.23001 1.31965971422e-10 0.24 1.31965971422e-10 0.24001 0 0.32 0 0.32001 1.06150679194e-10 0.33 1.06150679194e-10 0.33001 1.41516758747e-9 0.34 1.41516758747e-9 0.34001 1.18912143487e-9 0.35 1.18912143487e-9 0.35001 7.80032632682e-10 0.36 7.80032632682e-10 0.36001 2.60621071806e-9 0.37 2.60621071806e-9 0.37001 3.21780047454e-9 0.38 3.21780047454e-9 0.38001 1.13130367435e-9 0.39 1.13130367435e-9 0.39001 1.81399487441e-9 0.4 1.81399487441e-9 0.40001 1.46359799209e-9 0.41 1.46359799209e-9 0.41001 2.41300992488e-9 0.42 2.41300992488e-9 0.42001 1.44053714582e-9 0.43 1.44053714582e-9 0.43001 2.66186165165e-9 0.44 2.66186165165e-9 0.44001 1.55672675214e-9 0.45 1.55672675214e-9 0.45001 1.12856536045e-9 0.46 1.12856536045e-9 0.46001 1.88898971487e-9 0.47 1.88898971487e-9 0.47001 3.24949686715e-10 0.48 3.24949686715e-10 0.48001 6.04731469098e-10 0.49 6.04731469098e-10 0.49001 0 0.54 0 0.54001 4.7345343348e-10 0.55 4.7345343348e-10 0.55001 0 0.56 0 0.56001 7.44425563443e-10 0.57 7.44425563443e-10 0.57001 0 0.58 0 0.58001 6.48506442569e-10 0.59 6.48506442569e-10 0.59001 0 0.61 0 0.61001 1.98152754585e-10 0.62 1.98152754585e-10 0.62001 0 0.63 0 0.63001 9.70623441048e-11 0.64 9.70623441048e-11 0.64001 0 0.69 0 0.69001 4.03932584391e-10 0.7 4.03932584391e-10 0.70001 0 0.72 0 0.72001 4.94596597533e-10 0.73 4.94596597533e-10 0.73001 1.07870418939e-10 0.74 1.07870418939e-10 0.74001 0 0.8 0 0.80001 3.88008892015e-10 0.81 3.88008892015e-10 0.81001 0 0.84 0 0.84001 5.88013536122e-10 0.85 5.88013536122e-10 0.85001 2.2047111915e-10 0.86 2.2047111915e-10 0.86001 2.95591594791e-10 0.87 2.95591594791e-10 0.87001 0 0.89 0 0.89001 4.46684709624e-11 0.9 4.46684709624e-11 0.90001 1.7772835053e-9 0.91 1.7772835053e-9 0.91001 0 0.93 0 0.93001 4.85825123742e-11 0.94 4.85825123742e-11 0.94001 0 0.95 0 0.95001 4.30170534264e-10 0.96 4.30170534264e-10 0.96001 0 0.97 0 0.97001 2.04400968037e-10 0.98 2.04400968037e-10 0.98001 0 0.99 0 0.99001 3.71072095803e-10 1 3.71072095803e-10 1.00001 1.36830994623e-9)
 xdin_12 in_12 bmru_ndiode
-* ---------------------------------------------------------------- layer pre: dense relu 13 -> 4
+* ---------------------------------------------------------------- layer pre: dense relu 13 -> 8
 vdd_pre vdd_pre 0 1.8
 * pre unit 0
-xw_pre_0_0 n_pre_0 in_0 bmru_w w=3.245u fingers=1
-xw_pre_0_1 n_pre_0 in_1 bmru_w w=2.255u fingers=1
-xw_pre_0_2 p_pre_0 in_2 bias_cn bmru_wc w=1.41u fingers=1
-xw_pre_0_3 n_pre_0 in_3 bmru_w w=7.875u fingers=3
-xw_pre_0_4 n_pre_0 in_4 bmru_w w=0.5u fingers=1
-xw_pre_0_5 p_pre_0 in_5 bias_cn bmru_wc w=4.245u fingers=2
-xw_pre_0_6 p_pre_0 in_6 bias_cn bmru_wc w=1.705u fingers=1
-xw_pre_0_8 n_pre_0 in_8 bmru_w w=1.965u fingers=1
-xw_pre_0_11 n_pre_0 in_11 bmru_w w=0.69u fingers=1
+xw_pre_0_0 n_pre_0 in_0 bmru_w w=7.535u fingers=2
+xw_pre_0_1 p_pre_0 in_1 bias_cn bmru_wc w=2.395u fingers=1
+xw_pre_0_2 p_pre_0 in_2 bias_cn bmru_wc w=3.965u fingers=1
+xw_pre_0_3 n_pre_0 in_3 bmru_w w=6.735u fingers=4
+xw_pre_0_8 n_pre_0 in_8 bmru_w w=1.89u fingers=1
+xw_pre_0_9 p_pre_0 in_9 bias_cn bmru_wc w=1.575u fingers=1
+xw_pre_0_10 p_pre_0 in_10 bias_cn bmru_wc w=1.265u fingers=1
+xw_pre_0_11 n_pre_0 in_11 bmru_w w=1.65u fingers=1
+xw_pre_0_12 n_pre_0 in_12 bmru_w w=0.825u fingers=1
 xpm_pre_0 vdd_pre p_pre_0 n_pre_0 bias_cp bmru_pmirror
-ib_pre_0 vdd_pre n_pre_0 dc 3.29606084572e-10
+ib_pre_0 vdd_pre n_pre_0 dc 5.64404083096e-10
 vo_pre_0 n_pre_0 o_pre_0 0
 xd_pre_0 o_pre_0 bmru_ndiode
 * pre unit 1
-xw_pre_1_0 n_pre_1 in_0 bmru_w w=3.185u fingers=1
-xw_pre_1_1 p_pre_1 in_1 bias_cn bmru_wc w=4.945u fingers=2
-xw_pre_1_2 p_pre_1 in_2 bias_cn bmru_wc w=1.065u fingers=1
-xw_pre_1_3 n_pre_1 in_3 bmru_w w=4.67u fingers=1
-xw_pre_1_4 n_pre_1 in_4 bmru_w w=1.615u fingers=1
-xw_pre_1_5 p_pre_1 in_5 bias_cn bmru_wc w=6.41u fingers=1
-xw_pre_1_6 p_pre_1 in_6 bias_cn bmru_wc w=5.385u fingers=1
-xw_pre_1_7 n_pre_1 in_7 bmru_w w=1.355u fingers=1
-xw_pre_1_8 n_pre_1 in_8 bmru_w w=3.235u fingers=1
-xw_pre_1_9 n_pre_1 in_9 bmru_w w=0.5u fingers=1
-xw_pre_1_10 p_pre_1 in_10 bias_cn bmru_wc w=0.69u fingers=1
+xw_pre_1_0 p_pre_1 in_0 bias_cn bmru_wc w=4.3u fingers=2
+xw_pre_1_1 n_pre_1 in_1 bmru_w w=4.94u fingers=2
+xw_pre_1_2 p_pre_1 in_2 bias_cn bmru_wc w=0.55u fingers=1
+xw_pre_1_3 n_pre_1 in_3 bmru_w w=4.31u fingers=1
+xw_pre_1_4 p_pre_1 in_4 bias_cn bmru_wc w=1.06u fingers=1
+xw_pre_1_5 n_pre_1 in_5 bmru_w w=5.37u fingers=2
+xw_pre_1_6 n_pre_1 in_6 bmru_w w=6.045u fingers=1
+xw_pre_1_7 p_pre_1 in_7 bias_cn bmru_wc w=2.595u fingers=1
+xw_pre_1_8 n_pre_1 in_8 bmru_w w=2.185u fingers=1
+xw_pre_1_9 n_pre_1 in_9 bmru_w w=1.49u fingers=1
 xw_pre_1_11 p_pre_1 in_11 bias_cn bmru_wc w=0.5u fingers=1
 xpm_pre_1 vdd_pre p_pre_1 n_pre_1 bias_cp bmru_pmirror
-ib_pre_1 vdd_bias nb_pre_1 dc 1.77001314925e-10
-xnb_pre_1 n_pre_1 nb_pre_1 bmru_nbias
+ib_pre_1 vdd_pre n_pre_1 dc 8.75543372941e-10
 vo_pre_1 n_pre_1 o_pre_1 0
 xd_pre_1 o_pre_1 bmru_ndiode
 * pre unit 2
-xw_pre_2_0 p_pre_2 in_0 bias_cn bmru_wc w=2.525u fingers=1
-xw_pre_2_1 p_pre_2 in_1 bias_cn bmru_wc w=1.375u fingers=1
-xw_pre_2_2 n_pre_2 in_2 bmru_w w=4.295u fingers=1
-xw_pre_2_3 p_pre_2 in_3 bias_cn bmru_wc w=4.97u fingers=1
-xw_pre_2_4 p_pre_2 in_4 bias_cn bmru_wc w=2.06u fingers=1
-xw_pre_2_5 n_pre_2 in_5 bmru_w w=5.44u fingers=3
-xw_pre_2_6 p_pre_2 in_6 bias_cn bmru_wc w=3.225u fingers=1
-xw_pre_2_8 n_pre_2 in_8 bmru_w w=2.135u fingers=1
-xw_pre_2_9 n_pre_2 in_9 bmru_w w=6.24u fingers=2
-xw_pre_2_10 p_pre_2 in_10 bias_cn bmru_wc w=0.57u fingers=1
-xw_pre_2_11 p_pre_2 in_11 bias_cn bmru_wc w=2.185u fingers=1
-xw_pre_2_12 p_pre_2 in_12 bias_cn bmru_wc w=0.87u fingers=1
+xw_pre_2_0 n_pre_2 in_0 bmru_w w=4.105u fingers=1
+xw_pre_2_1 p_pre_2 in_1 bias_cn bmru_wc w=6.555u fingers=2
+xw_pre_2_2 p_pre_2 in_2 bias_cn bmru_wc w=2.805u fingers=1
+xw_pre_2_3 n_pre_2 in_3 bmru_w w=7.255u fingers=1
+xw_pre_2_4 n_pre_2 in_4 bmru_w w=4.665u fingers=1
+xw_pre_2_5 p_pre_2 in_5 bias_cn bmru_wc w=7.98u fingers=1
+xw_pre_2_6 p_pre_2 in_6 bias_cn bmru_wc w=4.13u fingers=1
+xw_pre_2_7 n_pre_2 in_7 bmru_w w=1.66u fingers=1
+xw_pre_2_8 n_pre_2 in_8 bmru_w w=5.59u fingers=1
+xw_pre_2_9 p_pre_2 in_9 bias_cn bmru_wc w=0.5u fingers=1
+xw_pre_2_11 p_pre_2 in_11 bias_cn bmru_wc w=0.95u fingers=1
+xw_pre_2_12 p_pre_2 in_12 bias_cn bmru_wc w=0.97u fingers=1
 xpm_pre_2 vdd_pre p_pre_2 n_pre_2 bias_cp bmru_pmirror
-ib_pre_2 vdd_bias nb_pre_2 dc 1.484218844e-10
+ib_pre_2 vdd_bias nb_pre_2 dc 2.92296759188e-10
 xnb_pre_2 n_pre_2 nb_pre_2 bmru_nbias
 vo_pre_2 n_pre_2 o_pre_2 0
 xd_pre_2 o_pre_2 bmru_ndiode
 * pre unit 3
-xw_pre_3_0 n_pre_3 in_0 bmru_w w=5.58u fingers=3
-xw_pre_3_1 n_pre_3 in_1 bmru_w w=6.41u fingers=4
-xw_pre_3_2 n_pre_3 in_2 bmru_w w=2.525u fingers=1
-xw_pre_3_3 p_pre_3 in_3 bias_cn bmru_wc w=3.94u fingers=1
-xw_pre_3_5 p_pre_3 in_5 bias_cn bmru_wc w=5.73u fingers=1
-xw_pre_3_6 n_pre_3 in_6 bmru_w w=3.66u fingers=1
-xw_pre_3_7 p_pre_3 in_7 bias_cn bmru_wc w=1.24u fingers=1
-xw_pre_3_8 p_pre_3 in_8 bias_cn bmru_wc w=0.66u fingers=1
-xw_pre_3_9 n_pre_3 in_9 bmru_w w=0.535u fingers=1
-xw_pre_3_10 n_pre_3 in_10 bmru_w w=1.02u fingers=1
-xw_pre_3_11 n_pre_3 in_11 bmru_w w=0.685u fingers=1
-xw_pre_3_12 p_pre_3 in_12 bias_cn bmru_wc w=0.5u fingers=1
+xw_pre_3_0 n_pre_3 in_0 bmru_w w=1.265u fingers=1
+xw_pre_3_1 n_pre_3 in_1 bmru_w w=2.635u fingers=1
+xw_pre_3_2 n_pre_3 in_2 bmru_w w=1.13u fingers=1
+xw_pre_3_3 p_pre_3 in_3 bias_cn bmru_wc w=7.685u fingers=1
+xw_pre_3_4 n_pre_3 in_4 bmru_w w=2.46u fingers=1
+xw_pre_3_5 p_pre_3 in_5 bias_cn bmru_wc w=5.83u fingers=2
+xw_pre_3_6 n_pre_3 in_6 bmru_w w=4.365u fingers=2
+xw_pre_3_8 p_pre_3 in_8 bias_cn bmru_wc w=1.685u fingers=1
+xw_pre_3_9 p_pre_3 in_9 bias_cn bmru_wc w=2.81u fingers=1
+xw_pre_3_10 n_pre_3 in_10 bmru_w w=1.435u fingers=1
+xw_pre_3_11 n_pre_3 in_11 bmru_w w=1.235u fingers=1
+xw_pre_3_12 p_pre_3 in_12 bias_cn bmru_wc w=0.755u fingers=1
 xpm_pre_3 vdd_pre p_pre_3 n_pre_3 bias_cp bmru_pmirror
-ib_pre_3 vdd_pre n_pre_3 dc 4.06216188894e-10
+ib_pre_3 vdd_bias nb_pre_3 dc 3.7502910857e-11
+xnb_pre_3 n_pre_3 nb_pre_3 bmru_nbias
 vo_pre_3 n_pre_3 o_pre_3 0
 xd_pre_3 o_pre_3 bmru_ndiode
-* ---------------------------------------------------------------- layer cell1: bmru 4 -> 4
+* pre unit 4
+xw_pre_4_0 p_pre_4 in_0 bias_cn bmru_wc w=1.41u fingers=1
+xw_pre_4_1 n_pre_4 in_1 bmru_w w=4.035u fingers=1
+xw_pre_4_2 n_pre_4 in_2 bmru_w w=3.195u fingers=1
+xw_pre_4_3 p_pre_4 in_3 bias_cn bmru_wc w=4.455u fingers=2
+xw_pre_4_4 p_pre_4 in_4 bias_cn bmru_wc w=0.725u fingers=1
+xw_pre_4_5 n_pre_4 in_5 bmru_w w=6.91u fingers=3
+xw_pre_4_6 n_pre_4 in_6 bmru_w w=0.905u fingers=1
+xw_pre_4_8 n_pre_4 in_8 bmru_w w=5.715u fingers=2
+xw_pre_4_9 n_pre_4 in_9 bmru_w w=6.69u fingers=1
+xw_pre_4_11 n_pre_4 in_11 bmru_w w=0.74u fingers=1
+xw_pre_4_12 p_pre_4 in_12 bias_cn bmru_wc w=0.5u fingers=1
+xpm_pre_4 vdd_pre p_pre_4 n_pre_4 bias_cp bmru_pmirror
+ib_pre_4 vdd_bias nb_pre_4 dc 1.09379666518e-10
+xnb_pre_4 n_pre_4 nb_pre_4 bmru_nbias
+vo_pre_4 n_pre_4 o_pre_4 0
+xd_pre_4 o_pre_4 bmru_ndiode
+* pre unit 5
+xw_pre_5_0 p_pre_5 in_0 bias_cn bmru_wc w=5.34u fingers=2
+xw_pre_5_1 n_pre_5 in_1 bmru_w w=4.065u fingers=2
+xw_pre_5_2 p_pre_5 in_2 bias_cn bmru_wc w=1.805u fingers=1
+xw_pre_5_3 p_pre_5 in_3 bias_cn bmru_wc w=1.58u fingers=1
+xw_pre_5_4 n_pre_5 in_4 bmru_w w=6.26u fingers=1
+xw_pre_5_5 p_pre_5 in_5 bias_cn bmru_wc w=4.735u fingers=1
+xw_pre_5_6 n_pre_5 in_6 bmru_w w=7.645u fingers=1
+xw_pre_5_7 p_pre_5 in_7 bias_cn bmru_wc w=3.805u fingers=1
+xw_pre_5_9 p_pre_5 in_9 bias_cn bmru_wc w=1.12u fingers=1
+xw_pre_5_10 n_pre_5 in_10 bmru_w w=0.5u fingers=1
+xw_pre_5_11 p_pre_5 in_11 bias_cn bmru_wc w=0.91u fingers=1
+xw_pre_5_12 p_pre_5 in_12 bias_cn bmru_wc w=0.965u fingers=1
+xpm_pre_5 vdd_pre p_pre_5 n_pre_5 bias_cp bmru_pmirror
+ib_pre_5 vdd_bias nb_pre_5 dc 8.08752279937e-11
+xnb_pre_5 n_pre_5 nb_pre_5 bmru_nbias
+vo_pre_5 n_pre_5 o_pre_5 0
+xd_pre_5 o_pre_5 bmru_ndiode
+* pre unit 6
+xw_pre_6_0 p_pre_6 in_0 bias_cn bmru_wc w=4.195u fingers=1
+xw_pre_6_1 n_pre_6 in_1 bmru_w w=7.92u fingers=4
+xw_pre_6_2 p_pre_6 in_2 bias_cn bmru_wc w=2.76u fingers=1
+xw_pre_6_3 n_pre_6 in_3 bmru_w w=6.08u fingers=3
+xw_pre_6_4 n_pre_6 in_4 bmru_w w=5.47u fingers=1
+xw_pre_6_5 p_pre_6 in_5 bias_cn bmru_wc w=7.77u fingers=1
+xw_pre_6_6 n_pre_6 in_6 bmru_w w=1.02u fingers=1
+xw_pre_6_7 p_pre_6 in_7 bias_cn bmru_wc w=0.5u fingers=1
+xw_pre_6_8 n_pre_6 in_8 bmru_w w=3.49u fingers=1
+xw_pre_6_11 n_pre_6 in_11 bmru_w w=1.96u fingers=1
+xw_pre_6_12 p_pre_6 in_12 bias_cn bmru_wc w=1.57u fingers=1
+xpm_pre_6 vdd_pre p_pre_6 n_pre_6 bias_cp bmru_pmirror
+ib_pre_6 vdd_bias nb_pre_6 dc 2.22426129207e-10
+xnb_pre_6 n_pre_6 nb_pre_6 bmru_nbias
+vo_pre_6 n_pre_6 o_pre_6 0
+xd_pre_6 o_pre_6 bmru_ndiode
+* pre unit 7
+xw_pre_7_0 n_pre_7 in_0 bmru_w w=4.06u fingers=2
+xw_pre_7_1 p_pre_7 in_1 bias_cn bmru_wc w=7.54u fingers=1
+xw_pre_7_2 n_pre_7 in_2 bmru_w w=4.51u fingers=1
+xw_pre_7_4 p_pre_7 in_4 bias_cn bmru_wc w=4.94u fingers=1
+xw_pre_7_5 p_pre_7 in_5 bias_cn bmru_wc w=4.14u fingers=1
+xw_pre_7_7 n_pre_7 in_7 bmru_w w=5.825u fingers=2
+xw_pre_7_8 p_pre_7 in_8 bias_cn bmru_wc w=3.33u fingers=1
+xw_pre_7_9 p_pre_7 in_9 bias_cn bmru_wc w=2.335u fingers=1
+xw_pre_7_10 n_pre_7 in_10 bmru_w w=5.435u fingers=1
+xw_pre_7_11 p_pre_7 in_11 bias_cn bmru_wc w=3.76u fingers=1
+xw_pre_7_12 p_pre_7 in_12 bias_cn bmru_wc w=0.93u fingers=1
+xpm_pre_7 vdd_pre p_pre_7 n_pre_7 bias_cp bmru_pmirror
+vo_pre_7 n_pre_7 o_pre_7 0
+xd_pre_7 o_pre_7 bmru_ndiode
+* ---------------------------------------------------------------- layer cell1: bmru 8 -> 4
 vdd_cell1 vdd_cell1 0 1.8
 * cell1 unit 0
-xw_cell1_0_0 p_cell1_0 o_pre_0 bias_cn bmru_wc w=1.48u fingers=1
-xw_cell1_0_1 n_cell1_0 o_pre_1 bmru_w w=0.55u fingers=1
-xw_cell1_0_2 p_cell1_0 o_pre_2 bias_cn bmru_wc w=2.015u fingers=1
-xw_cell1_0_3 n_cell1_0 o_pre_3 bmru_w w=2.745u fingers=1
+xw_cell1_0_0 n_cell1_0 o_pre_0 bmru_w w=4.86u fingers=2
+xw_cell1_0_1 p_cell1_0 o_pre_1 bias_cn bmru_wc w=6.42u fingers=1
+xw_cell1_0_2 p_cell1_0 o_pre_2 bias_cn bmru_wc w=6.24u fingers=2
+xw_cell1_0_3 p_cell1_0 o_pre_3 bias_cn bmru_wc w=4.71u fingers=1
+xw_cell1_0_4 n_cell1_0 o_pre_4 bmru_w w=4.095u fingers=2
+xw_cell1_0_5 p_cell1_0 o_pre_5 bias_cn bmru_wc w=5.49u fingers=1
+xw_cell1_0_6 n_cell1_0 o_pre_6 bmru_w w=2.99u fingers=1
+xw_cell1_0_7 n_cell1_0 o_pre_7 bmru_w w=1.99u fingers=1
 xpm_cell1_0 vdd_cell1 p_cell1_0 n_cell1_0 bias_cp bmru_pmirror
-ib_cell1_0 vdd_cell1 n_cell1_0 dc 1.17705555467e-9
+ib_cell1_0 vdd_cell1 n_cell1_0 dc 1.24975672801e-9
 vc_cell1_0 n_cell1_0 c_cell1_0 0
 xdc_cell1_0 c_cell1_0 bmru_ndiode
-ith_cell1_0 rth_cell1_0 0 dc 6.06595924404e-10
-iwd_cell1_0 vdd_bias rwd_cell1_0 dc 4.99171155273e-10
-ilv_cell1_0 rlv_cell1_0 0 dc 3.68159960188e-10
+ith_cell1_0 rth_cell1_0 0 dc 6.38331486514e-10
+iwd_cell1_0 vdd_bias rwd_cell1_0 dc 4.07776225324e-10
+ilv_cell1_0 rlv_cell1_0 0 dc 3.26454603302e-10
 xcell_cell1_0 vdd_cell1 vdd_bias c_cell1_0 x_cell1_0 s_cell1_0 y_cell1_0 bias_cn bias_sp rth_cell1_0 rwd_cell1_0 rlv_cell1_0 bmru_cell
 vo_cell1_0 y_cell1_0 o_cell1_0 0
 xd_cell1_0 o_cell1_0 bmru_ndiode
 * cell1 unit 1
-xw_cell1_1_0 p_cell1_1 o_pre_0 bias_cn bmru_wc w=4.605u fingers=2
-xw_cell1_1_1 n_cell1_1 o_pre_1 bmru_w w=5.15u fingers=2
-xw_cell1_1_2 p_cell1_1 o_pre_2 bias_cn bmru_wc w=2.73u fingers=1
-xw_cell1_1_3 n_cell1_1 o_pre_3 bmru_w w=7.71u fingers=1
+xw_cell1_1_0 n_cell1_1 o_pre_0 bmru_w w=3.425u fingers=1
+xw_cell1_1_1 p_cell1_1 o_pre_1 bias_cn bmru_wc w=4.86u fingers=1
+xw_cell1_1_2 p_cell1_1 o_pre_2 bias_cn bmru_wc w=1.5u fingers=1
+xw_cell1_1_3 p_cell1_1 o_pre_3 bias_cn bmru_wc w=4.745u fingers=1
+xw_cell1_1_4 n_cell1_1 o_pre_4 bmru_w w=4.86u fingers=1
+xw_cell1_1_5 n_cell1_1 o_pre_5 bmru_w w=5.54u fingers=2
+xw_cell1_1_6 n_cell1_1 o_pre_6 bmru_w w=4.155u fingers=2
+xw_cell1_1_7 n_cell1_1 o_pre_7 bmru_w w=3.555u fingers=1
 xpm_cell1_1 vdd_cell1 p_cell1_1 n_cell1_1 bias_cp bmru_pmirror
-ib_cell1_1 vdd_cell1 n_cell1_1 dc 1.48908060742e-9
+ib_cell1_1 vdd_cell1 n_cell1_1 dc 8.52938584136e-10
 vc_cell1_1 n_cell1_1 c_cell1_1 0
 xdc_cell1_1 c_cell1_1 bmru_ndiode
-ith_cell1_1 rth_cell1_1 0 dc 7.49626317129e-10
-iwd_cell1_1 vdd_bias rwd_cell1_1 dc 4.94482111728e-10
-ilv_cell1_1 rlv_cell1_1 0 dc 3.58776465779e-10
+ith_cell1_1 rth_cell1_1 0 dc 7.49510259047e-10
+iwd_cell1_1 vdd_bias rwd_cell1_1 dc 5.24524036255e-10
+ilv_cell1_1 rlv_cell1_1 0 dc 2.260516926e-10
 xcell_cell1_1 vdd_cell1 vdd_bias c_cell1_1 x_cell1_1 s_cell1_1 y_cell1_1 bias_cn bias_sp rth_cell1_1 rwd_cell1_1 rlv_cell1_1 bmru_cell
 vo_cell1_1 y_cell1_1 o_cell1_1 0
 xd_cell1_1 o_cell1_1 bmru_ndiode
 * cell1 unit 2
-xw_cell1_2_0 n_cell1_2 o_pre_0 bmru_w w=5.395u fingers=1
-xw_cell1_2_1 p_cell1_2 o_pre_1 bias_cn bmru_wc w=3.2u fingers=1
-xw_cell1_2_2 p_cell1_2 o_pre_2 bias_cn bmru_wc w=3.735u fingers=1
-xw_cell1_2_3 p_cell1_2 o_pre_3 bias_cn bmru_wc w=4.995u fingers=1
+xw_cell1_2_0 n_cell1_2 o_pre_0 bmru_w w=2.76u fingers=1
+xw_cell1_2_1 p_cell1_2 o_pre_1 bias_cn bmru_wc w=5.02u fingers=1
+xw_cell1_2_2 p_cell1_2 o_pre_2 bias_cn bmru_wc w=4.485u fingers=2
+xw_cell1_2_3 p_cell1_2 o_pre_3 bias_cn bmru_wc w=2.755u fingers=1
+xw_cell1_2_5 n_cell1_2 o_pre_5 bmru_w w=0.765u fingers=1
+xw_cell1_2_6 n_cell1_2 o_pre_6 bmru_w w=6.315u fingers=2
+xw_cell1_2_7 n_cell1_2 o_pre_7 bmru_w w=1.29u fingers=1
 xpm_cell1_2 vdd_cell1 p_cell1_2 n_cell1_2 bias_cp bmru_pmirror
-ib_cell1_2 vdd_cell1 n_cell1_2 dc 9.2067238861e-10
+ib_cell1_2 vdd_cell1 n_cell1_2 dc 1.90019048756e-9
 vc_cell1_2 n_cell1_2 c_cell1_2 0
 xdc_cell1_2 c_cell1_2 bmru_ndiode
-ith_cell1_2 rth_cell1_2 0 dc 5.63191104874e-11
-iwd_cell1_2 vdd_bias rwd_cell1_2 dc 2.83892054148e-11
-ilv_cell1_2 rlv_cell1_2 0 dc 2.45845223642e-10
+ith_cell1_2 rth_cell1_2 0 dc 7.49626317129e-10
+iwd_cell1_2 vdd_bias rwd_cell1_2 dc 3.86602780092e-10
+ilv_cell1_2 rlv_cell1_2 0 dc 4.81327206851e-10
 xcell_cell1_2 vdd_cell1 vdd_bias c_cell1_2 x_cell1_2 s_cell1_2 y_cell1_2 bias_cn bias_sp rth_cell1_2 rwd_cell1_2 rlv_cell1_2 bmru_cell
 vo_cell1_2 y_cell1_2 o_cell1_2 0
 xd_cell1_2 o_cell1_2 bmru_ndiode
 * cell1 unit 3
-xw_cell1_3_0 n_cell1_3 o_pre_0 bmru_w w=5.695u fingers=1
-xw_cell1_3_1 p_cell1_3 o_pre_1 bias_cn bmru_wc w=4.9u fingers=1
-xw_cell1_3_2 n_cell1_3 o_pre_2 bmru_w w=4.23u fingers=2
-xw_cell1_3_3 p_cell1_3 o_pre_3 bias_cn bmru_wc w=7.555u fingers=1
+xw_cell1_3_0 p_cell1_3 o_pre_0 bias_cn bmru_wc w=0.5u fingers=1
+xw_cell1_3_1 p_cell1_3 o_pre_1 bias_cn bmru_wc w=4.165u fingers=1
+xw_cell1_3_2 p_cell1_3 o_pre_2 bias_cn bmru_wc w=3.71u fingers=1
+xw_cell1_3_3 p_cell1_3 o_pre_3 bias_cn bmru_wc w=2.22u fingers=1
+xw_cell1_3_5 n_cell1_3 o_pre_5 bmru_w w=1.585u fingers=1
+xw_cell1_3_6 n_cell1_3 o_pre_6 bmru_w w=6.25u fingers=2
+xw_cell1_3_7 p_cell1_3 o_pre_7 bias_cn bmru_wc w=1.11u fingers=1
 xpm_cell1_3 vdd_cell1 p_cell1_3 n_cell1_3 bias_cp bmru_pmirror
-ib_cell1_3 vdd_cell1 n_cell1_3 dc 8.33688999432e-10
+ib_cell1_3 vdd_cell1 n_cell1_3 dc 1.71748749389e-9
 vc_cell1_3 n_cell1_3 c_cell1_3 0
 xdc_cell1_3 c_cell1_3 bmru_ndiode
 ith_cell1_3 rth_cell1_3 0 dc 7.49626317129e-10
-iwd_cell1_3 vdd_bias rwd_cell1_3 dc 5.35077187664e-10
-ilv_cell1_3 rlv_cell1_3 0 dc 3.47751105858e-10
+iwd_cell1_3 vdd_bias rwd_cell1_3 dc 3.69402880856e-10
+ilv_cell1_3 rlv_cell1_3 0 dc 3.96113863793e-10
 xcell_cell1_3 vdd_cell1 vdd_bias c_cell1_3 x_cell1_3 s_cell1_3 y_cell1_3 bias_cn bias_sp rth_cell1_3 rwd_cell1_3 rlv_cell1_3 bmru_cell
 vo_cell1_3 y_cell1_3 o_cell1_3 0
 xd_cell1_3 o_cell1_3 bmru_ndiode
-* ---------------------------------------------------------------- layer post1: dense relu 4 -> 4, residual from pre
+* ---------------------------------------------------------------- layer post1: dense relu 4 -> 8, residual from pre
 vdd_post1 vdd_post1 0 1.8
 * post1 unit 0
-xw_post1_0_0 n_post1_0 o_cell1_0 bmru_w w=4.67u fingers=2
-xw_post1_0_1 p_post1_0 o_cell1_1 bias_cn bmru_wc w=5.595u fingers=1
-xw_post1_0_2 p_post1_0 o_cell1_2 bias_cn bmru_wc w=3.21u fingers=1
-xw_post1_0_3 n_post1_0 o_cell1_3 bmru_w w=3.735u fingers=1
+xw_post1_0_0 p_post1_0 o_cell1_0 bias_cn bmru_wc w=5.785u fingers=1
+xw_post1_0_1 p_post1_0 o_cell1_1 bias_cn bmru_wc w=2.56u fingers=1
+xw_post1_0_3 n_post1_0 o_cell1_3 bmru_w w=6.055u fingers=1
 xpm_post1_0 vdd_post1 p_post1_0 n_post1_0 bias_cp bmru_pmirror
+ib_post1_0 vdd_bias nb_post1_0 dc 1.32663146542e-10
+xnb_post1_0 n_post1_0 nb_post1_0 bmru_nbias
 vz_post1_0 n_post1_0 z_post1_0 0
 xdz_post1_0 z_post1_0 bmru_ndiode
-xwz_post1_0 q_post1_0 z_post1_0 bias_cn bmru_wc w=7.9u fingers=1
-xwr_post1_0 q_post1_0 o_pre_0 bias_cn bmru_wc w=7.89u fingers=1
+xwz_post1_0 q_post1_0 z_post1_0 bias_cn bmru_wc w=7.835u fingers=1
+xwr_post1_0 q_post1_0 o_pre_0 bias_cn bmru_wc w=7.885u fingers=1
 xqm_post1_0 vdd_post1 q_post1_0 r_post1_0 bias_cp bmru_pmirror
 vo_post1_0 r_post1_0 o_post1_0 0
 xd_post1_0 o_post1_0 bmru_ndiode
 * post1 unit 1
-xw_post1_1_0 n_post1_1 o_cell1_0 bmru_w w=1.52u fingers=1
-xw_post1_1_1 n_post1_1 o_cell1_1 bmru_w w=1.945u fingers=1
-xw_post1_1_2 p_post1_1 o_cell1_2 bias_cn bmru_wc w=6.03u fingers=1
-xw_post1_1_3 p_post1_1 o_cell1_3 bias_cn bmru_wc w=6.83u fingers=1
+xw_post1_1_0 n_post1_1 o_cell1_0 bmru_w w=5.18u fingers=1
+xw_post1_1_1 p_post1_1 o_cell1_1 bias_cn bmru_wc w=1.68u fingers=1
+xw_post1_1_2 n_post1_1 o_cell1_2 bmru_w w=4.935u fingers=1
+xw_post1_1_3 n_post1_1 o_cell1_3 bmru_w w=2.915u fingers=1
 xpm_post1_1 vdd_post1 p_post1_1 n_post1_1 bias_cp bmru_pmirror
-ib_post1_1 vdd_post1 n_post1_1 dc 3.46616452561e-10
+ib_post1_1 vdd_bias nb_post1_1 dc 7.32762297421e-11
+xnb_post1_1 n_post1_1 nb_post1_1 bmru_nbias
 vz_post1_1 n_post1_1 z_post1_1 0
 xdz_post1_1 z_post1_1 bmru_ndiode
-xwz_post1_1 q_post1_1 z_post1_1 bias_cn bmru_wc w=7.89u fingers=1
-xwr_post1_1 q_post1_1 o_pre_1 bias_cn bmru_wc w=7.83u fingers=1
+xwz_post1_1 q_post1_1 z_post1_1 bias_cn bmru_wc w=7.895u fingers=1
+xwr_post1_1 q_post1_1 o_pre_1 bias_cn bmru_wc w=7.865u fingers=1
 xqm_post1_1 vdd_post1 q_post1_1 r_post1_1 bias_cp bmru_pmirror
 vo_post1_1 r_post1_1 o_post1_1 0
 xd_post1_1 o_post1_1 bmru_ndiode
 * post1 unit 2
-xw_post1_2_0 p_post1_2 o_cell1_0 bias_cn bmru_wc w=4.235u fingers=2
-xw_post1_2_1 p_post1_2 o_cell1_1 bias_cn bmru_wc w=7.935u fingers=2
-xw_post1_2_2 n_post1_2 o_cell1_2 bmru_w w=6.975u fingers=1
-xw_post1_2_3 p_post1_2 o_cell1_3 bias_cn bmru_wc w=2.24u fingers=1
+xw_post1_2_0 p_post1_2 o_cell1_0 bias_cn bmru_wc w=1.33u fingers=1
+xw_post1_2_1 p_post1_2 o_cell1_1 bias_cn bmru_wc w=2.845u fingers=1
+xw_post1_2_2 p_post1_2 o_cell1_2 bias_cn bmru_wc w=7.15u fingers=1
+xw_post1_2_3 p_post1_2 o_cell1_3 bias_cn bmru_wc w=5.905u fingers=2
 xpm_post1_2 vdd_post1 p_post1_2 n_post1_2 bias_cp bmru_pmirror
-ib_post1_2 vdd_post1 n_post1_2 dc 2.1114616568e-10
+ib_post1_2 vdd_post1 n_post1_2 dc 3.40979290982e-10
 vz_post1_2 n_post1_2 z_post1_2 0
 xdz_post1_2 z_post1_2 bmru_ndiode
-xwz_post1_2 q_post1_2 z_post1_2 bias_cn bmru_wc w=7.915u fingers=1
-xwr_post1_2 q_post1_2 o_pre_2 bias_cn bmru_wc w=7.87u fingers=1
+xwz_post1_2 q_post1_2 z_post1_2 bias_cn bmru_wc w=7.87u fingers=1
+xwr_post1_2 q_post1_2 o_pre_2 bias_cn bmru_wc w=7.79u fingers=1
 xqm_post1_2 vdd_post1 q_post1_2 r_post1_2 bias_cp bmru_pmirror
 vo_post1_2 r_post1_2 o_post1_2 0
 xd_post1_2 o_post1_2 bmru_ndiode
 * post1 unit 3
-xw_post1_3_0 n_post1_3 o_cell1_0 bmru_w w=6.74u fingers=1
-xw_post1_3_1 p_post1_3 o_cell1_1 bias_cn bmru_wc w=1.59u fingers=1
-xw_post1_3_3 n_post1_3 o_cell1_3 bmru_w w=2.19u fingers=1
+xw_post1_3_0 n_post1_3 o_cell1_0 bmru_w w=4.14u fingers=2
+xw_post1_3_1 p_post1_3 o_cell1_1 bias_cn bmru_wc w=4.56u fingers=1
+xw_post1_3_2 n_post1_3 o_cell1_2 bmru_w w=3.555u fingers=1
+xw_post1_3_3 p_post1_3 o_cell1_3 bias_cn bmru_wc w=4.675u fingers=2
 xpm_post1_3 vdd_post1 p_post1_3 n_post1_3 bias_cp bmru_pmirror
+ib_post1_3 vdd_bias nb_post1_3 dc 2.12230135601e-11
+xnb_post1_3 n_post1_3 nb_post1_3 bmru_nbias
 vz_post1_3 n_post1_3 z_post1_3 0
 xdz_post1_3 z_post1_3 bmru_ndiode
-xwz_post1_3 q_post1_3 z_post1_3 bias_cn bmru_wc w=7.83u fingers=1
-xwr_post1_3 q_post1_3 o_pre_3 bias_cn bmru_wc w=7.815u fingers=1
+xwz_post1_3 q_post1_3 z_post1_3 bias_cn bmru_wc w=7.895u fingers=1
+xwr_post1_3 q_post1_3 o_pre_3 bias_cn bmru_wc w=7.87u fingers=1
 xqm_post1_3 vdd_post1 q_post1_3 r_post1_3 bias_cp bmru_pmirror
 vo_post1_3 r_post1_3 o_post1_3 0
 xd_post1_3 o_post1_3 bmru_ndiode
-* ---------------------------------------------------------------- layer cell2: bmru 4 -> 4
+* post1 unit 4
+xw_post1_4_0 p_post1_4 o_cell1_0 bias_cn bmru_wc w=2.145u fingers=1
+xw_post1_4_1 n_post1_4 o_cell1_1 bmru_w w=2.9u fingers=1
+xw_post1_4_2 n_post1_4 o_cell1_2 bmru_w w=3.865u fingers=1
+xw_post1_4_3 p_post1_4 o_cell1_3 bias_cn bmru_wc w=0.5u fingers=1
+xpm_post1_4 vdd_post1 p_post1_4 n_post1_4 bias_cp bmru_pmirror
+vz_post1_4 n_post1_4 z_post1_4 0
+xdz_post1_4 z_post1_4 bmru_ndiode
+xwz_post1_4 q_post1_4 z_post1_4 bias_cn bmru_wc w=7.825u fingers=1
+xwr_post1_4 q_post1_4 o_pre_4 bias_cn bmru_wc w=7.87u fingers=1
+xqm_post1_4 vdd_post1 q_post1_4 r_post1_4 bias_cp bmru_pmirror
+vo_post1_4 r_post1_4 o_post1_4 0
+xd_post1_4 o_post1_4 bmru_ndiode
+* post1 unit 5
+xw_post1_5_1 n_post1_5 o_cell1_1 bmru_w w=1.975u fingers=1
+xw_post1_5_2 n_post1_5 o_cell1_2 bmru_w w=2.53u fingers=1
+xw_post1_5_3 n_post1_5 o_cell1_3 bmru_w w=1.965u fingers=1
+ib_post1_5 vdd_bias nb_post1_5 dc 1.59120818196e-11
+xnb_post1_5 n_post1_5 nb_post1_5 bmru_nbias
+vz_post1_5 n_post1_5 z_post1_5 0
+xdz_post1_5 z_post1_5 bmru_ndiode
+xwz_post1_5 q_post1_5 z_post1_5 bias_cn bmru_wc w=7.895u fingers=1
+xwr_post1_5 q_post1_5 o_pre_5 bias_cn bmru_wc w=7.885u fingers=1
+xqm_post1_5 vdd_post1 q_post1_5 r_post1_5 bias_cp bmru_pmirror
+vo_post1_5 r_post1_5 o_post1_5 0
+xd_post1_5 o_post1_5 bmru_ndiode
+* post1 unit 6
+xw_post1_6_0 n_post1_6 o_cell1_0 bmru_w w=4.205u fingers=2
+xw_post1_6_1 p_post1_6 o_cell1_1 bias_cn bmru_wc w=2.35u fingers=1
+xw_post1_6_2 n_post1_6 o_cell1_2 bmru_w w=5.81u fingers=2
+xw_post1_6_3 n_post1_6 o_cell1_3 bmru_w w=0.995u fingers=1
+xpm_post1_6 vdd_post1 p_post1_6 n_post1_6 bias_cp bmru_pmirror
+ib_post1_6 vdd_post1 n_post1_6 dc 7.71328644939e-10
+vz_post1_6 n_post1_6 z_post1_6 0
+xdz_post1_6 z_post1_6 bmru_ndiode
+xwz_post1_6 q_post1_6 z_post1_6 bias_cn bmru_wc w=7.88u fingers=1
+xwr_post1_6 q_post1_6 o_pre_6 bias_cn bmru_wc w=7.84u fingers=1
+xqm_post1_6 vdd_post1 q_post1_6 r_post1_6 bias_cp bmru_pmirror
+vo_post1_6 r_post1_6 o_post1_6 0
+xd_post1_6 o_post1_6 bmru_ndiode
+* post1 unit 7
+xw_post1_7_0 n_post1_7 o_cell1_0 bmru_w w=6.38u fingers=1
+xw_post1_7_1 n_post1_7 o_cell1_1 bmru_w w=3.34u fingers=1
+xw_post1_7_2 n_post1_7 o_cell1_2 bmru_w w=5.73u fingers=1
+xw_post1_7_3 n_post1_7 o_cell1_3 bmru_w w=4.49u fingers=1
+ib_post1_7 vdd_post1 n_post1_7 dc 2.12767306072e-10
+vz_post1_7 n_post1_7 z_post1_7 0
+xdz_post1_7 z_post1_7 bmru_ndiode
+xwz_post1_7 q_post1_7 z_post1_7 bias_cn bmru_wc w=7.825u fingers=1
+xwr_post1_7 q_post1_7 o_pre_7 bias_cn bmru_wc w=7.85u fingers=1
+xqm_post1_7 vdd_post1 q_post1_7 r_post1_7 bias_cp bmru_pmirror
+vo_post1_7 r_post1_7 o_post1_7 0
+xd_post1_7 o_post1_7 bmru_ndiode
+* ---------------------------------------------------------------- layer cell2: bmru 8 -> 4
 vdd_cell2 vdd_cell2 0 1.8
 * cell2 unit 0
-xw_cell2_0_0 n_cell2_0 o_post1_0 bmru_w w=5.275u fingers=1
-xw_cell2_0_1 p_cell2_0 o_post1_1 bias_cn bmru_wc w=7.495u fingers=1
-xw_cell2_0_2 n_cell2_0 o_post1_2 bmru_w w=2.025u fingers=1
-xw_cell2_0_3 p_cell2_0 o_post1_3 bias_cn bmru_wc w=0.65u fingers=1
+xw_cell2_0_0 p_cell2_0 o_post1_0 bias_cn bmru_wc w=4.825u fingers=2
+xw_cell2_0_1 p_cell2_0 o_post1_1 bias_cn bmru_wc w=5.22u fingers=2
+xw_cell2_0_2 p_cell2_0 o_post1_2 bias_cn bmru_wc w=5.055u fingers=1
+xw_cell2_0_3 p_cell2_0 o_post1_3 bias_cn bmru_wc w=2.81u fingers=1
+xw_cell2_0_4 n_cell2_0 o_post1_4 bmru_w w=2.515u fingers=1
+xw_cell2_0_6 p_cell2_0 o_post1_6 bias_cn bmru_wc w=2.38u fingers=1
+xw_cell2_0_7 n_cell2_0 o_post1_7 bmru_w w=0.5u fingers=1
 xpm_cell2_0 vdd_cell2 p_cell2_0 n_cell2_0 bias_cp bmru_pmirror
-ib_cell2_0 vdd_cell2 n_cell2_0 dc 9.10077861561e-10
+ib_cell2_0 vdd_cell2 n_cell2_0 dc 8.72392781609e-10
 vc_cell2_0 n_cell2_0 c_cell2_0 0
 xdc_cell2_0 c_cell2_0 bmru_ndiode
-ith_cell2_0 rth_cell2_0 0 dc 7.49414825123e-10
-iwd_cell2_0 vdd_bias rwd_cell2_0 dc 5.65156370442e-10
-ilv_cell2_0 rlv_cell2_0 0 dc 3.67680752762e-10
+ith_cell2_0 rth_cell2_0 0 dc 6.21638402109e-10
+iwd_cell2_0 vdd_bias rwd_cell2_0 dc 5.28734693842e-10
+ilv_cell2_0 rlv_cell2_0 0 dc 3.03215628817e-10
 xcell_cell2_0 vdd_cell2 vdd_bias c_cell2_0 x_cell2_0 s_cell2_0 y_cell2_0 bias_cn bias_sp rth_cell2_0 rwd_cell2_0 rlv_cell2_0 bmru_cell
 vo_cell2_0 y_cell2_0 o_cell2_0 0
 xd_cell2_0 o_cell2_0 bmru_ndiode
 * cell2 unit 1
-xw_cell2_1_0 n_cell2_1 o_post1_0 bmru_w w=4.73u fingers=1
-xw_cell2_1_1 p_cell2_1 o_post1_1 bias_cn bmru_wc w=3.6u fingers=1
-xw_cell2_1_2 n_cell2_1 o_post1_2 bmru_w w=4.645u fingers=1
-xw_cell2_1_3 p_cell2_1 o_post1_3 bias_cn bmru_wc w=6.255u fingers=1
+xw_cell2_1_0 p_cell2_1 o_post1_0 bias_cn bmru_wc w=1.195u fingers=1
+xw_cell2_1_1 n_cell2_1 o_post1_1 bmru_w w=1.81u fingers=1
+xw_cell2_1_2 p_cell2_1 o_post1_2 bias_cn bmru_wc w=2.305u fingers=1
+xw_cell2_1_3 n_cell2_1 o_post1_3 bmru_w w=2.485u fingers=1
+xw_cell2_1_4 p_cell2_1 o_post1_4 bias_cn bmru_wc w=7.165u fingers=1
+xw_cell2_1_5 p_cell2_1 o_post1_5 bias_cn bmru_wc w=7.515u fingers=1
+xw_cell2_1_6 n_cell2_1 o_post1_6 bmru_w w=6.49u fingers=1
+xw_cell2_1_7 p_cell2_1 o_post1_7 bias_cn bmru_wc w=3.605u fingers=1
 xpm_cell2_1 vdd_cell2 p_cell2_1 n_cell2_1 bias_cp bmru_pmirror
-ib_cell2_1 vdd_cell2 n_cell2_1 dc 4.20993735311e-10
+ib_cell2_1 vdd_cell2 n_cell2_1 dc 5.58140369498e-10
 vc_cell2_1 n_cell2_1 c_cell2_1 0
 xdc_cell2_1 c_cell2_1 bmru_ndiode
-ith_cell2_1 rth_cell2_1 0 dc 7.49626317129e-10
-iwd_cell2_1 vdd_bias rwd_cell2_1 dc 5.8467598179e-10
-ilv_cell2_1 rlv_cell2_1 0 dc 4.17970445151e-10
+ith_cell2_1 rth_cell2_1 0 dc 3.78173925773e-10
+iwd_cell2_1 vdd_bias rwd_cell2_1 dc 2.60246616623e-10
+ilv_cell2_1 rlv_cell2_1 0 dc 2.2874044425e-10
 xcell_cell2_1 vdd_cell2 vdd_bias c_cell2_1 x_cell2_1 s_cell2_1 y_cell2_1 bias_cn bias_sp rth_cell2_1 rwd_cell2_1 rlv_cell2_1 bmru_cell
 vo_cell2_1 y_cell2_1 o_cell2_1 0
 xd_cell2_1 o_cell2_1 bmru_ndiode
 * cell2 unit 2
-xw_cell2_2_0 p_cell2_2 o_post1_0 bias_cn bmru_wc w=5.41u fingers=1
-xw_cell2_2_1 n_cell2_2 o_post1_1 bmru_w w=4.26u fingers=1
-xw_cell2_2_2 p_cell2_2 o_post1_2 bias_cn bmru_wc w=0.5u fingers=1
-xw_cell2_2_3 n_cell2_2 o_post1_3 bmru_w w=7.685u fingers=1
+xw_cell2_2_0 p_cell2_2 o_post1_0 bias_cn bmru_wc w=6.17u fingers=1
+xw_cell2_2_1 n_cell2_2 o_post1_1 bmru_w w=2.58u fingers=1
+xw_cell2_2_2 n_cell2_2 o_post1_2 bmru_w w=5.32u fingers=1
+xw_cell2_2_3 n_cell2_2 o_post1_3 bmru_w w=7.335u fingers=1
+xw_cell2_2_4 p_cell2_2 o_post1_4 bias_cn bmru_wc w=5.16u fingers=1
+xw_cell2_2_5 p_cell2_2 o_post1_5 bias_cn bmru_wc w=1.195u fingers=1
+xw_cell2_2_6 p_cell2_2 o_post1_6 bias_cn bmru_wc w=3.995u fingers=1
+xw_cell2_2_7 p_cell2_2 o_post1_7 bias_cn bmru_wc w=1.085u fingers=1
 xpm_cell2_2 vdd_cell2 p_cell2_2 n_cell2_2 bias_cp bmru_pmirror
-ib_cell2_2 vdd_cell2 n_cell2_2 dc 1.05115530435e-9
+ib_cell2_2 vdd_cell2 n_cell2_2 dc 6.54626187203e-10
 vc_cell2_2 n_cell2_2 c_cell2_2 0
 xdc_cell2_2 c_cell2_2 bmru_ndiode
-ith_cell2_2 rth_cell2_2 0 dc 7.46614991622e-10
-iwd_cell2_2 vdd_bias rwd_cell2_2 dc 5.48445774627e-10
-ilv_cell2_2 rlv_cell2_2 0 dc 2.95488892579e-10
+ith_cell2_2 rth_cell2_2 0 dc 7.4959325851e-10
+iwd_cell2_2 vdd_bias rwd_cell2_2 dc 5.55097590754e-10
+ilv_cell2_2 rlv_cell2_2 0 dc 4.67147051023e-10
 xcell_cell2_2 vdd_cell2 vdd_bias c_cell2_2 x_cell2_2 s_cell2_2 y_cell2_2 bias_cn bias_sp rth_cell2_2 rwd_cell2_2 rlv_cell2_2 bmru_cell
 vo_cell2_2 y_cell2_2 o_cell2_2 0
 xd_cell2_2 o_cell2_2 bmru_ndiode
 * cell2 unit 3
-xw_cell2_3_0 n_cell2_3 o_post1_0 bmru_w w=3.98u fingers=1
-xw_cell2_3_1 p_cell2_3 o_post1_1 bias_cn bmru_wc w=3.31u fingers=1
-xw_cell2_3_2 n_cell2_3 o_post1_2 bmru_w w=6.175u fingers=1
-xw_cell2_3_3 p_cell2_3 o_post1_3 bias_cn bmru_wc w=1.1u fingers=1
+xw_cell2_3_0 p_cell2_3 o_post1_0 bias_cn bmru_wc w=7u fingers=1
+xw_cell2_3_1 p_cell2_3 o_post1_1 bias_cn bmru_wc w=2.965u fingers=1
+xw_cell2_3_2 p_cell2_3 o_post1_2 bias_cn bmru_wc w=1.665u fingers=1
+xw_cell2_3_3 n_cell2_3 o_post1_3 bmru_w w=3.075u fingers=1
+xw_cell2_3_4 n_cell2_3 o_post1_4 bmru_w w=1.865u fingers=1
+xw_cell2_3_5 p_cell2_3 o_post1_5 bias_cn bmru_wc w=1.23u fingers=1
+xw_cell2_3_6 p_cell2_3 o_post1_6 bias_cn bmru_wc w=5.12u fingers=1
+xw_cell2_3_7 p_cell2_3 o_post1_7 bias_cn bmru_wc w=1.745u fingers=1
 xpm_cell2_3 vdd_cell2 p_cell2_3 n_cell2_3 bias_cp bmru_pmirror
-ib_cell2_3 vdd_cell2 n_cell2_3 dc 6.07022839607e-10
+ib_cell2_3 vdd_cell2 n_cell2_3 dc 1.92420944103e-9
 vc_cell2_3 n_cell2_3 c_cell2_3 0
 xdc_cell2_3 c_cell2_3 bmru_ndiode
-ith_cell2_3 rth_cell2_3 0 dc 6.83855496177e-10
-iwd_cell2_3 vdd_bias rwd_cell2_3 dc 5.74917509875e-10
-ilv_cell2_3 rlv_cell2_3 0 dc 3.756072284e-10
+ith_cell2_3 rth_cell2_3 0 dc 1.16810692447e-10
+iwd_cell2_3 vdd_bias rwd_cell2_3 dc 2.59946547688e-11
+ilv_cell2_3 rlv_cell2_3 0 dc 3.97249548182e-10
 xcell_cell2_3 vdd_cell2 vdd_bias c_cell2_3 x_cell2_3 s_cell2_3 y_cell2_3 bias_cn bias_sp rth_cell2_3 rwd_cell2_3 rlv_cell2_3 bmru_cell
 vo_cell2_3 y_cell2_3 o_cell2_3 0
 xd_cell2_3 o_cell2_3 bmru_ndiode
-* ---------------------------------------------------------------- layer post2: dense relu 4 -> 4, residual from post1
+* ---------------------------------------------------------------- layer post2: dense relu 4 -> 8, residual from post1
 vdd_post2 vdd_post2 0 1.8
 * post2 unit 0
-xw_post2_0_0 n_post2_0 o_cell2_0 bmru_w w=4.815u fingers=2
-xw_post2_0_1 n_post2_0 o_cell2_1 bmru_w w=2.84u fingers=1
-xw_post2_0_2 p_post2_0 o_cell2_2 bias_cn bmru_wc w=6.595u fingers=1
-xw_post2_0_3 n_post2_0 o_cell2_3 bmru_w w=4.415u fingers=1
+xw_post2_0_0 n_post2_0 o_cell2_0 bmru_w w=7.775u fingers=1
+xw_post2_0_1 p_post2_0 o_cell2_1 bias_cn bmru_wc w=3.915u fingers=1
+xw_post2_0_2 n_post2_0 o_cell2_2 bmru_w w=0.5u fingers=1
+xw_post2_0_3 n_post2_0 o_cell2_3 bmru_w w=3.415u fingers=1
 xpm_post2_0 vdd_post2 p_post2_0 n_post2_0 bias_cp bmru_pmirror
-ib_post2_0 vdd_post2 n_post2_0 dc 1.1603926632e-9
+ib_post2_0 vdd_bias nb_post2_0 dc 4.6457208822e-11
+xnb_post2_0 n_post2_0 nb_post2_0 bmru_nbias
 vz_post2_0 n_post2_0 z_post2_0 0
 xdz_post2_0 z_post2_0 bmru_ndiode
-xwz_post2_0 q_post2_0 z_post2_0 bias_cn bmru_wc w=7.9u fingers=1
-xwr_post2_0 q_post2_0 o_post1_0 bias_cn bmru_wc w=7.92u fingers=1
+xwz_post2_0 q_post2_0 z_post2_0 bias_cn bmru_wc w=7.895u fingers=1
+xwr_post2_0 q_post2_0 o_post1_0 bias_cn bmru_wc w=7.89u fingers=1
 xqm_post2_0 vdd_post2 q_post2_0 r_post2_0 bias_cp bmru_pmirror
 vo_post2_0 r_post2_0 o_post2_0 0
 xd_post2_0 o_post2_0 bmru_ndiode
 * post2 unit 1
-xw_post2_1_0 p_post2_1 o_cell2_0 bias_cn bmru_wc w=4.04u fingers=2
-xw_post2_1_1 p_post2_1 o_cell2_1 bias_cn bmru_wc w=5.695u fingers=3
-xw_post2_1_2 n_post2_1 o_cell2_2 bmru_w w=3.99u fingers=1
-xw_post2_1_3 p_post2_1 o_cell2_3 bias_cn bmru_wc w=5.355u fingers=2
+xw_post2_1_0 n_post2_1 o_cell2_0 bmru_w w=3.11u fingers=1
+xw_post2_1_1 n_post2_1 o_cell2_1 bmru_w w=5.295u fingers=1
+xw_post2_1_2 p_post2_1 o_cell2_2 bias_cn bmru_wc w=2.055u fingers=1
+xw_post2_1_3 n_post2_1 o_cell2_3 bmru_w w=2.21u fingers=1
 xpm_post2_1 vdd_post2 p_post2_1 n_post2_1 bias_cp bmru_pmirror
-ib_post2_1 vdd_post2 n_post2_1 dc 5.51143764733e-11
 vz_post2_1 n_post2_1 z_post2_1 0
 xdz_post2_1 z_post2_1 bmru_ndiode
-xwz_post2_1 q_post2_1 z_post2_1 bias_cn bmru_wc w=7.775u fingers=1
-xwr_post2_1 q_post2_1 o_post1_1 bias_cn bmru_wc w=7.895u fingers=1
+xwz_post2_1 q_post2_1 z_post2_1 bias_cn bmru_wc w=7.895u fingers=1
+xwr_post2_1 q_post2_1 o_post1_1 bias_cn bmru_wc w=7.865u fingers=1
 xqm_post2_1 vdd_post2 q_post2_1 r_post2_1 bias_cp bmru_pmirror
 vo_post2_1 r_post2_1 o_post2_1 0
 xd_post2_1 o_post2_1 bmru_ndiode
 * post2 unit 2
-xw_post2_2_0 n_post2_2 o_cell2_0 bmru_w w=2.2u fingers=1
-xw_post2_2_1 p_post2_2 o_cell2_1 bias_cn bmru_wc w=1.13u fingers=1
-xw_post2_2_2 n_post2_2 o_cell2_2 bmru_w w=2.785u fingers=1
-xw_post2_2_3 n_post2_2 o_cell2_3 bmru_w w=4.64u fingers=1
+xw_post2_2_0 n_post2_2 o_cell2_0 bmru_w w=5.385u fingers=1
+xw_post2_2_1 p_post2_2 o_cell2_1 bias_cn bmru_wc w=7.39u fingers=1
+xw_post2_2_2 n_post2_2 o_cell2_2 bmru_w w=7.835u fingers=1
+xw_post2_2_3 n_post2_2 o_cell2_3 bmru_w w=7.715u fingers=1
 xpm_post2_2 vdd_post2 p_post2_2 n_post2_2 bias_cp bmru_pmirror
-ib_post2_2 vdd_bias nb_post2_2 dc 4.76376612464e-11
-xnb_post2_2 n_post2_2 nb_post2_2 bmru_nbias
+ib_post2_2 vdd_post2 n_post2_2 dc 2.76676840987e-10
 vz_post2_2 n_post2_2 z_post2_2 0
 xdz_post2_2 z_post2_2 bmru_ndiode
 xwz_post2_2 q_post2_2 z_post2_2 bias_cn bmru_wc w=7.895u fingers=1
-xwr_post2_2 q_post2_2 o_post1_2 bias_cn bmru_wc w=7.92u fingers=1
+xwr_post2_2 q_post2_2 o_post1_2 bias_cn bmru_wc w=7.87u fingers=1
 xqm_post2_2 vdd_post2 q_post2_2 r_post2_2 bias_cp bmru_pmirror
 vo_post2_2 r_post2_2 o_post2_2 0
 xd_post2_2 o_post2_2 bmru_ndiode
 * post2 unit 3
-xw_post2_3_1 p_post2_3 o_cell2_1 bias_cn bmru_wc w=2.445u fingers=1
-xw_post2_3_2 n_post2_3 o_cell2_2 bmru_w w=2.89u fingers=1
-xw_post2_3_3 p_post2_3 o_cell2_3 bias_cn bmru_wc w=4.29u fingers=2
+xw_post2_3_0 n_post2_3 o_cell2_0 bmru_w w=7.495u fingers=1
+xw_post2_3_1 n_post2_3 o_cell2_1 bmru_w w=7.255u fingers=1
+xw_post2_3_2 n_post2_3 o_cell2_2 bmru_w w=4.53u fingers=1
+xw_post2_3_3 p_post2_3 o_cell2_3 bias_cn bmru_wc w=3.83u fingers=1
 xpm_post2_3 vdd_post2 p_post2_3 n_post2_3 bias_cp bmru_pmirror
-ib_post2_3 vdd_bias nb_post2_3 dc 2.42937590053e-11
-xnb_post2_3 n_post2_3 nb_post2_3 bmru_nbias
+ib_post2_3 vdd_post2 n_post2_3 dc 3.09204390239e-10
 vz_post2_3 n_post2_3 z_post2_3 0
 xdz_post2_3 z_post2_3 bmru_ndiode
 xwz_post2_3 q_post2_3 z_post2_3 bias_cn bmru_wc w=7.895u fingers=1
-xwr_post2_3 q_post2_3 o_post1_3 bias_cn bmru_wc w=7.845u fingers=1
+xwr_post2_3 q_post2_3 o_post1_3 bias_cn bmru_wc w=7.87u fingers=1
 xqm_post2_3 vdd_post2 q_post2_3 r_post2_3 bias_cp bmru_pmirror
 vo_post2_3 r_post2_3 o_post2_3 0
 xd_post2_3 o_post2_3 bmru_ndiode
-* ---------------------------------------------------------------- layer out: dense identity 4 -> 2
+* post2 unit 4
+xw_post2_4_0 n_post2_4 o_cell2_0 bmru_w w=3.025u fingers=1
+xw_post2_4_1 n_post2_4 o_cell2_1 bmru_w w=3.835u fingers=1
+xw_post2_4_2 p_post2_4 o_cell2_2 bias_cn bmru_wc w=6.925u fingers=1
+xw_post2_4_3 n_post2_4 o_cell2_3 bmru_w w=0.5u fingers=1
+xpm_post2_4 vdd_post2 p_post2_4 n_post2_4 bias_cp bmru_pmirror
+ib_post2_4 vdd_bias nb_post2_4 dc 4.26149493129e-11
+xnb_post2_4 n_post2_4 nb_post2_4 bmru_nbias
+vz_post2_4 n_post2_4 z_post2_4 0
+xdz_post2_4 z_post2_4 bmru_ndiode
+xwz_post2_4 q_post2_4 z_post2_4 bias_cn bmru_wc w=7.895u fingers=1
+xwr_post2_4 q_post2_4 o_post1_4 bias_cn bmru_wc w=7.875u fingers=1
+xqm_post2_4 vdd_post2 q_post2_4 r_post2_4 bias_cp bmru_pmirror
+vo_post2_4 r_post2_4 o_post2_4 0
+xd_post2_4 o_post2_4 bmru_ndiode
+* post2 unit 5
+xw_post2_5_0 n_post2_5 o_cell2_0 bmru_w w=5.815u fingers=1
+xw_post2_5_1 n_post2_5 o_cell2_1 bmru_w w=1.58u fingers=1
+xw_post2_5_2 n_post2_5 o_cell2_2 bmru_w w=2.235u fingers=1
+xw_post2_5_3 p_post2_5 o_cell2_3 bias_cn bmru_wc w=1.01u fingers=1
+xpm_post2_5 vdd_post2 p_post2_5 n_post2_5 bias_cp bmru_pmirror
+ib_post2_5 vdd_bias nb_post2_5 dc 5.67650099215e-11
+xnb_post2_5 n_post2_5 nb_post2_5 bmru_nbias
+vz_post2_5 n_post2_5 z_post2_5 0
+xdz_post2_5 z_post2_5 bmru_ndiode
+xwz_post2_5 q_post2_5 z_post2_5 bias_cn bmru_wc w=7.895u fingers=1
+xwr_post2_5 q_post2_5 o_post1_5 bias_cn bmru_wc w=7.885u fingers=1
+xqm_post2_5 vdd_post2 q_post2_5 r_post2_5 bias_cp bmru_pmirror
+vo_post2_5 r_post2_5 o_post2_5 0
+xd_post2_5 o_post2_5 bmru_ndiode
+* post2 unit 6
+xw_post2_6_0 p_post2_6 o_cell2_0 bias_cn bmru_wc w=5.175u fingers=1
+xw_post2_6_1 p_post2_6 o_cell2_1 bias_cn bmru_wc w=5.245u fingers=1
+xw_post2_6_2 p_post2_6 o_cell2_2 bias_cn bmru_wc w=7.24u fingers=1
+xw_post2_6_3 n_post2_6 o_cell2_3 bmru_w w=5.515u fingers=2
+xpm_post2_6 vdd_post2 p_post2_6 n_post2_6 bias_cp bmru_pmirror
+ib_post2_6 vdd_post2 n_post2_6 dc 2.77115394428e-10
+vz_post2_6 n_post2_6 z_post2_6 0
+xdz_post2_6 z_post2_6 bmru_ndiode
+xwz_post2_6 q_post2_6 z_post2_6 bias_cn bmru_wc w=7.895u fingers=1
+xwr_post2_6 q_post2_6 o_post1_6 bias_cn bmru_wc w=7.88u fingers=1
+xqm_post2_6 vdd_post2 q_post2_6 r_post2_6 bias_cp bmru_pmirror
+vo_post2_6 r_post2_6 o_post2_6 0
+xd_post2_6 o_post2_6 bmru_ndiode
+* post2 unit 7
+xw_post2_7_0 p_post2_7 o_cell2_0 bias_cn bmru_wc w=1.195u fingers=1
+xw_post2_7_1 n_post2_7 o_cell2_1 bmru_w w=2.59u fingers=1
+xw_post2_7_2 n_post2_7 o_cell2_2 bmru_w w=4.145u fingers=1
+xw_post2_7_3 n_post2_7 o_cell2_3 bmru_w w=5.3u fingers=1
+xpm_post2_7 vdd_post2 p_post2_7 n_post2_7 bias_cp bmru_pmirror
+ib_post2_7 vdd_bias nb_post2_7 dc 4.64725926819e-11
+xnb_post2_7 n_post2_7 nb_post2_7 bmru_nbias
+vz_post2_7 n_post2_7 z_post2_7 0
+xdz_post2_7 z_post2_7 bmru_ndiode
+xwz_post2_7 q_post2_7 z_post2_7 bias_cn bmru_wc w=7.895u fingers=1
+xwr_post2_7 q_post2_7 o_post1_7 bias_cn bmru_wc w=7.86u fingers=1
+xqm_post2_7 vdd_post2 q_post2_7 r_post2_7 bias_cp bmru_pmirror
+vo_post2_7 r_post2_7 o_post2_7 0
+xd_post2_7 o_post2_7 bmru_ndiode
+* ---------------------------------------------------------------- layer out: dense identity 8 -> 2
 vdd_out vdd_out 0 1.8
 * out unit 0
 vo_out_0_p vdd_out ps_out_0 0
 xpd_out_0_p ps_out_0 p_out_0 bmru_pdiode
 vo_out_0_n vdd_out ns_out_0 0
 xpd_out_0_n ns_out_0 m_out_0 bmru_pdiode
-xw_out_0_0 m_out_0 o_post2_0 bias_cn bmru_wc w=6.755u fingers=1
-xw_out_0_1 p_out_0 o_post2_1 bias_cn bmru_wc w=1.39u fingers=1
-xw_out_0_3 p_out_0 o_post2_3 bias_cn bmru_wc w=5.87u fingers=1
-ib_out_0 p_out_0 0 dc 7.42649748193e-11
+xw_out_0_0 m_out_0 o_post2_0 bias_cn bmru_wc w=4.915u fingers=2
+xw_out_0_1 p_out_0 o_post2_1 bias_cn bmru_wc w=6.945u fingers=1
+xw_out_0_2 p_out_0 o_post2_2 bias_cn bmru_wc w=7.06u fingers=1
+xw_out_0_3 p_out_0 o_post2_3 bias_cn bmru_wc w=7.95u fingers=1
+xw_out_0_4 m_out_0 o_post2_4 bias_cn bmru_wc w=4.445u fingers=1
+xw_out_0_5 m_out_0 o_post2_5 bias_cn bmru_wc w=6.62u fingers=1
+xw_out_0_6 m_out_0 o_post2_6 bias_cn bmru_wc w=7.955u fingers=1
+xw_out_0_7 p_out_0 o_post2_7 bias_cn bmru_wc w=1.415u fingers=1
+ib_out_0 p_out_0 0 dc 2.56921765354e-10
 * out unit 1
 vo_out_1_p vdd_out ps_out_1 0
 xpd_out_1_p ps_out_1 p_out_1 bmru_pdiode
 vo_out_1_n vdd_out ns_out_1 0
 xpd_out_1_n ns_out_1 m_out_1 bmru_pdiode
-xw_out_1_0 p_out_1 o_post2_0 bias_cn bmru_wc w=5.225u fingers=1
-xw_out_1_1 m_out_1 o_post2_1 bias_cn bmru_wc w=5.685u fingers=2
-xw_out_1_2 p_out_1 o_post2_2 bias_cn bmru_wc w=7.16u fingers=1
-xw_out_1_3 m_out_1 o_post2_3 bias_cn bmru_wc w=5.09u fingers=2
-ib_out_1 p_out_1 0 dc 1.93039294808e-10
+xw_out_1_0 p_out_1 o_post2_0 bias_cn bmru_wc w=4.44u fingers=1
+xw_out_1_1 m_out_1 o_post2_1 bias_cn bmru_wc w=2.655u fingers=1
+xw_out_1_2 m_out_1 o_post2_2 bias_cn bmru_wc w=1.675u fingers=1
+xw_out_1_3 m_out_1 o_post2_3 bias_cn bmru_wc w=4.67u fingers=1
+xw_out_1_4 p_out_1 o_post2_4 bias_cn bmru_wc w=7.83u fingers=1
+xw_out_1_5 p_out_1 o_post2_5 bias_cn bmru_wc w=4.59u fingers=2
+xw_out_1_6 p_out_1 o_post2_6 bias_cn bmru_wc w=4.975u fingers=2
+xw_out_1_7 p_out_1 o_post2_7 bias_cn bmru_wc w=7.575u fingers=1
+ib_out_1 p_out_1 0 dc 7.96907457457e-11
 * ---------------------------------------------------------------- initial states, saves, analysis
 .ic v(s_cell1_0)=0 v(x_cell1_0)=1.8
 .ic v(s_cell1_1)=0 v(x_cell1_1)=1.8
@@ -500,14 +720,16 @@ ib_out_1 p_out_1 0 dc 1.93039294808e-10
 .ic v(s_cell2_3)=0 v(x_cell2_3)=1.8
 .save i(vdd_bias) v(in_0) v(in_1) v(in_2) v(in_3) v(in_4) v(in_5) v(in_6)
 .save v(in_7) v(in_8) v(in_9) v(in_10) v(in_11) v(in_12) i(vdd_pre) i(vo_pre_0)
-.save i(vo_pre_1) i(vo_pre_2) i(vo_pre_3) i(vdd_cell1) i(vc_cell1_0) v(s_cell1_0) v(x_cell1_0) i(vo_cell1_0)
-.save i(vc_cell1_1) v(s_cell1_1) v(x_cell1_1) i(vo_cell1_1) i(vc_cell1_2) v(s_cell1_2) v(x_cell1_2) i(vo_cell1_2)
-.save i(vc_cell1_3) v(s_cell1_3) v(x_cell1_3) i(vo_cell1_3) i(vdd_post1) i(vz_post1_0) i(vo_post1_0) i(vz_post1_1)
-.save i(vo_post1_1) i(vz_post1_2) i(vo_post1_2) i(vz_post1_3) i(vo_post1_3) i(vdd_cell2) i(vc_cell2_0) v(s_cell2_0)
-.save v(x_cell2_0) i(vo_cell2_0) i(vc_cell2_1) v(s_cell2_1) v(x_cell2_1) i(vo_cell2_1) i(vc_cell2_2) v(s_cell2_2)
-.save v(x_cell2_2) i(vo_cell2_2) i(vc_cell2_3) v(s_cell2_3) v(x_cell2_3) i(vo_cell2_3) i(vdd_post2) i(vz_post2_0)
-.save i(vo_post2_0) i(vz_post2_1) i(vo_post2_1) i(vz_post2_2) i(vo_post2_2) i(vz_post2_3) i(vo_post2_3) i(vdd_out)
-.save i(vo_out_0_p) i(vo_out_0_n) i(vo_out_1_p) i(vo_out_1_n)
+.save i(vo_pre_1) i(vo_pre_2) i(vo_pre_3) i(vo_pre_4) i(vo_pre_5) i(vo_pre_6) i(vo_pre_7) i(vdd_cell1)
+.save i(vc_cell1_0) v(s_cell1_0) v(x_cell1_0) i(vo_cell1_0) i(vc_cell1_1) v(s_cell1_1) v(x_cell1_1) i(vo_cell1_1)
+.save i(vc_cell1_2) v(s_cell1_2) v(x_cell1_2) i(vo_cell1_2) i(vc_cell1_3) v(s_cell1_3) v(x_cell1_3) i(vo_cell1_3)
+.save i(vdd_post1) i(vz_post1_0) i(vo_post1_0) i(vz_post1_1) i(vo_post1_1) i(vz_post1_2) i(vo_post1_2) i(vz_post1_3)
+.save i(vo_post1_3) i(vz_post1_4) i(vo_post1_4) i(vz_post1_5) i(vo_post1_5) i(vz_post1_6) i(vo_post1_6) i(vz_post1_7)
+.save i(vo_post1_7) i(vdd_cell2) i(vc_cell2_0) v(s_cell2_0) v(x_cell2_0) i(vo_cell2_0) i(vc_cell2_1) v(s_cell2_1)
+.save v(x_cell2_1) i(vo_cell2_1) i(vc_cell2_2) v(s_cell2_2) v(x_cell2_2) i(vo_cell2_2) i(vc_cell2_3) v(s_cell2_3)
+.save v(x_cell2_3) i(vo_cell2_3) i(vdd_post2) i(vz_post2_0) i(vo_post2_0) i(vz_post2_1) i(vo_post2_1) i(vz_post2_2)
+.save i(vo_post2_2) i(vz_post2_3) i(vo_post2_3) i(vz_post2_4) i(vo_post2_4) i(vz_post2_5) i(vo_post2_5) i(vz_post2_6)
+.save i(vo_post2_6) i(vz_post2_7) i(vo_post2_7) i(vdd_out) i(vo_out_0_p) i(vo_out_0_n) i(vo_out_1_p) i(vo_out_1_n)
 .tran 0.0025 1.01
 * standalone: `ngspice -b DECK.sp` runs the analysis above and writes the raw file
 .control

@@ -227,7 +227,7 @@ extension FQNet {
 
     /// Per-frame softmax cross-entropy of the last layer; returns (summed loss over frames, frames voting
     /// for each class). When `gradScale` is non-nil, writes gradScale·dL/dlogits into tape.gLogits.
-    func frameLoss(tape: FQTape, label: Int, gradScale: Double?) -> (loss: Double, votes: [Int]) {
+    func frameLoss(tape: FQTape, label: Int, gradScale: Double?, weights: [Double]? = nil) -> (loss: Double, votes: [Int]) {
         let li = layers.count - 1, n = layers[li].outputs
         let out = tape.act + tape.frames * tape.off[li]
         var loss = 0.0
@@ -239,8 +239,10 @@ extension FQNet {
             votes[arg] += 1
             var sum = 0.0
             for j in 0..<n { sum += exp(out[o + j] - m) }
-            loss += -(out[o + label] - m - log(sum))
-            if let g = gradScale {
+            let wt = weights?[t] ?? 1
+            loss += -(out[o + label] - m - log(sum)) * wt
+            if let g0 = gradScale {
+                let g = g0 * wt
                 for j in 0..<n {
                     let pj = exp(out[o + j] - m) / sum
                     tape.gLogits[o + j] = g * (pj - (j == label ? 1 : 0))
@@ -313,9 +315,10 @@ extension FQNet {
 
     /// Loss (mean over frames) and its gradient (times `scale`) added into `grad`, for one clip.
     func lossAndGradient(_ features: ArraySlice<Double>, label: Int, tape: FQTape, epsilon: Double,
-                         step f: StepFunction, grad: UnsafeMutablePointer<Double>, scale: Double) -> (loss: Double, votes: [Int]) {
+                         step f: StepFunction, grad: UnsafeMutablePointer<Double>, scale: Double,
+                         frameWeights: [Double]? = nil) -> (loss: Double, votes: [Int]) {
         forward(features, tape: tape, epsilon: epsilon, step: f)
-        let r = frameLoss(tape: tape, label: label, gradScale: scale / Double(tape.frames))
+        let r = frameLoss(tape: tape, label: label, gradScale: scale / Double(tape.frames), weights: frameWeights)
         backward(tape: tape, epsilon: epsilon, step: f, grad: grad)
         return (r.loss / Double(tape.frames), r.votes)
     }

@@ -13,6 +13,10 @@ public struct KWSError: Error, CustomStringConvertible, Equatable, Sendable {
         case training
         /// reading or writing a file failed
         case io
+        /// a training checkpoint that cannot be resumed (other options, other data, damaged)
+        case checkpoint
+        /// training was stopped on request (e.g. SIGINT) after writing its checkpoint
+        case interrupted
     }
     public var kind: Kind
     /// the file concerned ("" when none)

@@ -132,8 +132,13 @@ enum FileIO {
             .appendingPathComponent(".\(url.lastPathComponent).tmp-\(ProcessInfo.processInfo.processIdentifier)")
         do {
             try data.write(to: tmp)
-            if FileManager.default.fileExists(atPath: path) { _ = try FileManager.default.replaceItemAt(url, withItemAt: tmp) }
-            else { try FileManager.default.moveItem(at: tmp, to: url) }
+            // rename(2) replaces an existing file atomically (FileManager.replaceItemAt failed on a relative path)
+            guard rename(tmp.path, url.path) == 0 else {
+                throw KWSError(.io, file: path, reason: "cannot write: \(String(cString: strerror(errno)))")
+            }
+        } catch let e as KWSError {
+            try? FileManager.default.removeItem(at: tmp)
+            throw e
         } catch {
             try? FileManager.default.removeItem(at: tmp)
             throw KWSError(.io, file: path, reason: "cannot write: \(error.localizedDescription)")

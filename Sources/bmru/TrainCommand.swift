@@ -12,7 +12,10 @@ struct Train: ParsableCommand {
         identity (out.0 = other, out.1 = yes), S = --state, W = --width (default S). BPTT over all frames \
         with an arctan surrogate gradient for the steps, the relaxed recursion with ε annealed to 0 (from --epsilon-start, default 0), \
         AdamW with cosine decay and gradient clipping, per-frame cross-entropy, majority-vote decisions. \
-        Only ε = 0 checkpoints are selected (by balanced validation accuracy). Parameters are kept in a \
+        Only ε = 0 checkpoints are selected, by class-balanced accuracy on the whole validation split (never \
+        the test split); --restarts N keeps the best of N seeds by the same rule. The state is checkpointed \
+        every --checkpoint-every steps and on SIGINT/SIGTERM (exit 130); --resume continues it and gives the \
+        same network as an uninterrupted run. Parameters are kept in a \
         range a circuit realises: |w| ≤ 4 and |w| < 0.05 set to 0, θ and level in [0.1, 3], θ_high − θ_low ≥ 0.1.
         """)
     @Option(help: "Task (only kws).") var task: String = "kws"
@@ -27,11 +30,25 @@ struct Train: ParsableCommand {
     @Option(help: "Surrogate gradient scale.") var surrogateScale: Double = 0.5
     @Option(help: "ε at the start (annealed to 0 at half of the steps).") var epsilonStart: Double = 0
     @Option(help: "Fraction of the steps after which ε = 0.") var epsilonZeroFraction: Double = 0.5
-    @Option(help: "Random seed.") var seed: UInt64 = 1
+    @Option(help: "Random seed (with --restarts: the first of the seeds).") var seed: UInt64 = 1
+    @Option(help: "Train this many networks (seeds seed, seed+1, ...) and keep the best by validation accuracy.") var restarts: Int = 1
     @Option(help: "Evaluate (and report progress) every N steps.") var evalEvery: Int = 100
     @Flag(inversion: .prefixedNo, help: "Draw a quarter of each batch from the negative words in proportion to their recent errors.")
     var hardNegatives = false
+    @Option(help: "AdamW weight decay.") var weightDecay: Double = 1e-4
+    @Option(help: "Augmentation: shift each training clip by up to ± N frames.") var augmentShift: Int = 0
+    @Option(help: "Augmentation: standard deviation of Gaussian noise added to the features.") var augmentNoise: Double = 0
+    @Option(help: "Augmentation: time masks (frames set to 0) per training clip.") var timeMasks: Int = 0
+    @Option(help: "Augmentation: widest time mask, frames.") var timeMaskWidth: Int = 10
+    @Option(help: "Augmentation: frequency masks (coefficients set to 0) per training clip.") var freqMasks: Int = 0
+    @Option(help: "Augmentation: widest frequency mask, coefficients.") var freqMaskWidth: Int = 2
+    @Option(help: "Per-frame loss weights rise linearly to 1 over the first N frames (0 = equal weights).") var lossRamp: Int = 0
+    @Option(help: "Loss weight of frame 0 with --loss-ramp.") var lossWeightStart: Double = 0
+    @Option(help: "Evaluate and select an exponential moving average of the parameters with this decay per step (0 = off).") var ema: Double = 0
     @Flag(help: "Compute the mini-batch shards on one core (same result; benchmark baseline).") var serial = false
+    @Option(help: "Checkpoint file (default: OUTPUT.ckpt); removed when training finishes.") var checkpoint: String?
+    @Option(help: "Write the checkpoint every N steps (also on SIGINT/SIGTERM).") var checkpointEvery: Int = 500
+    @Flag(help: "Continue from the checkpoint (same options and data; the result equals an uninterrupted run).") var resume = false
     @Option(name: .shortAndLong, help: "Output network file.") var output: String
     @Option(help: "Also write stimuli of N correctly decided test clips per class (yes, no, left, silence) here.") var stimuliDir: String?
     @Option(help: "Test clips per class for --stimuli-dir.") var stimuli: Int = 1
@@ -46,23 +63,57 @@ struct Train: ParsableCommand {
             cfg.learningRate = learningRate; cfg.surrogateScale = surrogateScale; cfg.epsilonStart = epsilonStart
             cfg.epsilonZeroFraction = epsilonZeroFraction
             cfg.seed = seed; cfg.evalEvery = evalEvery; cfg.parallel = !serial; cfg.hardNegatives = hardNegatives
+            cfg.weightDecay = weightDecay
+            cfg.augmentShift = augmentShift; cfg.augmentNoise = augmentNoise
+            cfg.timeMasks = timeMasks; cfg.timeMaskWidth = timeMaskWidth; cfg.freqMasks = freqMasks; cfg.freqMaskWidth = freqMaskWidth
+            cfg.lossRamp = lossRamp; cfg.lossWeightStart = lossWeightStart; cfg.emaDecay = ema
             let nTrain = ds.clips(.train).count
             if let s = steps { cfg.steps = s } else if let e = epochs { cfg.steps = max(1, Int((e * Double(nTrain) / Double(batch)).rounded())) }
             cfg.warmupSteps = min(cfg.warmupSteps, max(1, cfg.steps / 10))
-            let r = try KWSTrainer.train(dataset: ds, config: cfg) { p in
-                let val = p.validationAccuracy.map { String(format: "%.4f", $0) } ?? "-"
-                KWSCLI.note(String(format: "step %d/%d  eps %.3f  loss %.4f  train-acc %.3f  val-acc %@",
-                                   p.step, cfg.steps, p.epsilon, p.loss, p.trainAccuracy, val))
+            guard checkpointEvery >= 1 else { throw UsageFailureKWS("--checkpoint-every must be ≥ 1") }
+            let ckPath = checkpoint ?? output + ".ckpt"
+            let stop = StopFlag()
+            let trap = TrainSignalTrap { sig in
+                stop.set()
+                KWSCLI.note("train: \(sig == SIGINT ? "interrupted" : "terminated"); saving the checkpoint after the current step")
+            }
+            defer { trap.cancel() }
+            guard restarts >= 1 else { throw UsageFailureKWS("--restarts must be ≥ 1") }
+            let ckPaths = KWSTrainer.checkpointPaths(ckPath, config: cfg, restarts: restarts)
+            let existing = ckPaths.filter { FileManager.default.fileExists(atPath: $0) }
+            if resume {
+                KWSCLI.note(existing.isEmpty ? "no checkpoint at \(ckPath); starting at step 0" : "resuming from \(existing.joined(separator: ", "))")
+            } else if !existing.isEmpty {
+                KWSCLI.note("replacing the old checkpoint \(existing.joined(separator: ", ")) (use --resume to continue from it)")
+                for p in existing { try? FileManager.default.removeItem(atPath: p) }
+            }
+            let ck = CheckpointOptions(path: ckPath, every: checkpointEvery, resume: resume, shouldStop: { stop.isSet })
+            let r: TrainResult
+            do {
+                r = try KWSTrainer.trainBest(dataset: ds, config: cfg, restarts: restarts, checkpoint: ck) { sd, p in
+                    let val = p.validationAccuracy.map { String(format: "%.4f", $0) } ?? "-"
+                    KWSCLI.note((restarts > 1 ? "seed \(sd)  " : "") + String(format: "step %d/%d  eps %.3f  loss %.4f  train-acc %.3f  val-acc %@",
+                                                                               p.step, cfg.steps, p.epsilon, p.loss, p.trainAccuracy, val))
+                }
+            } catch let e as KWSError where e.kind == .interrupted {
+                KWSCLI.note("train: \(e.reason) to \(ckPath); continue with the same command and --resume")
+                throw ExitCode(130)
             }
             let test = ds.balanced(.test)
             let ev = KWSTrainer.evaluate(r.net, clips: test)
-            KWSCLI.note("best step \(r.bestStep): validation \(String(format: "%.4f", r.validationAccuracy)); test (unseen voices, balanced):")
+            if restarts > 1 {
+                KWSCLI.note("restarts (validation accuracy): " + r.runs.map { "seed \($0.seed) \(String(format: "%.4f", $0.validationAccuracy))" }.joined(separator: ", ")
+                            + "; kept seed \(r.seed)")
+            }
+            cfg.seed = r.seed
+            KWSCLI.note("best step \(r.bestStep): validation \(String(format: "%.4f", r.validationAccuracy)) (class-balanced, all clips); test (unseen voices, balanced):")
             KWSCLI.note(KWSCLI.format(ev))
-            let meta = KWSMetadata.json(config: cfg, dataset: ds, result: r, test: ev)
+            let meta = KWSMetadata.json(config: cfg, dataset: ds, result: r, test: ev, firstSeed: seed, restarts: restarts)
             let net = r.net.network(name: "kws-yes", metadataJSON: meta)
             let problems = NetworkFile.validate(net, file: output)
             guard problems.isEmpty else { throw UsageFailureKWS("trained network is invalid: \(problems[0])") }
             try AtomicWrite.write(String(decoding: try NetworkFile.encode(net), as: UTF8.self), to: output)
+            for p in ckPaths { try? FileManager.default.removeItem(atPath: p) }
             if let dir = stimuliDir { try writeStimuli(ds: ds, net: r.net, dir: dir) }
             print(String(format: "wrote %@: test accuracy %.4f on %d unseen-voice clips (state %d), %.1f s total",
                          output, ev.accuracy, ev.total, state, Date().timeIntervalSince(t0)))
@@ -88,7 +139,8 @@ struct Train: ParsableCommand {
 }
 
 enum KWSMetadata {
-    static func json(config c: TrainerConfig, dataset ds: KWSDataset, result r: TrainResult, test: Evaluation) -> String {
+    static func json(config c: TrainerConfig, dataset ds: KWSDataset, result r: TrainResult, test: Evaluation,
+                     firstSeed: UInt64, restarts: Int) -> String {
         var synth: Any = NSNull()
         if let d = FileManager.default.contents(atPath: (ds.root as NSString).appendingPathComponent("synth.json")),
            let o = try? JSONSerialization.jsonObject(with: d) { synth = o }
@@ -106,8 +158,14 @@ enum KWSMetadata {
             "optimiser": ["name": "AdamW", "learning_rate": c.learningRate, "weight_decay": c.weightDecay,
                           "schedule": "linear warm-up \(c.warmupSteps) steps, cosine decay to 5 %", "gradient_clip": c.gradientClip],
             "surrogate": "arctan, scale \(c.surrogateScale)",
+            "augmentation": ["shift_frames": c.augmentShift, "noise_std": c.augmentNoise, "time_masks": c.timeMasks,
+                             "time_mask_width": c.timeMaskWidth, "freq_masks": c.freqMasks, "freq_mask_width": c.freqMaskWidth],
+            "loss": "per-frame cross-entropy" + (c.lossRamp > 0 ? ", weights rising linearly from \(c.lossWeightStart) to 1 over the first \(c.lossRamp) frames (mean 1)" : ", equal weights"),
+            "ema_decay": c.emaDecay, "hard_negatives": c.hardNegatives,
+            "restarts": ["count": restarts, "first_seed": Int(firstSeed), "rule": "keep the best validation accuracy (test split unused)",
+                         "validation_accuracy_by_seed": Dictionary(uniqueKeysWithValues: r.runs.map { ("\($0.seed)", $0.validationAccuracy) })],
             "epsilon": "relaxed recursion, ε cosine-annealed from \(c.epsilonStart) to 0 at \(c.epsilonZeroFraction) of the steps; selected checkpoint has ε = 0",
-            "accuracy": ["validation_balanced": r.validationAccuracy, "test_balanced_unseen_voices": test.accuracy,
+            "accuracy": ["validation_class_balanced_all_clips": r.validationAccuracy, "selection": "best ε = 0 checkpoint by validation only", "test_balanced_unseen_voices": test.accuracy,
                          "test_clips": test.total],
             "hardware_range": ["weights_and_biases": "|w| ≤ \(c.weightMax) (clamped during training); |w| < \(c.weightMin) set to exactly 0",
                                "theta_and_level": "in [\(c.thetaMin), \(c.thetaMax)] model units (projected after every step)",
@@ -115,5 +173,43 @@ enum KWSMetadata {
         ]
         let d = (try? JSONSerialization.data(withJSONObject: meta, options: [.sortedKeys])) ?? Data("{}".utf8)
         return String(decoding: d, as: UTF8.self)
+    }
+}
+
+/// Set once (from a signal handler queue), read by the training loop.
+final class StopFlag: @unchecked Sendable {
+    private var value = false
+    private let lock = NSLock()
+    func set() { lock.lock(); value = true; lock.unlock() }
+    var isSet: Bool { lock.lock(); defer { lock.unlock() }; return value }
+}
+
+/// Turns SIGINT and SIGTERM into a call on a background queue (once) while training runs.
+final class TrainSignalTrap: @unchecked Sendable {
+    private var sources: [DispatchSourceSignal] = []
+    private var fired = false
+    private let lock = NSLock()
+
+    init(_ handler: @escaping @Sendable (Int32) -> Void) {
+        for sig in [SIGINT, SIGTERM] {
+            signal(sig, SIG_IGN)
+            let src = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+            src.setEventHandler { [weak self] in
+                guard let self else { return }
+                self.lock.lock()
+                let first = !self.fired
+                self.fired = true
+                self.lock.unlock()
+                if first { handler(sig) }
+            }
+            src.resume()
+            sources.append(src)
+        }
+    }
+
+    func cancel() {
+        for s in sources { s.cancel() }
+        signal(SIGINT, SIG_DFL)
+        signal(SIGTERM, SIG_DFL)
     }
 }

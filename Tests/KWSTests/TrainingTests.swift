@@ -66,4 +66,69 @@ import BMRUModel
         var other = config(steps: 30); other.seed = 4
         #expect(try KWSTrainer.train(dataset: ds, config: other).net.params != a.net.params)
     }
+
+    /// A checkpointed run that is stopped twice and resumed ends with the same network file, byte for byte,
+    /// as an uninterrupted run (augmentation, EMA and hard negatives on, so all carried state matters).
+    @Test func interruptedAndResumedEqualsUninterrupted() throws {
+        let ds = KWSDataset(root: "memory-task", clips: memoryTask(count: 48, seed: 1, split: .train)
+                            + memoryTask(count: 12, seed: 2, split: .validation), skipped: [])
+        var cfg = config(steps: 60)
+        cfg.evalEvery = 10; cfg.augmentShift = 2; cfg.augmentNoise = 0.05; cfg.timeMasks = 1; cfg.timeMaskWidth = 4
+        cfg.freqMasks = 1; cfg.freqMaskWidth = 1; cfg.lossRamp = 8; cfg.emaDecay = 0.9; cfg.hardNegatives = true
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("kws-ckpt-\(getpid())-\(UInt32.random(in: 0...UInt32.max))").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        func file(_ r: TrainResult) throws -> Data { try NetworkFile.encode(r.net.network(name: "tiny", metadataJSON: "{}")) }
+
+        let whole = try KWSTrainer.train(dataset: ds, config: cfg, checkpoint: CheckpointOptions(path: "\(dir)/a.ckpt", every: 1000))
+        #expect(try file(whole) == (try file(KWSTrainer.train(dataset: ds, config: cfg))), "checkpointing must not change the result")
+
+        // stop before step 23 (between the periodic saves at 14 and 28), then before step 41
+        let ck = "\(dir)/b.ckpt"
+        var polls = 0
+        for stopAt in [23, 41] {
+            polls = 0
+            let resume = stopAt != 23
+            #expect { try KWSTrainer.train(dataset: ds, config: cfg, checkpoint: CheckpointOptions(
+                path: ck, every: 14, resume: resume, shouldStop: { polls += 1; return polls > stopAt - (resume ? 23 : 0) }))
+            } throws: { e in (e as? KWSError)?.kind == .interrupted }
+            #expect(FileManager.default.fileExists(atPath: ck))
+        }
+        let resumed = try KWSTrainer.train(dataset: ds, config: cfg, checkpoint: CheckpointOptions(path: ck, every: 14, resume: true))
+        #expect(polls == 41 - 23 + 1)
+        #expect(try file(resumed) == (try file(whole)))
+        #expect(resumed.bestStep == whole.bestStep && resumed.validationAccuracy == whole.validationAccuracy)
+
+        // restarts: a series stopped in its second run resumes without repeating the first, with the same result
+        let series = try KWSTrainer.trainBest(dataset: ds, config: cfg, restarts: 2)
+        #expect(series.runs.map(\.seed) == [cfg.seed, cfg.seed + 1])
+        #expect(series.validationAccuracy == series.runs.map(\.validationAccuracy).max())
+        let sk = "\(dir)/series.ckpt"
+        var calls = 0
+        #expect { try KWSTrainer.trainBest(dataset: ds, config: cfg, restarts: 2, checkpoint: CheckpointOptions(
+            path: sk, every: 1000, shouldStop: { calls += 1; return calls > 60 + 30 })) } throws: { e in (e as? KWSError)?.kind == .interrupted }
+        #expect(KWSTrainer.checkpointPaths(sk, config: cfg, restarts: 2).allSatisfy { FileManager.default.fileExists(atPath: $0) })
+        calls = 0
+        let seriesResumed = try KWSTrainer.trainBest(dataset: ds, config: cfg, restarts: 2, checkpoint: CheckpointOptions(
+            path: sk, every: 1000, resume: true, shouldStop: { calls += 1; return false }))
+        #expect(calls == 30, "the finished first run is not repeated")
+        #expect(try file(seriesResumed) == (try file(series)) && seriesResumed.seed == series.seed)
+
+        // a checkpoint from other options or other data is refused, naming the cause
+        var other = cfg; other.learningRate = 0.02
+        #expect { try KWSTrainer.train(dataset: ds, config: other, checkpoint: CheckpointOptions(path: ck, resume: true)) } throws: { e in
+            guard let e = e as? KWSError else { return false }
+            return e.kind == .checkpoint && e.file == ck && e.reason.contains("other training options") && e.reason.contains("learningRate")
+        }
+        let otherData = KWSDataset(root: "memory-task", clips: memoryTask(count: 48, seed: 5, split: .train)
+                                   + memoryTask(count: 12, seed: 2, split: .validation), skipped: [])
+        #expect { try KWSTrainer.train(dataset: otherData, config: cfg, checkpoint: CheckpointOptions(path: ck, resume: true)) } throws: { e in
+            guard let e = e as? KWSError else { return false }
+            return e.kind == .checkpoint && e.reason.contains("other data")
+        }
+        try Data("{\"format\": \"something\"}".utf8).write(to: URL(fileURLWithPath: ck))
+        #expect { try KWSTrainer.train(dataset: ds, config: cfg, checkpoint: CheckpointOptions(path: ck, resume: true)) } throws: { e in
+            (e as? KWSError)?.kind == .checkpoint
+        }
+    }
 }
