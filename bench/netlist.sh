@@ -28,12 +28,13 @@ awk 'BEGIN {
   printf "]}]}\n"
 }' > "$dir/net.json"
 now() { date +%s.%N; }
+elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { print b - a }'; }
 t0=$(now); "$BIN" validate "$dir/net.json" > /dev/null; t1=$(now)
 "$BIN" netlist "$dir/net.json" -o "$dir/deck.sp" --models "$MODELS" --bench-repeats 3 > "$dir/emit.txt" 2> /dev/null
 t2=$(now); "$BIN" netlist "$dir/net.json" -o "$dir/deck.sp" --models "$MODELS" 2> /dev/null; t3=$(now)
 emit=$(sed -n 's/.*emit_seconds=\([^ ]*\).*/\1/p' "$dir/emit.txt")
 bytes=$(sed -n 's/.*deck_bytes=\([^ ]*\).*/\1/p' "$dir/emit.txt")
-awk -v e="$emit" -v b="$bytes" -v v="$(echo "$t1 - $t0" | bc -l)" -v n="$(echo "$t3 - $t2" | bc -l)" 'BEGIN {
+awk -v e="$emit" -v b="$bytes" -v v="$(elapsed "$t0" "$t1")" -v n="$(elapsed "$t2" "$t3")" 'BEGIN {
   printf "netlist 256->256: emission in-process %.3f s (deck %.1f MB; target < 1 s)\n", e, b / 1e6
   printf "netlist 256->256: bmru netlist %.3f s end to end vs bmru validate %.3f s: ratio %.2f\n", n, v, n / v
   if (e >= 1) { print "netlist bench: emission slower than 1 s" > "/dev/stderr"; exit 1 } }'
