@@ -38,7 +38,7 @@ let package = Package(
         .testTarget(name: "NgspiceTests", dependencies: ["Ngspice", "TestSupport"]),
         .testTarget(name: "BMRUModelTests", dependencies: ["BMRUModel", "TestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "NetlistTests", dependencies: ["Netlist", "Ngspice", "BMRUModel", "TestSupport"]),
-        .testTarget(name: "KWSTests", dependencies: ["KWS", "BMRUModel"]),
+        .testTarget(name: "KWSTests", dependencies: ["KWS", "BMRUModel", "TestSupport"]),
         .testTarget(name: "CoSimTests", dependencies: ["CoSim", "Netlist", "Ngspice", "BMRUModel", "TestSupport"]),
     ],
     swiftLanguageModes: [.v5]
