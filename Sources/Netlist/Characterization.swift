@@ -19,6 +19,8 @@ public struct CellMeasurement: Codable, Equatable, Sendable {
     /// output current with s = 1 and with s = 0, units
     public var levelOn: Double
     public var levelOff: Double
+    /// the transient ramp's view of the same cell (`bmru characterize cell --ramp`), when measured
+    public var ramp: CellRampMeasurement?
     /// cell power (comparator, level copy and the cell's three references; candidate path excluded), W
     public var powerOnW: Double
     public var powerOffW: Double
@@ -101,6 +103,86 @@ public enum CellBench {
                                switchUpInput: u.input / iu, switchDownInput: dn.input / iu,
                                levelOn: outDown[0] / iu, levelOff: outUp[0] / iu,
                                powerOnW: on, powerOffW: off, sharedBiasPowerW: vdd * 2.25 * iu)
+    }
+}
+
+/// The same cell driven by a slow transient ramp (a fine staircase) up and back down: thresholds as the cell
+/// meets them in time, and how long it takes to switch once the input has crossed.
+public struct CellRampMeasurement: Codable, Equatable, Sendable {
+    /// duration of each direction of the ramp, s
+    public var rampSeconds: Double
+    /// staircase steps per direction (the input resolution is top / steps)
+    public var steps: Int
+    /// candidate current (probe i(vc_cell_0)) at the moment the state crosses VDD/2, units
+    public var switchUp: Double
+    public var switchDown: Double
+    /// input current on the stair during which the state switched, units
+    public var switchUpInput: Double
+    public var switchDownInput: Double
+    /// response time: from the start of the first stair past the quasi-static (DC sweep) threshold to the
+    /// state's crossing of VDD/2, s (the input then exceeds the threshold by less than one stair)
+    public var upDelaySeconds: Double
+    public var downDelaySeconds: Double
+    /// output current at the top of the ramp (s = 1) and at its end (s = 0), units
+    public var levelOn: Double
+    public var levelOff: Double
+}
+
+extension CellBench {
+    /// A transient bench: the input climbs from 0 to `top(thetaHigh:)` in `steps` equal stairs over
+    /// `rampSeconds`, then descends the same way. Returns the deck and the staircase (units, one value per stair).
+    public static func rampDeck(thetaLow: Double, thetaHigh: Double, level: Double, unitCurrent: Double,
+                                options: DeckOptions, rampSeconds: Double, steps: Int) throws -> (deck: String, stairs: [Double], stairSeconds: Double) {
+        let hi = top(thetaHigh: thetaHigh)
+        var stairs: [Double] = (0...steps).map { hi * Double($0) / Double(steps) }
+        stairs += (0..<steps).reversed().map { hi * Double($0) / Double(steps) }
+        var net = network(thetaLow: thetaLow, thetaHigh: thetaHigh, level: level, unitCurrent: unitCurrent)
+        net.framePeriod = rampSeconds / Double(steps)
+        var o = options
+        o.analysis = .transient
+        let stim = Stimulus(frames: stairs.map { [$0] }, inputs: 1)
+        return (try DeckEmitter.emit(network: net, stimulus: stim, options: o).text, stairs, net.framePeriod)
+    }
+
+    /// Reads the ramp's vectors: the first rising and the first falling crossing of VDD/2 by the state.
+    /// `quasiStatic`: the DC sweep's measurement of the same cell, from which the delays are counted.
+    public static func analyzeRamp(_ v: [String: [Double]], stairs: [Double], stairSeconds: Double, steps: Int,
+                                   unitCurrent: Double, vdd: Double, quasiStatic: CellMeasurement) throws -> CellRampMeasurement {
+        func vec(_ names: [String]) throws -> [Double] {
+            for n in names { if let x = v[n] { return x } }
+            throw CharacterizationError(reason: "vector \(names[0]) missing from the ramp (have: \(v.keys.sorted().joined(separator: " ")))")
+        }
+        let t = try vec(["time"]), s = try vec(["v(s_cell_0)", "s_cell_0"])
+        let c = try vec(["i(vc_cell_0)", "vc_cell_0#branch"]), out = try vec(["i(vo_cell_0)", "vo_cell_0#branch"])
+        let half = vdd / 2
+        func crossing(rising: Bool, after: Double) throws -> (time: Double, candidate: Double) {
+            for k in 1..<s.count where t[k] > after && (rising ? (s[k - 1] < half && s[k] >= half) : (s[k - 1] >= half && s[k] < half)) {
+                let f = (half - s[k - 1]) / (s[k] - s[k - 1])
+                return (t[k - 1] + f * (t[k] - t[k - 1]), c[k - 1] + f * (c[k] - c[k - 1]))
+            }
+            throw CharacterizationError(reason: "the state never switched \(rising ? "up" : "down") during the ramp")
+        }
+        func value(_ x: [Double], at time: Double) -> Double {
+            guard let k = t.firstIndex(where: { $0 >= time }) else { return x.last ?? 0 }
+            if k == 0 { return x[0] }
+            let f = (time - t[k - 1]) / (t[k] - t[k - 1])
+            return x[k - 1] + f * (x[k] - x[k - 1])
+        }
+        let up = try crossing(rising: true, after: 0)
+        let peak = Double(steps + 1) * stairSeconds  // the end of the top stair
+        let down = try crossing(rising: false, after: peak - stairSeconds)
+        let upStair = min(Int(up.time / stairSeconds), stairs.count - 1)
+        let downStair = min(Int(down.time / stairSeconds), stairs.count - 1)
+        // the first stair of each direction past the quasi-static threshold (input units)
+        let firstUp = stairs.indices.first { $0 <= steps && stairs[$0] > quasiStatic.switchUpInput } ?? upStair
+        let firstDown = stairs.indices.first { $0 > steps && stairs[$0] < quasiStatic.switchDownInput } ?? downStair
+        let iu = unitCurrent
+        return CellRampMeasurement(
+            rampSeconds: Double(steps) * stairSeconds, steps: steps,
+            switchUp: up.candidate / iu, switchDown: down.candidate / iu,
+            switchUpInput: stairs[upStair], switchDownInput: stairs[downStair],
+            upDelaySeconds: up.time - Double(firstUp) * stairSeconds, downDelaySeconds: down.time - Double(firstDown) * stairSeconds,
+            levelOn: value(out, at: peak - 0.01 * stairSeconds) / iu, levelOff: (out.last ?? 0) / iu)
     }
 }
 

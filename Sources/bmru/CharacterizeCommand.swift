@@ -49,6 +49,8 @@ struct CharacterizeCell: ParsableCommand {
         (the quasi-static limit of a slow ramp: each point starts from the previous one, so the sweep stays
         on its branch of the loop). Thresholds are read at the cell's candidate probe i(vc_cell_0).
         Repeat --unit-current to measure several unit currents.
+        --ramp SECONDS also drives the cell with a transient ramp (a staircase of --ramp-steps stairs up over
+        SECONDS, then down again) and prints the thresholds as met in time and the switching delays.
         """)
 
     @Option(name: .customLong("theta-low"), help: "θ_low, units.") var thetaLow: Double
@@ -56,6 +58,8 @@ struct CharacterizeCell: ParsableCommand {
     @Option(help: "Output level, units.") var level: Double = 1
     @Option(name: .customLong("unit-current"), help: "Unit current, A (repeatable).") var unitCurrent: [Double] = [1e-9]
     @Option(help: "Sweep points per direction.") var points: Int = 1000
+    @Option(help: "Also run a transient ramp lasting this many seconds per direction (e.g. 1).") var ramp: Double?
+    @Option(name: .customLong("ramp-steps"), help: "Stairs per direction of the --ramp staircase.") var rampSteps: Int = 400
     @OptionGroup var common: CharacterizeCommon
 
     func run() throws {
@@ -67,6 +71,8 @@ struct CharacterizeCell: ParsableCommand {
                 throw ValidationError("--unit-current must be in (1e-15, 1e-3] A")
             }
             guard (10...100_000).contains(points) else { throw ValidationError("--points must be in 10...100000") }
+            if let r = ramp, !(r >= 1e-4 && r <= 100) { throw ValidationError("--ramp must be in [1e-4, 100] s") }
+            guard (10...5000).contains(rampSteps) else { throw ValidationError("--ramp-steps must be in 10...5000") }
             let opts = try common.deckOptions()
             var results: [CellMeasurement] = []
             print("corner \(common.corner.rawValue), VDD \(common.vdd) V, \(common.temp) °C; requested θ_low \(thetaLow), θ_high \(thetaHigh), level \(level) (units)")
@@ -81,7 +87,18 @@ struct CharacterizeCell: ParsableCommand {
                     m = try CellBench.analyze(up: up, down: down, thetaLow: thetaLow, thetaHigh: thetaHigh, level: level,
                                               unitCurrent: iu, vdd: common.vdd)
                 } catch let e as CharacterizationError { throw UsageFailure(e.reason) }
-                results.append(m)
+                var measured = m
+                if let r = ramp {
+                    CLI.stderr("characterize cell: I_unit \(iu) A, transient ramp \(r) s per direction ...")
+                    let rd = try CellBench.rampDeck(thetaLow: thetaLow, thetaHigh: thetaHigh, level: level, unitCurrent: iu,
+                                                    options: opts, rampSeconds: r, steps: rampSteps)
+                    let v = try common.simulate(rd.deck)
+                    do {
+                        measured.ramp = try CellBench.analyzeRamp(v, stairs: rd.stairs, stairSeconds: rd.stairSeconds, steps: rampSteps,
+                                                                  unitCurrent: iu, vdd: common.vdd, quasiStatic: m)
+                    } catch let e as CharacterizationError { throw UsageFailure(e.reason) }
+                }
+                results.append(measured)
                 func pct(_ x: Double) -> String { String(format: "%+.1f%%", 100 * x) }
                 print(row([String(format: "%.3g A", iu),
                            "\(String(format: "%.4f", m.switchUp)) (\(pct(m.switchUpError)))",
@@ -90,6 +107,19 @@ struct CharacterizeCell: ParsableCommand {
                            String(format: "%.2e", m.levelOff),
                            String(format: "%.3f", m.powerOnW * 1e9),
                            String(format: "%.3f", m.powerOffW * 1e9)]))
+            }
+            if let r = ramp {
+                print("transient ramp, \(r) s per direction in \(rampSteps) stairs (input resolution \(String(format: "%.4f", CellBench.top(thetaHigh: thetaHigh) / Double(rampSteps))) units):")
+                print(row(["I_unit", "switch-up (err)", "switch-down (err)", "up delay", "down delay", "level on", "level off"]))
+                for m in results {
+                    guard let rm = m.ramp else { continue }
+                    func pct(_ x: Double, _ target: Double) -> String { target == 0 ? "abs" : String(format: "%+.1f%%", 100 * (x / target - 1)) }
+                    print(row([String(format: "%.3g A", m.unitCurrentA),
+                               "\(String(format: "%.4f", rm.switchUp)) (\(pct(rm.switchUp, thetaHigh)))",
+                               "\(String(format: "%.4f", rm.switchDown)) (\(pct(rm.switchDown, thetaLow)))",
+                               String(format: "%.3g s", rm.upDelaySeconds), String(format: "%.3g s", rm.downDelaySeconds),
+                               String(format: "%.4f", rm.levelOn), String(format: "%.2e", rm.levelOff)]))
+                }
             }
             print("(thresholds at the candidate probe; P = cell comparator + level copy + its 3 references at VDD;")
             print(String(format: " the shared bias generator adds %.3f nW per deck at the last I_unit)", (results.last?.sharedBiasPowerW ?? 0) * 1e9))

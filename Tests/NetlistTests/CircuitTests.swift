@@ -39,6 +39,32 @@ struct CircuitTests {
         }
     }
 
+    /// The slow transient ramp (the "slow up-and-down ramp") measures the same loop as the DC sweep:
+    /// within ±5 % of the request at 1 nA, and never earlier than the quasi-static threshold (a cell that
+    /// needs time to slew can only switch later on a ramp: up at or above, down at or below, the DC values).
+    @Test("a 1 s transient ramp traces the loop within ±5 %, switching no earlier than the DC sweep")
+    func cellRamp() throws {
+        let (iu, lo, hi, lv) = (1e-9, 0.3, 0.6, 1.0)
+        let o = try options()
+        let d = try CellBench.decks(thetaLow: lo, thetaHigh: hi, level: lv, unitCurrent: iu, options: o, points: 400)
+        let dc = try CellBench.analyze(up: try run(d.up).vectors, down: try run(d.down).vectors, thetaLow: lo, thetaHigh: hi,
+                                       level: lv, unitCurrent: iu, vdd: 1.8)
+        let steps = 200
+        let rd = try CellBench.rampDeck(thetaLow: lo, thetaHigh: hi, level: lv, unitCurrent: iu, options: o, rampSeconds: 0.5, steps: steps)
+        #expect(rd.stairs.count == 2 * steps + 1 && rd.stairs[steps] == CellBench.top(thetaHigh: hi) && rd.stairs.last == 0)
+        let r = try CellBench.analyzeRamp(try run(rd.deck).vectors, stairs: rd.stairs, stairSeconds: rd.stairSeconds, steps: steps,
+                                          unitCurrent: iu, vdd: 1.8, quasiStatic: dc)
+        #expect(abs(r.switchUp / hi - 1) < 0.05, "ramp switch-up \(r.switchUp)")
+        #expect(abs(r.switchDown / lo - 1) < 0.05, "ramp switch-down \(r.switchDown)")
+        #expect(abs(r.levelOn / lv - 1) < 0.05 && abs(r.levelOff) < 0.01)
+        // one stair of input is 1.2/200 = 0.006 units: allow half of it for reading the two methods differently
+        #expect(r.switchUpInput >= dc.switchUpInput - 0.003, "ramp \(r.switchUpInput) vs DC \(dc.switchUpInput)")
+        #expect(r.switchDownInput <= dc.switchDownInput + 0.003, "ramp \(r.switchDownInput) vs DC \(dc.switchDownInput)")
+        // the response takes time but less than the ramp: positive and far below 0.5 s
+        #expect(r.upDelaySeconds > 0 && r.upDelaySeconds < 0.05, "up delay \(r.upDelaySeconds)")
+        #expect(r.downDelaySeconds > 0 && r.downDelaySeconds < 0.05, "down delay \(r.downDelaySeconds)")
+    }
+
     /// Weight = width ratio: ratios 3, 0.5 (main bin, δW-corrected) and 0.1 (narrow bin, table-sized)
     /// copy 1 nA within 3 % on both paths.
     @Test("weight mirrors realise ratios 3, 0.5 and 0.1 within 3 %", arguments: [3.0, 0.5, 0.1])
