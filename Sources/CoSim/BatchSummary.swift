@@ -72,6 +72,8 @@ public struct BatchSummary: Codable, Equatable, Sendable {
         public var corner: String
         public var temperature_c: Double
         public var vdd: Double
+        /// sha256 of the calibration tables the group's decks were emitted with; nil: nominal sizes
+        public var calibration_sha256: String?
         public var jobs: Int
         public var passed: Int
         /// jobs without a report
@@ -187,6 +189,7 @@ public struct BatchSummary: Codable, Equatable, Sendable {
             let ok = g.compactMap(\.report)
             let seq = ok.compactMap { $0.decision?.sequence_agrees }
             return Group(network: g[0].job.network_name, network_sha256: k.net, corner: k.corner, temperature_c: k.t, vdd: k.v,
+                         calibration_sha256: g[0].job.calibration?.sha256,
                          jobs: g.count, passed: g.filter(\.pass).count, failed: g.filter { $0.status != "ok" }.count,
                          yield: Double(g.filter(\.pass).count) / Double(g.count),
                          mismatch_samples: Set(g.compactMap(\.job.mismatch_seed)).count,
@@ -228,17 +231,19 @@ public enum BatchReportWriter {
     static func pct(_ x: Double?) -> String { x.map { String(format: "%.2f %%", $0 * 100) } ?? "–" }
     static func sci(_ x: Double?) -> String { x.map { $0.isFinite ? String(format: "%.3g", $0) : "\($0)" } ?? "–" }
     static func num(_ x: Double) -> String { BatchFmt.short(x) }
+    /// how the group's decks were sized
+    static func sizes(_ g: BatchSummary.Group) -> String { g.calibration_sha256.map { "calibrated (\($0.prefix(8)))" } ?? "nominal" }
 
     public static func markdown(_ s: BatchSummary) -> String {
         var o = "## Batch `\(s.batch)`\(s.shard.map { " (shard \($0))" } ?? ""): \(s.pass ? "PASS" : "FAIL")\n\n"
         o += "| jobs | done | passed | failed (no report) | missing | yield | required |\n|---|---|---|---|---|---|---|\n"
         o += "| \(s.jobs_expected) | \(s.jobs_done) | \(s.jobs_passed) | \(s.jobs_failed) | \(s.jobs_missing) | \(pct(s.yield)) | \(pct(s.required_yield)) |\n\n"
-        o += "| network | corner | °C | VDD | jobs | yield | state agreement min / median / mean | decision agreement min / mean | sequence decisions | power mean (W) |\n"
-        o += "|---|---|---|---|---|---|---|---|---|---|\n"
+        o += "| network | corner | sizes | °C | VDD | jobs | yield | state agreement min / median / mean | decision agreement min / mean | sequence decisions | power mean (W) |\n"
+        o += "|---|---|---|---|---|---|---|---|---|---|---|\n"
         for g in s.groups {
             let sa = g.state_agreement.map { "\(pct($0.min)) / \(pct($0.median)) / \(pct($0.mean))" } ?? "–"
             let da = g.decision_agreement.map { "\(pct($0.min)) / \(pct($0.mean))" } ?? "–"
-            o += "| \(g.network) | \(g.corner) | \(num(g.temperature_c)) | \(num(g.vdd)) | \(g.jobs) | \(pct(g.yield)) | \(sa) | \(da) | \(pct(g.sequence_decision_agreement)) | \(sci(g.power_w_total?.mean)) |\n"
+            o += "| \(g.network) | \(g.corner) | \(sizes(g)) | \(num(g.temperature_c)) | \(num(g.vdd)) | \(g.jobs) | \(pct(g.yield)) | \(sa) | \(da) | \(pct(g.sequence_decision_agreement)) | \(sci(g.power_w_total?.mean)) |\n"
         }
         let bad = s.worst.filter { !$0.pass }
         if !bad.isEmpty {
@@ -303,11 +308,11 @@ public enum BatchReportWriter {
         o += "<table><tr><th>jobs</th><th>done</th><th>passed</th><th>failed (no report)</th><th>missing</th><th>yield</th><th>required</th></tr>"
         o += "<tr><td>\(s.jobs_expected)</td><td>\(s.jobs_done)</td><td>\(s.jobs_passed)</td><td>\(s.jobs_failed)</td><td>\(s.jobs_missing)</td><td>\(pct(s.yield))</td><td>\(pct(s.required_yield))</td></tr></table>\n"
         o += "<h2>Per network and condition</h2>\n<p>Each dot is one job (a stimulus or a Monte Carlo sample): its state agreement; red dots did not pass.</p>\n"
-        o += "<table><tr><th class=l>network</th><th class=l>corner</th><th>°C</th><th>VDD</th><th>jobs</th><th>yield</th><th>state agreement (min / median / max)</th><th>distribution</th><th>decision agreement (mean)</th><th>sequence decisions</th><th>power mean (W)</th></tr>\n"
+        o += "<table><tr><th class=l>network</th><th class=l>corner</th><th class=l>sizes</th><th>°C</th><th>VDD</th><th>jobs</th><th>yield</th><th>state agreement (min / median / max)</th><th>distribution</th><th>decision agreement (mean)</th><th>sequence decisions</th><th>power mean (W)</th></tr>\n"
         for g in s.groups {
             let members = results.filter { $0.job.network_sha256 == g.network_sha256 && $0.job.corner == g.corner &&
                 $0.job.temperature_c == g.temperature_c && $0.job.vdd == g.vdd }
-            o += "<tr><td class=l>\(e(g.network))</td><td class=l>\(e(g.corner))</td><td>\(num(g.temperature_c))</td><td>\(num(g.vdd))</td><td>\(g.jobs)</td><td>\(pct(g.yield))</td>"
+            o += "<tr><td class=l>\(e(g.network))</td><td class=l>\(e(g.corner))</td><td class=l>\(e(sizes(g)))</td><td>\(num(g.temperature_c))</td><td>\(num(g.vdd))</td><td>\(g.jobs)</td><td>\(pct(g.yield))</td>"
             o += "<td>\(g.state_agreement.map { "\(pct($0.min)) / \(pct($0.median)) / \(pct($0.max))" } ?? "–")</td><td>\(strip(members))</td>"
             o += "<td>\(pct(g.decision_agreement?.mean))</td><td>\(pct(g.sequence_decision_agreement))</td><td>\(sci(g.power_w_total?.mean))</td></tr>\n"
         }

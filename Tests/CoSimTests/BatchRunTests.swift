@@ -247,6 +247,11 @@ struct BatchRunTests {
             let br = try Self.result("\(dir)/b-\(label)/jobs", job.id).report
             let cr = try JSONDecoder().decode(AgreementReport.self, from: Data(contentsOf: URL(fileURLWithPath: "\(dir)/c-\(label)/report.json")))
             #expect(br?.power_w == cr.power_w)
+            // the summary says how the decks were sized
+            let summary = try JSONDecoder().decode(BatchSummary.self, from: Data(contentsOf: URL(fileURLWithPath: "\(dir)/b-\(label)/summary.json")))
+            #expect(summary.groups.count == 1 && summary.groups[0].calibration_sha256 == job.calibration?.sha256)
+            let md = try String(contentsOfFile: "\(dir)/b-\(label)/summary.md", encoding: .utf8)
+            #expect(md.contains(label == "default" ? "calibrated (" : "| nominal |"))
             circuits[label] = batchCircuit
         }
         // and the calibration really changes the circuit (otherwise the comparison above proves nothing about it)
