@@ -95,3 +95,33 @@ enum ModelFiles {
         absolute.contains(" ") ? URL(fileURLWithPath: absolute).lastPathComponent : absolute
     }
 }
+
+/// Turns SIGINT and SIGTERM into a call on a background queue (once); used by `bmru batch` and `bmru train`.
+final class SignalTrap: @unchecked Sendable {
+    private var sources: [DispatchSourceSignal] = []
+    private var fired = false
+    private let lock = NSLock()
+
+    init(_ handler: @escaping @Sendable (Int32) -> Void) {
+        for sig in [SIGINT, SIGTERM] {
+            signal(sig, SIG_IGN)
+            let src = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+            src.setEventHandler { [weak self] in
+                guard let self else { return }
+                self.lock.lock()
+                let first = !self.fired
+                self.fired = true
+                self.lock.unlock()
+                if first { handler(sig) }
+            }
+            src.resume()
+            sources.append(src)
+        }
+    }
+
+    func cancel() {
+        for s in sources { s.cancel() }
+        signal(SIGINT, SIG_DFL)
+        signal(SIGTERM, SIG_DFL)
+    }
+}

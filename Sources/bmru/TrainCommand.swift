@@ -73,7 +73,7 @@ struct Train: ParsableCommand {
             guard checkpointEvery >= 1 else { throw UsageFailureKWS("--checkpoint-every must be ≥ 1") }
             let ckPath = checkpoint ?? output + ".ckpt"
             let stop = StopFlag()
-            let trap = TrainSignalTrap { sig in
+            let trap = SignalTrap { sig in
                 stop.set()
                 KWSCLI.note("train: \(sig == SIGINT ? "interrupted" : "terminated"); saving the checkpoint after the current step")
             }
@@ -182,34 +182,4 @@ final class StopFlag: @unchecked Sendable {
     private let lock = NSLock()
     func set() { lock.lock(); value = true; lock.unlock() }
     var isSet: Bool { lock.lock(); defer { lock.unlock() }; return value }
-}
-
-/// Turns SIGINT and SIGTERM into a call on a background queue (once) while training runs.
-final class TrainSignalTrap: @unchecked Sendable {
-    private var sources: [DispatchSourceSignal] = []
-    private var fired = false
-    private let lock = NSLock()
-
-    init(_ handler: @escaping @Sendable (Int32) -> Void) {
-        for sig in [SIGINT, SIGTERM] {
-            signal(sig, SIG_IGN)
-            let src = DispatchSource.makeSignalSource(signal: sig, queue: .global())
-            src.setEventHandler { [weak self] in
-                guard let self else { return }
-                self.lock.lock()
-                let first = !self.fired
-                self.fired = true
-                self.lock.unlock()
-                if first { handler(sig) }
-            }
-            src.resume()
-            sources.append(src)
-        }
-    }
-
-    func cancel() {
-        for s in sources { s.cancel() }
-        signal(SIGINT, SIG_DFL)
-        signal(SIGTERM, SIG_DFL)
-    }
 }
