@@ -99,6 +99,38 @@ public struct AgreementReport: Codable, Equatable, Sendable {
         public var total_s: Double
     }
 
+    /// Noise robustness of a run with input-referred noise (`bmru cosim --input-noise`): the noisy run against
+    /// the reference, the ideal model on the clean stimulus. If noise accumulated through time (states
+    /// knocked over and never restored), the second half of the frames would differ more than the first.
+    public struct NoiseRobustness: Codable, Equatable, Sendable {
+        public struct Side: Codable, Equatable, Sendable {
+            /// fraction of (frame, bmru unit) states that differ from the reference, over all frames and
+            /// over frames [0, ⌊T/2⌋) and [⌊T/2⌋, T); nil when there are no such pairs
+            public var state_difference: Double?
+            public var state_difference_first_half: Double?
+            public var state_difference_second_half: Double?
+            /// majority over frames of the last layer's argmax (nil when it has fewer than 2 outputs)
+            public var sequence_decision: Int?
+            /// the sequence decision differs from the reference's
+            public var decision_changed: Bool?
+            /// fraction of frames whose argmax differs from the reference's
+            public var frame_decisions_changed: Double?
+        }
+        /// σ, model units RMS per frame and input
+        public var sigma_units: Double
+        public var seed: UInt64
+        /// RMS over frames and inputs of (noisy − clean) input actually applied (after clipping at 0)
+        public var applied_rms_units: Double
+        public var first_half_frames: Int
+        public var second_half_frames: Int
+        /// the reference's sequence decision (ideal model, clean stimulus)
+        public var reference_sequence_decision: Int?
+        /// the circuit, simulated on the noisy stimulus
+        public var circuit: Side
+        /// the behavioural model on the same noisy stimulus
+        public var model: Side
+    }
+
     public var network: NetworkInfo
     public var frames: Int
     public var units: Int
@@ -118,6 +150,8 @@ public struct AgreementReport: Codable, Equatable, Sendable {
     public var pass: Bool
     /// why it failed, in words (empty when it passed)
     public var failures: [String]
+    /// runs with input noise only (absent from the JSON otherwise)
+    public var noise: NoiseRobustness? = nil
 
     /// Deterministic JSON (sorted keys, pretty).
     public func json() throws -> Data {

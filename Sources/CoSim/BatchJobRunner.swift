@@ -180,6 +180,7 @@ public enum BatchJobRunner {
         o.networkFile = job.network_path
         o.networkSHA256 = job.network_sha256
         o.mismatchSeed = job.mismatch_seed
+        o.inputNoise = job.inputNoise
         o.calibration = try calibration(job, corner: corner)
         // the deck's own .control block (ngspice -b deck.sp inside the job folder) writes deck.raw beside it
         o.rawPath = "deck.raw"

@@ -10,14 +10,16 @@ import Yams
 //     "stimuli": ["tiny.csv", {"random": {"frames": 8, "seed": 1, "density": 0.2}}],
 //     "corners": ["typical", "ff"], "temperatures": [27, 85], "vdds": [1.8],
 //     "mismatch": {"samples": 4, "seed": 1000, "nominal": true},
+//     "noise": {"sigma": [0, 0.02, 0.05], "samples": 4, "seed": 1},   input-referred noise (InputNoise)
 //     "thresholds": {"required_state_agreement": 0.995, "require_decision_agreement": true,
 //                    "margin": 0.05, "decision_margin": 0.1},
 //     "required_yield": 0.9, "timeout_s": 600,
 //     "calibration": "default" }                       or "none", or a folder holding <corner>.json
 //
 // A file named *.yaml / *.yml is read as YAML with the same keys (duplicate keys are errors in both forms).
-// The jobs are the cross product networks × stimuli × corners × temperatures × vdds × samples, in that
-// order (the job index). Each job's id is derived from its content (network file sha256, stimulus content,
+// The jobs are the cross product networks × stimuli × corners × temperatures × vdds × samples × noise, in
+// that order (the job index). Noise: every σ > 0 gives `samples` jobs with noise seeds seed … seed + samples − 1;
+// σ = 0 gives one job without noise (the same job, and id, as a manifest without `noise`). Each job's id is derived from its content (network file sha256, stimulus content,
 // conditions, mismatch seed, thresholds, and what decides the circuit: the calibration tables' sha256, the
 // model files' sha256 and the cell library's sha256), never from paths or positions, so the same manifest
 // always gives the same ids and a job keeps its id when the manifest grows, while a result made with other
@@ -104,6 +106,16 @@ public struct BatchJob: Codable, Equatable, Sendable {
     public var models_sha256: String?
     /// sha256 of the cell library the emitter writes (CalibrationFile.currentCellLibrarySHA256)
     public var cell_library_sha256: String?
+    /// input-referred noise σ (model units RMS per frame and input) and the seed of its draws; nil: no noise
+    /// (also in result files written before the noise dimension)
+    public var noise_sigma: Double? = nil
+    public var noise_seed: UInt64? = nil
+
+    /// the job's input noise (nil: none)
+    public var inputNoise: InputNoise? {
+        guard let s = noise_sigma, s > 0 else { return nil }
+        return InputNoise(sigma: s, seed: noise_seed ?? 1)
+    }
 
     /// "typical / 27 °C / 1.8 V" — the summary's grouping key (with the network)
     public var conditionLabel: String {
@@ -139,6 +151,17 @@ public struct BatchManifest: Sendable {
         public var nominal: Bool
     }
 
+    /// The manifest's `noise` key: input-referred noise levels and draws.
+    public struct Noise: Codable, Equatable, Sendable {
+        /// σ levels, model units RMS per frame and input; 0 = one noise-free job
+        public var sigma: [Double]
+        /// noise draws per σ > 0 (seeds seed … seed + samples − 1)
+        public var samples: Int
+        public var seed: UInt64
+    }
+    /// largest noise seed + samples − 1 (exact in every JSON reader)
+    public static let maxNoiseSeed: UInt64 = 9_007_199_254_740_991
+
     public var file: String
     /// sha256 of the manifest's bytes
     public var sha256: String
@@ -149,6 +172,7 @@ public struct BatchManifest: Sendable {
     public var temperatures: [Double]
     public var vdds: [Double]
     public var mismatch: Mismatch?
+    public var noise: Noise?
     public var thresholds: BatchThresholds
     public var requiredYield: Double
     public var timeout: Double
@@ -162,8 +186,19 @@ public struct BatchManifest: Sendable {
         return out
     }
 
+    /// (σ, seed) per condition and mismatch sample: nil = no noise
+    public var noiseSettings: [InputNoise?] {
+        guard let n = noise else { return [nil] }
+        var out: [InputNoise?] = []
+        for s in n.sigma {
+            if s == 0 { out.append(nil); continue }
+            for k in 0..<n.samples { out.append(InputNoise(sigma: s, seed: n.seed + UInt64(k))) }
+        }
+        return out
+    }
+
     public var jobCount: Int {
-        networks.count * stimuli.count * corners.count * temperatures.count * vdds.count * samples.count
+        networks.count * stimuli.count * corners.count * temperatures.count * vdds.count * samples.count * noiseSettings.count
     }
 
     /// Reads and validates a manifest file. Relative paths inside resolve from the manifest's folder.
@@ -198,7 +233,7 @@ public struct BatchManifest: Sendable {
         }
         guard case let .object(top) = root else { throw fail("", "the manifest must be an object (a mapping of keys)") }
         let known: Set<String> = ["format", "version", "name", "networks", "stimuli", "corners", "temperatures", "vdds",
-                                  "mismatch", "thresholds", "required_yield", "timeout_s", "comment", "calibration"]
+                                  "mismatch", "noise", "thresholds", "required_yield", "timeout_s", "comment", "calibration"]
         for k in top.keys.sorted() where !known.contains(k) {
             throw fail(k, "unknown key (expected one of \(known.sorted().joined(separator: ", ")))")
         }
@@ -338,6 +373,38 @@ public struct BatchManifest: Sendable {
             mismatch = Mismatch(samples: Int(n), seed: UInt64(s), nominal: nominal)
         }
 
+        var noise: Noise?
+        if let m = top["noise"] {
+            guard case let .object(o) = m else { throw fail("noise", "must be an object {sigma, samples, seed}") }
+            for key in o.keys.sorted() where !["sigma", "samples", "seed"].contains(key) {
+                throw fail("noise.\(key)", "unknown key (expected sigma, samples, seed)")
+            }
+            guard case let .array(levels)? = o["sigma"], !levels.isEmpty, levels.count <= 1000 else {
+                throw fail("noise.sigma", "must be a non-empty array (at most 1000) of noise levels, model units RMS")
+            }
+            var sigma: [Double] = []
+            for (i, x) in levels.enumerated() {
+                guard let v = x.number, v.isFinite, v >= 0, v <= 1000 else {
+                    throw fail("noise.sigma[\(i)]", "must be a finite number in [0, 1000] (model units RMS per frame and input)")
+                }
+                if sigma.contains(v) { throw fail("noise.sigma[\(i)]", "duplicate value \(BatchFmt.short(v))") }
+                sigma.append(v)
+            }
+            var n: Int64 = 1
+            if let x = o["samples"] {
+                guard let v = x.integer, v >= 1, v <= 1_000_000 else { throw fail("noise.samples", "must be an integer in 1...1000000") }
+                n = v
+            }
+            var seed: Int64 = 1
+            if let x = o["seed"] {
+                guard let v = x.integer, v >= 0, UInt64(v) + UInt64(n) - 1 <= maxNoiseSeed else {
+                    throw fail("noise.seed", "must be an integer ≥ 0 with seed + samples − 1 ≤ \(maxNoiseSeed)")
+                }
+                seed = v
+            }
+            noise = Noise(sigma: sigma, samples: Int(n), seed: UInt64(seed))
+        }
+
         var thresholds = BatchThresholds()
         if let t = top["thresholds"] {
             guard case let .object(o) = t else { throw fail("thresholds", "must be an object") }
@@ -394,11 +461,13 @@ public struct BatchManifest: Sendable {
         }
 
         let manifest = BatchManifest(file: file, sha256: SHA256.hex(data), name: name, networks: networks, stimuli: stimuli,
-                                     corners: corners, temperatures: temperatures, vdds: vdds, mismatch: mismatch,
+                                     corners: corners, temperatures: temperatures, vdds: vdds, mismatch: mismatch, noise: noise,
                                      thresholds: thresholds, requiredYield: requiredYield, timeout: timeout,
                                      calibration: calibration)
         // product without overflow
         var total = 1.0
+        let noiseJobs = noise.map { n in n.sigma.reduce(0.0) { $0 + ($1 == 0 ? 1 : Double(n.samples)) } } ?? 1
+        total *= noiseJobs
         for n in [networks.count, stimuli.count, corners.count, temperatures.count, vdds.count, manifest.samples.count] {
             total *= Double(n)
         }
@@ -480,6 +549,7 @@ public struct BatchManifest: Sendable {
         }
         let modelsSHA = Self.modelsFingerprint(directory: modelsDirectory)
         let cellSHA = CalibrationFile.currentCellLibrarySHA256
+        let noiseLevels = noiseSettings
         var out: [BatchJob] = []
         out.reserveCapacity(count)
         var seen: [String: Int] = [:]
@@ -489,19 +559,22 @@ public struct BatchManifest: Sendable {
                     for t in temperatures {
                         for v in vdds {
                             for seed in samples {
-                                var job = BatchJob(id: "", index: out.count, network_path: n.path, network_sha256: n.sha256,
-                                                   network_name: n.network.name, stimulus: s, corner: c.rawValue, vdd: v,
-                                                   temperature_c: t, mismatch_seed: seed, thresholds: thresholds,
-                                                   models_directory: modelsDirectory, timeout_s: timeout,
-                                                   calibration: calibrations[c], models_sha256: modelsSHA,
-                                                   cell_library_sha256: cellSHA)
-                                job.id = Self.jobID(job)
-                                if let other = seen[job.id] {
-                                    throw BatchError(kind: .manifest, file: file, field: "",
-                                                     reason: "jobs \(other) and \(job.index) have the same content (id \(job.id))")
+                                for noise in noiseLevels {
+                                    var job = BatchJob(id: "", index: out.count, network_path: n.path, network_sha256: n.sha256,
+                                                       network_name: n.network.name, stimulus: s, corner: c.rawValue, vdd: v,
+                                                       temperature_c: t, mismatch_seed: seed, thresholds: thresholds,
+                                                       models_directory: modelsDirectory, timeout_s: timeout,
+                                                       calibration: calibrations[c], models_sha256: modelsSHA,
+                                                       cell_library_sha256: cellSHA,
+                                                       noise_sigma: noise?.sigma, noise_seed: noise?.seed)
+                                    job.id = Self.jobID(job)
+                                    if let other = seen[job.id] {
+                                        throw BatchError(kind: .manifest, file: file, field: "",
+                                                         reason: "jobs \(other) and \(job.index) have the same content (id \(job.id))")
+                                    }
+                                    seen[job.id] = job.index
+                                    out.append(job)
                                 }
-                                seen[job.id] = job.index
-                                out.append(job)
                             }
                         }
                     }
@@ -529,6 +602,9 @@ public struct BatchManifest: Sendable {
         var calibration_sha256: String?
         var models_sha256: String?
         var cell_library_sha256: String?
+        /// absent (nil) without noise, so ids of jobs without noise are those of manifests before the noise key
+        var noise_sigma: Double?
+        var noise_seed: UInt64?
     }
 
     /// First 16 hex digits of the sha256 of the job key's canonical JSON.
@@ -539,7 +615,8 @@ public struct BatchManifest: Sendable {
                          corner: job.corner, vdd: job.vdd, temperature_c: job.temperature_c,
                          mismatch_seed: job.mismatch_seed, thresholds: job.thresholds,
                          calibration_sha256: job.calibration?.sha256, models_sha256: job.models_sha256,
-                         cell_library_sha256: job.cell_library_sha256)
+                         cell_library_sha256: job.cell_library_sha256,
+                         noise_sigma: job.inputNoise?.sigma, noise_seed: job.inputNoise?.seed)
         let enc = JSONEncoder()
         enc.outputFormatting = [.sortedKeys]
         let data = (try? enc.encode(key)) ?? Data()

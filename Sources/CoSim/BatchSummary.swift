@@ -87,6 +87,27 @@ public struct BatchSummary: Codable, Equatable, Sendable {
         /// fraction of jobs (with a report) whose sequence-level decision agrees
         public var sequence_decision_agreement: Double?
         public var power_w_total: Stats?
+        /// input-noise σ of the group's jobs (nil: no noise; absent from the JSON then)
+        public var noise_sigma: Double? = nil
+        /// noise robustness of the group's jobs with a report (noise groups only)
+        public var noise: NoiseStats? = nil
+    }
+
+    /// Per noise group: each job's noisy run against the ideal model on the clean stimulus (AgreementReport.noise).
+    public struct NoiseStats: Codable, Equatable, Sendable {
+        /// distinct noise seeds (draws) in the group
+        public var noise_samples: Int
+        /// fraction of (frame, unit) states differing, circuit on the noisy input, first / second half of the frames
+        public var state_difference_first_half: Stats?
+        public var state_difference_second_half: Stats?
+        /// the same for the behavioural model on the noisy input
+        public var model_state_difference_first_half: Stats?
+        public var model_state_difference_second_half: Stats?
+        /// jobs whose circuit (model) sequence decision differs from the clean reference's, of `decision_jobs`
+        public var decision_changes: Int
+        public var model_decision_changes: Int
+        /// jobs with a sequence decision (last layer with ≥ 2 outputs)
+        public var decision_jobs: Int
     }
 
     public struct JobLine: Codable, Equatable, Sendable {
@@ -107,6 +128,9 @@ public struct BatchSummary: Codable, Equatable, Sendable {
         public var reason: String?
         /// relative to the batch folder
         public var report: String
+        /// the job's input noise (nil: none)
+        public var noise_sigma: Double? = nil
+        public var noise_seed: UInt64? = nil
     }
 
     public var format = "bmru-batch-summary"
@@ -153,7 +177,21 @@ public struct BatchSummary: Codable, Equatable, Sendable {
                        temperature_c: j.temperature_c, vdd: j.vdd, mismatch_seed: j.mismatch_seed, status: r.status,
                        pass: r.pass, state_agreement: r.report?.state_agreement, decision_agreement: r.report?.decision_agreement,
                        power_w_total: r.report?.power_w["total"], reason: reason,
-                       report: "jobs/\(j.id)/" + (r.status == "ok" ? "report.html" : "error.log"))
+                       report: "jobs/\(j.id)/" + (r.status == "ok" ? "report.html" : "error.log"),
+                       noise_sigma: j.inputNoise?.sigma, noise_seed: j.inputNoise?.seed)
+    }
+
+    static func noiseStats(_ g: [BatchJobResult]) -> NoiseStats {
+        let n = g.compactMap { $0.report?.noise }
+        let withDecision = n.filter { $0.reference_sequence_decision != nil }
+        return NoiseStats(noise_samples: Set(g.compactMap { $0.job.inputNoise?.seed }).count,
+                          state_difference_first_half: Stats.of(n.compactMap(\.circuit.state_difference_first_half)),
+                          state_difference_second_half: Stats.of(n.compactMap(\.circuit.state_difference_second_half)),
+                          model_state_difference_first_half: Stats.of(n.compactMap(\.model.state_difference_first_half)),
+                          model_state_difference_second_half: Stats.of(n.compactMap(\.model.state_difference_second_half)),
+                          decision_changes: withDecision.filter { $0.circuit.decision_changed == true }.count,
+                          model_decision_changes: withDecision.filter { $0.model.decision_changed == true }.count,
+                          decision_jobs: withDecision.count)
     }
 
     /// Summarises results against the expected job ids.
@@ -167,11 +205,11 @@ public struct BatchSummary: Codable, Equatable, Sendable {
         let failed = rs.filter { $0.status != "ok" }.count
         let yield = rs.isEmpty ? 0 : Double(passed) / Double(rs.count)
 
-        struct Key: Hashable { var net: String; var corner: String; var t: Double; var v: Double }
+        struct Key: Hashable { var net: String; var corner: String; var t: Double; var v: Double; var noise: Double? }
         var order: [Key] = []
         var byKey: [Key: [BatchJobResult]] = [:]
         for r in rs {
-            let k = Key(net: r.job.network_sha256, corner: r.job.corner, t: r.job.temperature_c, v: r.job.vdd)
+            let k = Key(net: r.job.network_sha256, corner: r.job.corner, t: r.job.temperature_c, v: r.job.vdd, noise: r.job.inputNoise?.sigma)
             if byKey[k] == nil { order.append(k) }
             byKey[k, default: []].append(r)
         }
@@ -182,7 +220,8 @@ public struct BatchSummary: Codable, Equatable, Sendable {
             if a.net != b.net { return firstIndex[a]! < firstIndex[b]! }
             if a.corner != b.corner { return (cornerRank[a.corner] ?? 9, a.corner) < (cornerRank[b.corner] ?? 9, b.corner) }
             if a.t != b.t { return a.t < b.t }
-            return a.v < b.v
+            if a.v != b.v { return a.v < b.v }
+            return (a.noise ?? 0) < (b.noise ?? 0)
         }
         let groups: [Group] = order.map { k in
             let g = byKey[k]!
@@ -197,7 +236,8 @@ public struct BatchSummary: Codable, Equatable, Sendable {
                          state_agreement: Stats.of(ok.map(\.state_agreement)),
                          decision_agreement: Stats.of(ok.map(\.decision_agreement)),
                          sequence_decision_agreement: seq.isEmpty ? nil : Double(seq.filter { $0 }.count) / Double(seq.count),
-                         power_w_total: Stats.of(ok.compactMap { $0.power_w["total"] }))
+                         power_w_total: Stats.of(ok.compactMap { $0.power_w["total"] }),
+                         noise_sigma: k.noise, noise: k.noise == nil ? nil : noiseStats(g))
         }
         let worst = rs.sorted { a, b in
             func rank(_ r: BatchJobResult) -> (Int, Double, Double, Int) {
@@ -234,22 +274,45 @@ public enum BatchReportWriter {
     /// how the group's decks were sized
     static func sizes(_ g: BatchSummary.Group) -> String { g.calibration_sha256.map { "calibrated (\($0.prefix(8)))" } ?? "nominal" }
 
+    static func noiseLabel(_ sigma: Double?) -> String { sigma.map(num) ?? "0" }
+    /// ", noise σ 0.05 seed 3" (empty without noise)
+    static func noiseSuffix(_ sigma: Double?, _ seed: UInt64?) -> String {
+        guard let sigma else { return "" }
+        return ", noise σ \(num(sigma)) seed \(seed.map(String.init) ?? "1")"
+    }
+    static func meanMax(_ x: BatchSummary.Stats?) -> String { x.map { "\(pct($0.mean)) / \(pct($0.max))" } ?? "–" }
+    static func decisionChanges(_ n: BatchSummary.NoiseStats) -> String {
+        n.decision_jobs > 0 ? "\(n.decision_changes) / \(n.model_decision_changes) of \(n.decision_jobs)" : "–"
+    }
+
     public static func markdown(_ s: BatchSummary) -> String {
         var o = "## Batch `\(s.batch)`\(s.shard.map { " (shard \($0))" } ?? ""): \(s.pass ? "PASS" : "FAIL")\n\n"
         o += "| jobs | done | passed | failed (no report) | missing | yield | required |\n|---|---|---|---|---|---|---|\n"
         o += "| \(s.jobs_expected) | \(s.jobs_done) | \(s.jobs_passed) | \(s.jobs_failed) | \(s.jobs_missing) | \(pct(s.yield)) | \(pct(s.required_yield)) |\n\n"
-        o += "| network | corner | sizes | °C | VDD | jobs | yield | state agreement min / median / mean | decision agreement min / mean | sequence decisions | power mean (W) |\n"
-        o += "|---|---|---|---|---|---|---|---|---|---|---|\n"
+        let noisy = s.groups.contains { $0.noise_sigma != nil }
+        o += "| network | corner | sizes | °C | VDD |\(noisy ? " noise σ |" : "") jobs | yield | state agreement min / median / mean | decision agreement min / mean | sequence decisions | power mean (W) |\n"
+        o += "|---|---|---|---|---|\(noisy ? "---|" : "")---|---|---|---|---|---|\n"
         for g in s.groups {
             let sa = g.state_agreement.map { "\(pct($0.min)) / \(pct($0.median)) / \(pct($0.mean))" } ?? "–"
             let da = g.decision_agreement.map { "\(pct($0.min)) / \(pct($0.mean))" } ?? "–"
-            o += "| \(g.network) | \(g.corner) | \(sizes(g)) | \(num(g.temperature_c)) | \(num(g.vdd)) | \(g.jobs) | \(pct(g.yield)) | \(sa) | \(da) | \(pct(g.sequence_decision_agreement)) | \(sci(g.power_w_total?.mean)) |\n"
+            o += "| \(g.network) | \(g.corner) | \(sizes(g)) | \(num(g.temperature_c)) | \(num(g.vdd)) |\(noisy ? " \(noiseLabel(g.noise_sigma)) |" : "") \(g.jobs) | \(pct(g.yield)) | \(sa) | \(da) | \(pct(g.sequence_decision_agreement)) | \(sci(g.power_w_total?.mean)) |\n"
+        }
+        if noisy {
+            o += "\n**Noise robustness** (each noisy run against the ideal model on the clean stimulus: fraction of (frame, unit) states that differ, "
+            o += "mean / max over the draws, in the first and the second half of the frames; jobs whose sequence decision changed)\n\n"
+            o += "| network | conditions | noise σ | draws | circuit first half | circuit second half | model first half | model second half | decisions changed circuit / model |\n"
+            o += "|---|---|---|---|---|---|---|---|---|\n"
+            for g in s.groups {
+                guard let n = g.noise, let sigma = g.noise_sigma else { continue }
+                o += "| \(g.network) | \(g.corner) \(num(g.temperature_c)) °C \(num(g.vdd)) V | \(num(sigma)) | \(n.noise_samples) | \(meanMax(n.state_difference_first_half)) | \(meanMax(n.state_difference_second_half)) | "
+                o += "\(meanMax(n.model_state_difference_first_half)) | \(meanMax(n.model_state_difference_second_half)) | \(decisionChanges(n)) |\n"
+            }
         }
         let bad = s.worst.filter { !$0.pass }
         if !bad.isEmpty {
             o += "\n**Worst jobs**\n\n| job | conditions | stimulus | seed | state agr. | decision agr. | reason |\n|---|---|---|---|---|---|---|\n"
             for j in bad.prefix(10) {
-                o += "| [\(j.id)](\(j.report)) | \(j.network) \(j.corner) \(num(j.temperature_c)) °C \(num(j.vdd)) V | \(j.stimulus) | \(j.mismatch_seed.map(String.init) ?? "nominal") | \(pct(j.state_agreement)) | \(pct(j.decision_agreement)) | \(j.reason ?? "") |\n"
+                o += "| [\(j.id)](\(j.report)) | \(j.network) \(j.corner) \(num(j.temperature_c)) °C \(num(j.vdd)) V | \(j.stimulus) | \(j.mismatch_seed.map(String.init) ?? "nominal")\(noiseSuffix(j.noise_sigma, j.noise_seed)) | \(pct(j.state_agreement)) | \(pct(j.decision_agreement)) | \(j.reason ?? "") |\n"
             }
         }
         if s.jobs_missing > 0 {
@@ -274,7 +337,7 @@ public enum BatchReportWriter {
             let rs = suites[k]!
             o += "  <testsuite name=\"\(XML.escape(k))\" tests=\"\(rs.count)\" failures=\"\(rs.filter { $0.status == "ok" && !$0.pass }.count)\" errors=\"\(rs.filter { $0.status != "ok" }.count)\">\n"
             for r in rs {
-                let name = "\(r.job.stimulus.label) \(r.job.mismatch_seed.map { "seed \($0)" } ?? "nominal") [\(r.job.id)]"
+                let name = "\(r.job.stimulus.label) \(r.job.mismatch_seed.map { "seed \($0)" } ?? "nominal")\(noiseSuffix(r.job.inputNoise?.sigma, r.job.inputNoise?.seed)) [\(r.job.id)]"
                 o += "    <testcase classname=\"batch.\(XML.escape(k))\" name=\"\(XML.escape(name))\""
                 if r.status != "ok" {
                     let e = r.error
@@ -308,18 +371,30 @@ public enum BatchReportWriter {
         o += "<table><tr><th>jobs</th><th>done</th><th>passed</th><th>failed (no report)</th><th>missing</th><th>yield</th><th>required</th></tr>"
         o += "<tr><td>\(s.jobs_expected)</td><td>\(s.jobs_done)</td><td>\(s.jobs_passed)</td><td>\(s.jobs_failed)</td><td>\(s.jobs_missing)</td><td>\(pct(s.yield))</td><td>\(pct(s.required_yield))</td></tr></table>\n"
         o += "<h2>Per network and condition</h2>\n<p>Each dot is one job (a stimulus or a Monte Carlo sample): its state agreement; red dots did not pass.</p>\n"
-        o += "<table><tr><th class=l>network</th><th class=l>corner</th><th class=l>sizes</th><th>°C</th><th>VDD</th><th>jobs</th><th>yield</th><th>state agreement (min / median / max)</th><th>distribution</th><th>decision agreement (mean)</th><th>sequence decisions</th><th>power mean (W)</th></tr>\n"
+        let noisy = s.groups.contains { $0.noise_sigma != nil }
+        o += "<table><tr><th class=l>network</th><th class=l>corner</th><th class=l>sizes</th><th>°C</th><th>VDD</th>\(noisy ? "<th>noise σ</th>" : "")<th>jobs</th><th>yield</th><th>state agreement (min / median / max)</th><th>distribution</th><th>decision agreement (mean)</th><th>sequence decisions</th><th>power mean (W)</th></tr>\n"
         for g in s.groups {
             let members = results.filter { $0.job.network_sha256 == g.network_sha256 && $0.job.corner == g.corner &&
-                $0.job.temperature_c == g.temperature_c && $0.job.vdd == g.vdd }
-            o += "<tr><td class=l>\(e(g.network))</td><td class=l>\(e(g.corner))</td><td class=l>\(e(sizes(g)))</td><td>\(num(g.temperature_c))</td><td>\(num(g.vdd))</td><td>\(g.jobs)</td><td>\(pct(g.yield))</td>"
+                $0.job.temperature_c == g.temperature_c && $0.job.vdd == g.vdd && $0.job.inputNoise?.sigma == g.noise_sigma }
+            o += "<tr><td class=l>\(e(g.network))</td><td class=l>\(e(g.corner))</td><td class=l>\(e(sizes(g)))</td><td>\(num(g.temperature_c))</td><td>\(num(g.vdd))</td>\(noisy ? "<td>\(noiseLabel(g.noise_sigma))</td>" : "")<td>\(g.jobs)</td><td>\(pct(g.yield))</td>"
             o += "<td>\(g.state_agreement.map { "\(pct($0.min)) / \(pct($0.median)) / \(pct($0.max))" } ?? "–")</td><td>\(strip(members))</td>"
             o += "<td>\(pct(g.decision_agreement?.mean))</td><td>\(pct(g.sequence_decision_agreement))</td><td>\(sci(g.power_w_total?.mean))</td></tr>\n"
         }
-        o += "</table>\n<h2>Worst jobs</h2>\n<table><tr><th class=l>job</th><th class=l>network</th><th class=l>conditions</th><th class=l>stimulus</th><th>mismatch seed</th><th class=l>status</th><th>state agreement</th><th>decision agreement</th><th class=l>reason</th></tr>\n"
+        o += "</table>\n"
+        if noisy {
+            o += "<h2>Noise robustness</h2>\n<p>Each noisy run against the ideal model on the clean stimulus: fraction of (frame, unit) states that differ, mean / max over the draws, in the first and the second half of the frames (if noise accumulated, the second half would be worse); jobs whose sequence decision changed.</p>\n"
+            o += "<table><tr><th class=l>network</th><th class=l>conditions</th><th>noise σ</th><th>draws</th><th>circuit first half</th><th>circuit second half</th><th>model first half</th><th>model second half</th><th>decisions changed circuit / model</th></tr>\n"
+            for g in s.groups {
+                guard let n = g.noise, let sigma = g.noise_sigma else { continue }
+                o += "<tr><td class=l>\(e(g.network))</td><td class=l>\(e(g.corner)) \(num(g.temperature_c)) °C \(num(g.vdd)) V</td><td>\(num(sigma))</td><td>\(n.noise_samples)</td>"
+                o += "<td>\(meanMax(n.state_difference_first_half))</td><td>\(meanMax(n.state_difference_second_half))</td><td>\(meanMax(n.model_state_difference_first_half))</td><td>\(meanMax(n.model_state_difference_second_half))</td><td>\(decisionChanges(n))</td></tr>\n"
+            }
+            o += "</table>\n"
+        }
+        o += "<h2>Worst jobs</h2>\n<table><tr><th class=l>job</th><th class=l>network</th><th class=l>conditions</th><th class=l>stimulus</th><th>mismatch seed</th><th class=l>status</th><th>state agreement</th><th>decision agreement</th><th class=l>reason</th></tr>\n"
         for j in s.worst {
             o += "<tr><td class=l><a href=\"\(e(j.report))\">\(e(j.id))</a></td><td class=l>\(e(j.network))</td><td class=l>\(e(j.corner)) \(num(j.temperature_c)) °C \(num(j.vdd)) V</td>"
-            o += "<td class=l>\(e(j.stimulus))</td><td>\(j.mismatch_seed.map(String.init) ?? "nominal")</td>"
+            o += "<td class=l>\(e(j.stimulus))</td><td>\(j.mismatch_seed.map(String.init) ?? "nominal")\(e(noiseSuffix(j.noise_sigma, j.noise_seed)))</td>"
             o += "<td class=l><span class=\"\(j.pass ? "pass" : "fail")\">\(j.status == "ok" ? (j.pass ? "pass" : "short") : "failed")</span></td>"
             o += "<td>\(pct(j.state_agreement))</td><td>\(pct(j.decision_agreement))</td><td class=l>\(e(j.reason ?? ""))</td></tr>\n"
         }

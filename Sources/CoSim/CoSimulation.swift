@@ -33,6 +33,10 @@ public struct CoSimOptions: Sendable {
     /// the behavioural model the circuit is compared with (nil = IdealModel), e.g. the circuit-aware model
     /// with the same mismatch sample
     public var behaviouralModel: (@Sendable (Stimulus) -> ModelTrace)?
+    /// input-referred (front-end) noise: the deck's input sources and the behavioural model both get the noisy
+    /// stimulus, and the report's `noise` block compares the noisy run with the ideal model on the clean stimulus.
+    /// nil (or σ = 0) = none
+    public var inputNoise: InputNoise?
 
     public init(modelsDirectory: String) {
         self.modelsDirectory = modelsDirectory
@@ -60,10 +64,18 @@ public struct CoSimOutcome: Sendable {
     public var traces: CoSimTraces
     public var deck: EmittedDeck
     public var simulationLog: [String]
+    /// the stimulus the deck and the model ran on, when input noise was added (nil: the clean stimulus)
+    public var noisyStimulus: Stimulus? = nil
 }
 
 /// Circuit against model on the same stimulus: emit, simulate, sample, compare.
 public enum CoSimulation {
+    /// The stimulus the circuit and the model run on: `stimulus` with the options' input noise (if any).
+    public static func simulatedStimulus(_ stimulus: Stimulus, options: CoSimOptions) -> Stimulus {
+        guard let n = options.inputNoise, n.sigma > 0 else { return stimulus }
+        return n.apply(to: stimulus)
+    }
+
     /// The deck and the simulation request, without running anything (a worker process can run the request).
     public static func prepare(network: Network, stimulus: Stimulus, options: CoSimOptions) throws -> (EmittedDeck, SimulationRequest) {
         var deckOptions = DeckOptions(corner: options.corner, vdd: options.vdd, temperature: options.temperature,
@@ -75,7 +87,7 @@ public enum CoSimulation {
         deckOptions.mismatchSample = options.mismatchSample
         let deck: EmittedDeck
         do {
-            deck = try DeckEmitter.emit(network: network, stimulus: stimulus, options: deckOptions)
+            deck = try DeckEmitter.emit(network: network, stimulus: simulatedStimulus(stimulus, options: options), options: deckOptions)
         } catch let e as NetlistError {
             throw CoSimError(kind: .netlist, message: "cannot emit the deck: \(e)")
         }
@@ -96,9 +108,11 @@ public enum CoSimulation {
         return try analyse(network: network, stimulus: stimulus, deck: deck, result: result, options: options, started: started)
     }
 
-    /// Compares a finished simulation with the model.
-    public static func analyse(network: Network, stimulus: Stimulus, deck: EmittedDeck, result: SimulationResult,
+    /// Compares a finished simulation with the model. `stimulus` is the clean stimulus (the options' input noise,
+    /// if any, is added here exactly as `prepare` added it to the deck).
+    public static func analyse(network: Network, stimulus clean: Stimulus, deck: EmittedDeck, result: SimulationResult,
                                options: CoSimOptions, started: Date = Date()) throws -> CoSimOutcome {
+        let stimulus = simulatedStimulus(clean, options: options)
         let modelStart = Date()
         let trace = options.behaviouralModel?(stimulus) ?? IdealModel(network: network).run(stimulus)
         let modelSeconds = Date().timeIntervalSince(modelStart)
@@ -134,6 +148,8 @@ public enum CoSimulation {
         // output levels, which says nothing about how well the mirrors copy. Current errors leave them out
         // (the states are judged by the state agreement).
         var stateMismatchFrames = Set<Int>()
+        /// the circuit's state per (layer index, unit), per frame (for the noise robustness)
+        var circuitStates: [[Int]: [Int]] = [:]
         for (li, layer) in network.layers.enumerated() where layer.kind == .bmru {
             guard let states = trace.layers[li].states else { continue }
             for j in 0..<layer.outputs {
@@ -181,6 +197,7 @@ public enum CoSimulation {
                 let stateVector = try circuitVector("v(s_\(L)_\(j))")
                 let sampledV = sampler.sample(stateVector)
                 let circuitState = sampledV.map { $0 > vHalf ? 1 : 0 }
+                circuitStates[[li, j]] = circuitState
                 var circuitCandidate: [Double]?
                 if let c = probe("candidate_current", L, j), let v = result.vector(c) {
                     circuitCandidate = sampler.sample(v).map { $0 / unitA }
@@ -275,6 +292,16 @@ public enum CoSimulation {
         }
         power["total"] = total
 
+        var noise: AgreementReport.NoiseRobustness?
+        if let n = options.inputNoise, n.sigma > 0 {
+            let circuitOutputs: [[Double]]? = network.layers.last.map { last in
+                (0..<frames).map { t in (0..<last.outputs).map { j in
+                    series.first { $0.layer == last.name && $0.unit == j && $0.quantity == "current" }!.circuit[t] } }
+            }
+            noise = NoiseMeasure.robustness(network: network, clean: clean, noisy: stimulus, noise: n, model: trace,
+                                            circuitStates: circuitStates, circuitOutputs: circuitOutputs)
+        }
+
         let stateAgreement = pairs > 0 ? Double(agreeing) / Double(pairs) : 1
         var failures: [String] = []
         if stateAgreement < options.requiredStateAgreement {
@@ -299,10 +326,11 @@ public enum CoSimulation {
                               perturbations: options.perturbations, mismatch_seed: options.mismatchSeed),
             timing: .init(deck_load_s: result.loadSeconds, analysis_s: result.analysisSeconds, model_s: modelSeconds,
                           total_s: Date().timeIntervalSince(started)),
-            pass: failures.isEmpty, failures: failures)
+            pass: failures.isEmpty, failures: failures, noise: noise)
         let traces = CoSimTraces(frames: frames, framePeriod: T, series: series, stateWaveforms: waveforms,
                                  ambiguousFrames: ambiguousFrames, thresholds: thresholdsByName, vdd: options.vdd)
-        return CoSimOutcome(report: report, traces: traces, deck: deck, simulationLog: result.log)
+        return CoSimOutcome(report: report, traces: traces, deck: deck, simulationLog: result.log,
+                            noisyStimulus: noise == nil ? nil : stimulus)
     }
 }
 

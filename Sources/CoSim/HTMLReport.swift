@@ -34,6 +34,14 @@ enum HTMLReport {
         row("time", String(format: "deck load %.2f s, analysis %.2f s, model %.4f s", r.timing.deck_load_s, r.timing.analysis_s, r.timing.model_s))
         h += "</table>"
         for f in r.failures { h += "<p class=\"fail\">\(XML.escape(f))</p>" }
+        if let n = r.noise {
+            h += "<h2>Input noise</h2><p class=\"legend\">σ = \(n.sigma_units) units per frame and input (seed \(n.seed), applied RMS \(ReportWriter.sci(n.applied_rms_units)) units after clipping at 0). Circuit and model ran on the noisy input (stimulus-noisy.csv); the columns compare each with the ideal model on the clean input.</p>"
+            h += "<table><tr><th>noise robustness</th><th>circuit</th><th>model</th></tr>"
+            for (k, c, m) in ReportWriter.noiseRows(n) {
+                h += "<tr><th>\(XML.escape(k))</th><td>\(XML.escape(c))</td><td>\(XML.escape(m))</td></tr>"
+            }
+            h += "</table>"
+        }
 
         h += "<h2>Layers</h2><p class=\"legend\">Current errors over the \(r.layers.values.first?.frames_compared ?? r.frames) of \(r.frames) frames where every bmru state agrees.</p><table><tr><th>layer</th><th>kind</th><th>RMS error (A)</th><th>max error (A)</th><th>RMS relative</th><th>state agreement</th></tr>"
         for name in r.layers.keys.sorted() {

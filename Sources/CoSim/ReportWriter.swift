@@ -1,13 +1,16 @@
+import BMRUModel
 import Foundation
 
 /// Renders a co-simulation into report files. Pure functions returning text; `writeAll` writes them
 /// atomically into a folder.
 public enum ReportWriter {
-    /// Writes report.json, report.md, report.html, junit.xml, waveforms.csv, deck.sp and deck.mapping.json.
+    /// Writes report.json, report.md, report.html, junit.xml, waveforms.csv, deck.sp and deck.mapping.json, and
+    /// with input noise stimulus-noisy.csv (the stimulus the deck and the model ran on).
     /// Every file is written to a temporary name first and renamed, so a folder never holds half a report.
     public static func writeAll(_ outcome: CoSimOutcome, to dir: String) throws {
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        let files: [(String, Data)] = [
+        let noisy: [(String, Data)] = outcome.noisyStimulus.map { [("stimulus-noisy.csv", Data(StimulusFile.csv($0).utf8))] } ?? []
+        let files: [(String, Data)] = noisy + [
             ("deck.sp", Data(outcome.deck.text.utf8)),
             ("deck.mapping.json", outcome.deck.mappingJSON),
             ("waveforms.csv", Data(waveformsCSV(outcome.traces).utf8)),
@@ -79,9 +82,39 @@ public enum ReportWriter {
             let l = r.layers[name]!
             s += "| \(name) | \(l.kind) | \(sci(l.rms_error_a)) | \(sci(l.max_abs_error_a)) | \(l.rms_rel_error.map(pct) ?? "n/a (model current 0)") | \(l.state_agreement.map(pct) ?? "") |\n"
         }
+        if let n = r.noise {
+            s += "\n" + noiseMarkdown(n)
+        }
         if !r.failures.isEmpty {
             s += "\n" + r.failures.map { "- \($0)" }.joined(separator: "\n") + "\n"
         }
+        return s
+    }
+
+    static func opt(_ x: Double?) -> String { x.map(pct) ?? "n/a" }
+    static func changed(_ b: Bool?) -> String { b.map { $0 ? "changed" : "unchanged" } ?? "n/a" }
+
+    /// The noise robustness rows: (label, circuit, model).
+    static func noiseRows(_ n: AgreementReport.NoiseRobustness) -> [(String, String, String)] {
+        var rows: [(String, String, String)] = [
+            ("states differing, all frames", opt(n.circuit.state_difference), opt(n.model.state_difference)),
+            ("states differing, first \(n.first_half_frames) frames", opt(n.circuit.state_difference_first_half), opt(n.model.state_difference_first_half)),
+            ("states differing, last \(n.second_half_frames) frames", opt(n.circuit.state_difference_second_half), opt(n.model.state_difference_second_half)),
+        ]
+        if let ref = n.reference_sequence_decision {
+            rows.append(("sequence decision (reference \(ref))",
+                         "\(n.circuit.sequence_decision.map(String.init) ?? "n/a") (\(changed(n.circuit.decision_changed)))",
+                         "\(n.model.sequence_decision.map(String.init) ?? "n/a") (\(changed(n.model.decision_changed)))"))
+            rows.append(("frame decisions changed", opt(n.circuit.frame_decisions_changed), opt(n.model.frame_decisions_changed)))
+        }
+        return rows
+    }
+
+    static func noiseMarkdown(_ n: AgreementReport.NoiseRobustness) -> String {
+        var s = "**Input noise** σ = \(n.sigma_units) units (seed \(n.seed), applied RMS \(sci(n.applied_rms_units)) units after clipping at 0): "
+        s += "circuit and model ran on the noisy input; robustness against the ideal model on the clean input:\n\n"
+        s += "| noise robustness | circuit | model |\n|---|---|---|\n"
+        for (k, c, m) in noiseRows(n) { s += "| \(k) | \(c) | \(m) |\n" }
         return s
     }
 

@@ -10,7 +10,7 @@
 //   cell:         switch-up / switch-down / level from the cell table at the drawn bias currents, each bias
 //                 mirror and the candidate copy scaled by its devices' offsets; s = 0 output = leakage
 // δ are the shared mismatch sample's per-device delvto (DeviceOffsets), S_n and S_p the measured sensitivities
-// d ln I / d delvto. Optional input-referred noise adds N(0, σ²) units to every input current of every frame.
+// d ln I / d delvto. Optional input-referred noise adds N(0, σ²) units to every input current of every frame (InputNoise).
 // Second-order effects left out: cascode and inverter offsets, DIBL of a relu summing node that moves with
 // its output, gain changes of a PMOS sum mirror with its total current beyond the table.
 
@@ -173,11 +173,9 @@ public struct CircuitAwareModel: Sendable {
         let cal = options.calibration
         let iu = network.unitCurrent
         let leak = cal.mirror.leakageA / iu
-        var g = SeededGenerator(seed: options.noiseSeed)
-        func gauss() -> Double {
-            let u1 = 1 - g.nextUnitDouble(), u2 = g.nextUnitDouble()
-            return (-2 * log(u1)).squareRoot() * cos(2 * Double.pi * u2)
-        }
+        // input-referred noise: the shared definition (BMRUModel/InputNoise.swift), so a cosim with
+        // --input-noise and this model draw the same noise for the same σ and seed
+        let noise = InputNoise(sigma: options.noise, seed: options.noiseSeed)
         var outputs = [[[Double]]](repeating: [], count: layers.count)
         var cands = [[[Double]]](repeating: [], count: layers.count)
         var states = [[[Int]]](repeating: [], count: layers.count)
@@ -194,9 +192,8 @@ public struct CircuitAwareModel: Sendable {
         }
         func at(_ f: [Double], _ p: (Int, Double)) -> Double { f[p.0] + p.1 * (f[p.0 + 1] - f[p.0]) }
         for t in 0..<T {
-            var x = stimulus.frames[t].map { v -> Double in
-                let n = options.noise > 0 ? options.noise * gauss() : 0
-                return max(v + n, 0)
+            var x = stimulus.frames[t].enumerated().map { i, v -> Double in
+                options.noise > 0 ? noise.apply(v, frame: t, input: i) : max(v, 0)
             }
             for (k, pl) in layers.enumerated() {
                 let l = pl.layer

@@ -14,7 +14,7 @@ struct CircuitAwareArguments: ParsableArguments {
     var uncalibratedDeck = false
     @Option(name: .customLong("mismatch-seed"), help: "Shared mismatch sample: per-device delvto drawn with this seed (the same sample `bmru cosim --mismatch-seed` writes into the deck).")
     var mismatchSeed: UInt64?
-    @Option(help: "Input-referred current noise, units RMS per frame and input.") var noise: Double = 0
+    @Option(help: "Input-referred current noise, units RMS per frame and input (the same draws as `bmru cosim --input-noise`).") var noise: Double = 0
     @Option(name: .customLong("noise-seed"), help: "Seed of the noise draws.") var noiseSeed: UInt64 = 1
     @Option(name: .customLong("models"), help: "Folder with the GF180MCU model files (circuit-aware).") var models: String?
 

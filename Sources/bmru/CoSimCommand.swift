@@ -9,7 +9,8 @@ struct CoSimCmd: ParsableCommand {
         commandName: "cosim",
         abstract: "Simulate the circuit in-process, run the behavioural model on the same input, and compare.",
         discussion: """
-        Writes DIR/report.json, report.md, report.html, junit.xml, waveforms.csv, deck.sp, deck.mapping.json.
+        Writes DIR/report.json, report.md, report.html, junit.xml, waveforms.csv, deck.sp, deck.mapping.json
+        (and stimulus-noisy.csv with --input-noise).
         Exit status: 0 when the state agreement reaches --required and the decisions agree; 1 when the
         agreement falls short; 2 for invalid input or a failed simulation.
         """)
@@ -29,6 +30,9 @@ struct CoSimCmd: ParsableCommand {
     var models: String?
     @OptionGroup var calibrationOptions: CoSimCalibrationArguments
     @Option(help: "Wall-clock limit for the simulation, seconds.") var timeout: Double = 3600
+    @Option(name: .customLong("input-noise"), help: ArgumentHelp("Input-referred noise: add N(0, σ²) model units to every input of every frame (clipped at 0); circuit and model both run on the noisy input, and the report compares them with the ideal model on the clean input.", valueName: "σ"))
+    var inputNoise: Double = 0
+    @Option(name: .customLong("noise-seed"), help: "Seed of the input noise draws.") var noiseSeed: UInt64 = 1
     /// TEST ONLY: SOURCE=FACTOR multiplies an ideal bias source of the deck (e.g. ith_cell1_0=1.5)
     @Option(name: .customLong("test-perturb"), help: .hidden) var perturb: [String] = []
     @Flag(help: "Print only the report path, not the summary.") var quiet = false
@@ -52,7 +56,11 @@ struct CoSimCmd: ParsableCommand {
             options.decisionMargin = decisionMargin
             options.requiredStateAgreement = required
             options.timeout = timeout
-            try calibrationOptions.apply(to: &options, network: net, stimulus: stim, corner: corner, modelsDirectory: dir)
+            guard inputNoise >= 0, inputNoise.isFinite else { throw UsageFailure("--input-noise: must be a finite number ≥ 0") }
+            if inputNoise > 0 { options.inputNoise = InputNoise(sigma: inputNoise, seed: noiseSeed) }
+            // a circuit-aware model is built for the deck that is emitted: the one driven by the noisy stimulus
+            try calibrationOptions.apply(to: &options, network: net, stimulus: CoSimulation.simulatedStimulus(stim, options: options),
+                                         corner: corner, modelsDirectory: dir)
             options.networkFile = netPath
             options.networkSHA256 = SHA256.hex(data)
             options.generatorVersion = ToolVersion.string
@@ -63,7 +71,8 @@ struct CoSimCmd: ParsableCommand {
                 guard parts.count == 2, let f = Double(parts[1]) else { throw UsageFailure("--test-perturb \(p): expected SOURCE=FACTOR") }
                 options.perturbations[String(parts[0])] = f
             }
-            CLI.stderr("co-simulating \(net.name): \(stim.count) frames, corner \(corner.rawValue), \(vdd) V, \(temp) °C ...")
+            CLI.stderr("co-simulating \(net.name): \(stim.count) frames, corner \(corner.rawValue), \(vdd) V, \(temp) °C"
+                       + (inputNoise > 0 ? ", input noise σ = \(inputNoise) units (seed \(noiseSeed))" : "") + " ...")
             let outcome: CoSimOutcome
             do {
                 outcome = try CoSimulation.run(network: net, stimulus: stim, options: options)
