@@ -2,7 +2,7 @@ import Foundation
 
 // The co-simulation report. `report.json` is this value encoded with sorted keys; the top-level keys
 // `network frames units state_agreement ambiguous decision_agreement first_divergence layers power_w
-// thresholds pass` are a stable contract (README, "report.json").
+// thresholds pass` are a stable contract (README, "report.json"); `noise` is present only for runs with input noise.
 
 public struct AgreementReport: Codable, Equatable, Sendable {
     public struct NetworkInfo: Codable, Equatable, Sendable {
