@@ -43,5 +43,5 @@ calibrate: setup models build
 # Synthesise the espeak-ng dataset, train the state-4 keyword spotter and evaluate it (minutes).
 kws: setup build
 	$(BIN) kws synth --out out/kws-data --per-word 1000
-	$(BIN) train --task kws --data out/kws-data --state 4 --width 8 --ema 0.99 --restarts 3 -o out/kws-yes.json
+	$(BIN) train --task kws --data out/kws-data --state 4 --width 8 --ema 0.99 --restarts 3 --hard-negatives -o out/kws-yes.json
 	$(BIN) kws eval out/kws-yes.json --data out/kws-data

@@ -4,8 +4,8 @@
 #  1. the same 300 training steps on one core (--serial) and on all cores: prints the speed-up ratio and
 #     checks both runs wrote byte-identical networks (determinism does not depend on threads);
 #  2. training the state-4 model from scratch, features included, with the recipe of `make kws` and
-#     examples/kws-yes.json ($KWS_TRAIN_OPTS, default: dense width 8, EMA 0.99, 3 restarts selected by
-#     validation): prints the time (target < 600 s on 2 cores) and the test accuracy on unseen voices
+#     examples/kws-yes.json ($KWS_TRAIN_OPTS, default: dense width 8, EMA 0.99, hard negatives, 3 restarts
+#     selected by validation): prints the time (target < 600 s on 2 cores) and the test accuracy on unseen voices
 #     (target >= 0.95). KWS_BENCH_STATE8=1 adds state 8.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,7 +13,7 @@ BIN=${BMRU_BIN:-.build/release/bmru}
 if [ ! -x "$BIN" ]; then echo "bench/train.sh: $BIN not found (run: make build)" >&2; exit 1; fi
 DATA=${KWS_DATA:-out/kws-data}
 PER_WORD=${KWS_PER_WORD:-1000}
-read -r -a OPTS <<< "${KWS_TRAIN_OPTS:---width 8 --ema 0.99 --restarts 3}"
+read -r -a OPTS <<< "${KWS_TRAIN_OPTS:---width 8 --ema 0.99 --restarts 3 --hard-negatives}"
 now() { date +%s.%N; }
 elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { print b - a }'; }
 mkdir -p "$(dirname "$DATA")"

@@ -1,5 +1,6 @@
 // MFCC features: Hann window, 512-point FFT power spectrum, HTK-mel triangular filterbank, natural log,
-// orthonormal DCT-II, then z-normalisation per coefficient over the clip.
+// orthonormal DCT-II, then z-normalisation per coefficient over the clip and a constant offset (the
+// network's inputs are non-negative currents; the offset keeps the lower half of each coefficient).
 import Foundation
 
 /// MFCC settings. Defaults: 16 kHz, 25 ms Hann window centred in a 512-point frame, 10 ms hop,
@@ -17,6 +18,13 @@ public struct MFCCConfig: Sendable, Equatable, Codable {
     /// floor added inside the log (mel power is in full-scale units squared)
     public var logFloor = 1e-10
     public var normalize = true
+    /// Added to every z-normalised coefficient (only with `normalize`). The network's inputs are
+    /// non-negative currents clipped at 0, so without it every value below the clip's mean would be lost;
+    /// with 2 only values more than 2 standard deviations below it (about 2 % of a Gaussian) are.
+    /// Measured on the synthetic keyword task (state 4, width 8, 3 seeds each): mean validation accuracy
+    /// 0.933 without the offset, 0.960 with 2.
+    public var offset = MFCCConfig.defaultOffset
+    public static let defaultOffset = 2.0
     public init() {}
 }
 
@@ -135,10 +143,14 @@ public struct MFCCExtractor: Sendable {
         }
     }
 
-    /// MFCCs, frame-major [frame][coefficient]; z-normalised per coefficient when config.normalize.
+    /// MFCCs, frame-major [frame][coefficient]; with config.normalize z-normalised per coefficient and
+    /// shifted by config.offset.
     public func features(_ x: [Float]) -> [[Double]] {
         var c = logMel(x).map { lm in dct.map { row in zip(row, lm).reduce(0) { $0 + $1.0 * $1.1 } } }
-        if config.normalize { MFCCExtractor.zNormalize(&c) }
+        if config.normalize {
+            MFCCExtractor.zNormalize(&c)
+            if config.offset != 0 { for t in c.indices { for j in c[t].indices { c[t][j] += config.offset } } }
+        }
         return c
     }
 

@@ -35,7 +35,7 @@ public struct TrainerConfig: Sendable, Codable, Equatable {
     /// add Gaussian noise of this standard deviation to every feature
     public var augmentNoise = 0.0
     /// SpecAugment-like masks: this many time masks of 1...timeMaskWidth frames and frequency masks of
-    /// 1...freqMaskWidth coefficients, set to 0 (the per-clip mean of the z-normalised features)
+    /// 1...freqMaskWidth coefficients, set to the coefficient's mean over the clip
     public var timeMasks = 0
     public var timeMaskWidth = 10
     public var freqMasks = 0
@@ -197,13 +197,19 @@ public enum KWSTrainer {
                 }
             }
         }
+        // masked values become the coefficient's mean over the clip (the features' offset after z-normalisation)
+        var mean = [Double](repeating: 0, count: C)
+        if cfg.timeMasks > 0 || cfg.freqMasks > 0 {
+            for t in 0..<T { for c in 0..<C { mean[c] += x[t * C + c] } }
+            for c in 0..<C { mean[c] /= Double(max(1, T)) }
+        }
         for _ in 0..<cfg.timeMasks {
             let w = 1 + r.index(cfg.timeMaskWidth), t0 = r.index(max(1, T - w + 1))
-            for t in t0..<min(T, t0 + w) { for c in 0..<C { out[t * C + c] = 0 } }
+            for t in t0..<min(T, t0 + w) { for c in 0..<C { out[t * C + c] = mean[c] } }
         }
         for _ in 0..<cfg.freqMasks {
             let w = 1 + r.index(cfg.freqMaskWidth), c0 = r.index(max(1, C - w + 1))
-            for t in 0..<T { for c in c0..<min(C, c0 + w) { out[t * C + c] = 0 } }
+            for t in 0..<T { for c in c0..<min(C, c0 + w) { out[t * C + c] = mean[c] } }
         }
         if cfg.augmentNoise > 0 { for i in out.indices { out[i] += cfg.augmentNoise * r.normal() } }
     }

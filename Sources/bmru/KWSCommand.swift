@@ -93,7 +93,9 @@ struct KWSFeatures: ParsableCommand {
         discussion: """
         Mono WAV (PCM or float); other sample rates are resampled to 16 kHz. 25 ms Hann window, 512-point \
         FFT, hop 160 samples, 40 mel bands (20 Hz - 8 kHz), log, DCT-II, z-normalised per coefficient over \
-        the clip: a 1 s clip gives 101 frames. Values are in model units (the network clips them at 0).
+        the clip, plus 2 (inputs are non-negative currents; the offset keeps values down to 2 standard \
+        deviations below the mean): a 1 s clip gives 101 frames. Values are in model units (the network \
+        clips them at 0).
         """)
     @Argument(help: "The WAV clip.") var clip: String
     @Option(name: .shortAndLong, help: "Output stimulus CSV.") var output: String

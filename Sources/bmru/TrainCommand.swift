@@ -38,9 +38,9 @@ struct Train: ParsableCommand {
     @Option(help: "AdamW weight decay.") var weightDecay: Double = 1e-4
     @Option(help: "Augmentation: shift each training clip by up to ± N frames.") var augmentShift: Int = 0
     @Option(help: "Augmentation: standard deviation of Gaussian noise added to the features.") var augmentNoise: Double = 0
-    @Option(help: "Augmentation: time masks (frames set to 0) per training clip.") var timeMasks: Int = 0
+    @Option(help: "Augmentation: time masks (frames set to the clip mean) per training clip.") var timeMasks: Int = 0
     @Option(help: "Augmentation: widest time mask, frames.") var timeMaskWidth: Int = 10
-    @Option(help: "Augmentation: frequency masks (coefficients set to 0) per training clip.") var freqMasks: Int = 0
+    @Option(help: "Augmentation: frequency masks (coefficients set to their clip mean) per training clip.") var freqMasks: Int = 0
     @Option(help: "Augmentation: widest frequency mask, coefficients.") var freqMaskWidth: Int = 2
     @Option(help: "Per-frame loss weights rise linearly to 1 over the first N frames (0 = equal weights).") var lossRamp: Int = 0
     @Option(help: "Loss weight of frame 0 with --loss-ramp.") var lossWeightStart: Double = 0
@@ -149,7 +149,7 @@ enum KWSMetadata {
             "task": "keyword spotting: 'yes' against {_silence_, no, up, down, left, right}",
             "classes": ["other", "yes"],
             "decision": "per frame argmax(out.0 other, out.1 yes); majority vote over the 101 frames",
-            "features": "13 MFCC: 16 kHz, 25 ms Hann window in 512-point FFT, hop 160, 40 HTK-mel bands 20-8000 Hz, ln, orthonormal DCT-II, z-normalised per coefficient per clip (bmru kws features)",
+            "features": "13 MFCC: 16 kHz, 25 ms Hann window in 512-point FFT, hop 160, 40 HTK-mel bands 20-8000 Hz, ln, orthonormal DCT-II, z-normalised per coefficient per clip, plus 2 (bmru kws features)",
             "data": ["directory": (ds.root as NSString).lastPathComponent, "synth": synth,
                      "train_clips": ds.clips(.train).count, "validation_clips": ds.clips(.validation).count,
                      "test_clips": ds.clips(.test).count, "skipped_files": ds.skipped.count],
