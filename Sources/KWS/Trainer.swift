@@ -46,6 +46,9 @@ public struct TrainerConfig: Sendable, Codable, Equatable {
     public var lossWeightStart = 0.0
     /// evaluate and select an exponential moving average of the parameters (decay per step; 0 = off)
     public var emaDecay = 0.0
+    /// Weight λ of the power term: the loss gains λ × the mean per-frame current of the dense layers'
+    /// mirrors, in units (`FQNet.lossAndGradient`); nil or 0 = off. (Optional so older checkpoints still read.)
+    public var powerWeight: Double? = nil
     // Hardware range (model units; 1 unit = unit_current): weights and biases are clamped to
     // |w| ≤ weightMax during training and |w| < weightMin is set to exactly 0 in the exported network;
     // θ_low, θ_high and level lie in [thetaMin, thetaMax]; θ_high − θ_low ≥ hysteresisMin.
@@ -74,6 +77,7 @@ public struct TrainerConfig: Sendable, Codable, Equatable {
         }
         guard lossRamp >= 0, (0...1).contains(lossWeightStart) else { throw bad("loss-ramp", "ramp must be ≥ 0 frames, start weight in 0...1") }
         guard (0..<1).contains(emaDecay) else { throw bad("ema", "must be in [0, 1)") }
+        guard (powerWeight ?? 0) >= 0, (powerWeight ?? 0).isFinite else { throw bad("power-weight", "must be a finite number ≥ 0") }
         guard thetaMin >= 0, thetaMax > thetaMin + hysteresisMin, weightMax > weightMin, weightMin >= 0 else {
             throw bad("ranges", "need 0 ≤ thetaMin, thetaMin + hysteresisMin < thetaMax, 0 ≤ weightMin < weightMax")
         }
@@ -103,6 +107,8 @@ public struct TrainProgress: Sendable {
     public var trainAccuracy: Double
     /// balanced validation accuracy of the exact (ε = 0, snapped) network; nil while ε > 0
     public var validationAccuracy: Double?
+    /// that network's mean dense-layer current on the validation clips, units; nil while ε > 0
+    public var validationCurrent: Double? = nil
 }
 
 public struct TrainResult: Sendable {
@@ -125,6 +131,8 @@ public struct Evaluation: Sendable {
     public var byWord: [KWSWord: [Int]]
     /// confusion[true label][decided label], labels 0 = other, 1 = yes
     public var confusion: [[Int]]
+    /// mean over clips and frames of the dense layers' mirror current, units (`FQNet.denseCurrent`)
+    public var meanDenseCurrent: Double = 0
 }
 
 public enum KWSTrainer {
@@ -132,6 +140,8 @@ public enum KWSTrainer {
     public static func evaluate(_ net: FQNet, clips: [FeatureClip]) -> Evaluation {
         let decisions = UnsafeMutableBufferPointer<Int>.allocate(capacity: max(1, clips.count))
         defer { decisions.deallocate() }
+        let currents = UnsafeMutableBufferPointer<Double>.allocate(capacity: max(1, clips.count))
+        defer { currents.deallocate() }
         let chunks = max(1, min(clips.count, 16))
         DispatchQueue.concurrentPerform(iterations: chunks) { c in
             var i = c
@@ -139,10 +149,12 @@ public enum KWSTrainer {
             while i < clips.count {
                 if tape?.frames != clips[i].frames { tape = FQTape(net: net, frames: clips[i].frames) }
                 decisions[i] = net.decide(clips[i].features, tape: tape!).decision
+                currents[i] = net.denseCurrent(tape: tape!) / Double(max(1, clips[i].frames))
                 i += chunks
             }
         }
         var e = Evaluation(total: clips.count, correct: 0, byWord: [:], confusion: [[0, 0], [0, 0]])
+        for i in clips.indices { e.meanDenseCurrent += currents[i] / Double(clips.count) }
         for (i, c) in clips.enumerated() {
             let d = decisions[i]
             if d == c.label { e.correct += 1 }
@@ -323,7 +335,8 @@ public enum KWSTrainer {
                     let clip = train[ci]
                     augmented(clip.features, frames: clip.frames, coefficients: clip.coefficients, cfg, step: s, position: i, into: &sh.x)
                     let r = current.lossAndGradient(sh.x[...], label: label, tape: sh.tape, epsilon: eps,
-                                                    step: step, grad: sh.grad, scale: scale, frameWeights: weights)
+                                                    step: step, grad: sh.grad, scale: scale, frameWeights: weights,
+                                                    powerWeight: cfg.powerWeight ?? 0)
                     sh.loss += r.loss
                     let decided = r.votes[1] > r.votes[0] ? 1 : 0
                     if decided == label { sh.correct += 1 }
@@ -363,18 +376,20 @@ public enum KWSTrainer {
             }
             st.step = s + 1
             if (s + 1) % cfg.evalEvery == 0 || s + 1 == cfg.steps {
-                var valAcc: Double? = nil
+                var valAcc: Double? = nil, valCurrent: Double? = nil
                 if eps == 0 && cfg.epsilon(at: s + 1) == 0 {
                     var candidate = net
                     if cfg.emaDecay > 0 { candidate.params = st.ema }
                     let hw = hardwareNet(candidate, cfg)
-                    let acc = classBalanced(evaluate(hw, clips: validation))
+                    let ev = evaluate(hw, clips: validation)
+                    let acc = classBalanced(ev)
                     valAcc = acc
+                    valCurrent = ev.meanDenseCurrent
                     if st.best == nil || acc >= st.bestAccuracy { st.best = hw.params; st.bestAccuracy = acc; st.bestStep = s + 1 }
                 }
                 progress?(TrainProgress(step: s + 1, epsilon: eps, loss: st.recentLoss / Double(max(1, st.recentCount)),
                                         trainAccuracy: Double(st.recentCorrect) / Double(max(1, st.recentCount)),
-                                        validationAccuracy: valAcc))
+                                        validationAccuracy: valAcc, validationCurrent: valCurrent))
                 st.recentLoss = 0; st.recentCorrect = 0; st.recentCount = 0
             }
             if let ck = ck, (s + 1) % ck.every == 0, s + 1 < cfg.steps { try save() }

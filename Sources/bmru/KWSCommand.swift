@@ -43,6 +43,7 @@ enum KWSCLI {
         s += String(format: "  yes    %7d %6d\n", e.confusion[1][0], e.confusion[1][1])
         s += "by word (decided other / yes)\n"
         for w in KWSWord.allCases { if let c = e.byWord[w] { s += "  \(w.rawValue.padding(toLength: 9, withPad: " ", startingAt: 0)) \(c[0]) / \(c[1])\n" } }
+        s += String(format: "dense-layer mirror current: %.2f units per frame on average (those layers draw about twice this from VDD)\n", e.meanDenseCurrent)
         return s
     }
 }

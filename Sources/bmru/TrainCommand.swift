@@ -44,6 +44,7 @@ struct Train: ParsableCommand {
     @Option(help: "Augmentation: widest frequency mask, coefficients.") var freqMaskWidth: Int = 2
     @Option(help: "Per-frame loss weights rise linearly to 1 over the first N frames (0 = equal weights).") var lossRamp: Int = 0
     @Option(help: "Loss weight of frame 0 with --loss-ramp.") var lossWeightStart: Double = 0
+    @Option(name: .customLong("power-weight"), help: "Weight λ of a power term in the loss: λ × the mean per-frame current of the dense layers' mirrors, Σ max(w,0)·x + max(b,0), in units (0 = off).") var powerWeight: Double = 0
     @Option(help: "Evaluate and select an exponential moving average of the parameters with this decay per step (0 = off).") var ema: Double = 0
     @Flag(help: "Compute the mini-batch shards on one core (same result; benchmark baseline).") var serial = false
     @Option(help: "Checkpoint file (default: OUTPUT.ckpt); removed when training finishes.") var checkpoint: String?
@@ -67,6 +68,7 @@ struct Train: ParsableCommand {
             cfg.augmentShift = augmentShift; cfg.augmentNoise = augmentNoise
             cfg.timeMasks = timeMasks; cfg.timeMaskWidth = timeMaskWidth; cfg.freqMasks = freqMasks; cfg.freqMaskWidth = freqMaskWidth
             cfg.lossRamp = lossRamp; cfg.lossWeightStart = lossWeightStart; cfg.emaDecay = ema
+            if powerWeight != 0 { cfg.powerWeight = powerWeight }
             let nTrain = ds.clips(.train).count
             if let s = steps { cfg.steps = s } else if let e = epochs { cfg.steps = max(1, Int((e * Double(nTrain) / Double(batch)).rounded())) }
             cfg.warmupSteps = min(cfg.warmupSteps, max(1, cfg.steps / 10))
@@ -92,8 +94,9 @@ struct Train: ParsableCommand {
             do {
                 r = try KWSTrainer.trainBest(dataset: ds, config: cfg, restarts: restarts, checkpoint: ck) { sd, p in
                     let val = p.validationAccuracy.map { String(format: "%.4f", $0) } ?? "-"
-                    KWSCLI.note((restarts > 1 ? "seed \(sd)  " : "") + String(format: "step %d/%d  eps %.3f  loss %.4f  train-acc %.3f  val-acc %@",
-                                                                               p.step, cfg.steps, p.epsilon, p.loss, p.trainAccuracy, val))
+                    let cur = p.validationCurrent.map { String(format: "%.1f", $0) } ?? "-"
+                    KWSCLI.note((restarts > 1 ? "seed \(sd)  " : "") + String(format: "step %d/%d  eps %.3f  loss %.4f  train-acc %.3f  val-acc %@  val-current %@",
+                                                                               p.step, cfg.steps, p.epsilon, p.loss, p.trainAccuracy, val, cur))
                 }
             } catch let e as KWSError where e.kind == .interrupted {
                 KWSCLI.note("train: \(e.reason) to \(ckPath); continue with the same command and --resume")
@@ -162,11 +165,12 @@ enum KWSMetadata {
                              "time_mask_width": c.timeMaskWidth, "freq_masks": c.freqMasks, "freq_mask_width": c.freqMaskWidth],
             "loss": "per-frame cross-entropy" + (c.lossRamp > 0 ? ", weights rising linearly from \(c.lossWeightStart) to 1 over the first \(c.lossRamp) frames (mean 1)" : ", equal weights"),
             "ema_decay": c.emaDecay, "hard_negatives": c.hardNegatives,
+            "power_weight": c.powerWeight ?? 0,
             "restarts": ["count": restarts, "first_seed": Int(firstSeed), "rule": "keep the best validation accuracy (test split unused)",
                          "validation_accuracy_by_seed": Dictionary(uniqueKeysWithValues: r.runs.map { ("\($0.seed)", $0.validationAccuracy) })],
             "epsilon": "relaxed recursion, ε cosine-annealed from \(c.epsilonStart) to 0 at \(c.epsilonZeroFraction) of the steps; selected checkpoint has ε = 0",
             "accuracy": ["validation_class_balanced_all_clips": r.validationAccuracy, "selection": "best ε = 0 checkpoint by validation only", "test_balanced_unseen_voices": test.accuracy,
-                         "test_clips": test.total],
+                         "test_clips": test.total, "test_mean_dense_current_units": test.meanDenseCurrent],
             "hardware_range": ["weights_and_biases": "|w| ≤ \(c.weightMax) (clamped during training); |w| < \(c.weightMin) set to exactly 0",
                                "theta_and_level": "in [\(c.thetaMin), \(c.thetaMax)] model units (projected after every step)",
                                "hysteresis_min": c.hysteresisMin, "unit": "1 model unit = unit_current = 1 nA"],

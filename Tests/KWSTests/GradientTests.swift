@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import BMRUModel
 @testable import KWS
 
 /// BPTT gradients of the relaxed recursion checked against central finite differences. The steps are
@@ -12,16 +13,18 @@ import Testing
         return (0..<(frames * inputs)).map { _ in r.uniform(-0.5, 2.0) }
     }
 
-    func loss(_ net: FQNet, _ x: [Double], label: Int, frames: Int, eps: Double, step: StepFunction) -> Double {
+    func loss(_ net: FQNet, _ x: [Double], label: Int, frames: Int, eps: Double, step: StepFunction, power: Double = 0) -> Double {
         let tape = FQTape(net: net, frames: frames)
         var g = [Double](repeating: 0, count: net.parameterCount)
         return g.withUnsafeMutableBufferPointer {
-            net.lossAndGradient(x[...], label: label, tape: tape, epsilon: eps, step: step, grad: $0.baseAddress!, scale: 1).loss
+            net.lossAndGradient(x[...], label: label, tape: tape, epsilon: eps, step: step, grad: $0.baseAddress!, scale: 1,
+                                powerWeight: power).loss
         }
     }
 
-    @Test(arguments: [0.0, 0.4, 1.0])
-    func bpttMatchesFiniteDifferences(eps: Double) {
+    /// ε values × power-term weights (0: cross-entropy only; 0.3: with the dense-current term)
+    @Test(arguments: [0.0, 0.4, 1.0], [0.0, 0.3])
+    func bpttMatchesFiniteDifferences(eps: Double, power: Double) {
         let frames = 12, inputs = 5
         var net = FQNet(inputs: inputs, width: 3, state: 3, blocks: 2, classes: 2, seed: 7)
         // move thresholds near the candidates so every step is in its sensitive region
@@ -35,23 +38,55 @@ import Testing
             let tape = FQTape(net: net, frames: frames)
             var g = [Double](repeating: 0, count: net.parameterCount)
             _ = g.withUnsafeMutableBufferPointer {
-                net.lossAndGradient(x[...], label: label, tape: tape, epsilon: eps, step: step, grad: $0.baseAddress!, scale: 1)
+                net.lossAndGradient(x[...], label: label, tape: tape, epsilon: eps, step: step, grad: $0.baseAddress!, scale: 1,
+                                    powerWeight: power)
             }
             var worst = 0.0, nonzero = 0
             for i in 0..<net.parameterCount {
                 let h = 1e-5
                 var a = net, b = net
                 a.params[i] += h; b.params[i] -= h
-                let fd = (loss(a, x, label: label, frames: frames, eps: eps, step: step)
-                          - loss(b, x, label: label, frames: frames, eps: eps, step: step)) / (2 * h)
+                let fd = (loss(a, x, label: label, frames: frames, eps: eps, step: step, power: power)
+                          - loss(b, x, label: label, frames: frames, eps: eps, step: step, power: power)) / (2 * h)
                 let err = abs(fd - g[i]) / max(1e-4, abs(fd) + abs(g[i]))
                 worst = max(worst, err)
                 if abs(fd) > 1e-6 { nonzero += 1 }
             }
-            #expect(worst < 1e-4, "largest relative gradient error \(worst) (ε = \(eps), label \(label))")
+            #expect(worst < 1e-4, "largest relative gradient error \(worst) (ε = \(eps), power weight \(power), label \(label))")
             // the check is meaningful only if most parameters influence the loss
             #expect(nonzero > net.parameterCount * 2 / 3, "only \(nonzero) of \(net.parameterCount) gradients are non-zero")
         }
+    }
+
+    /// The power term's current, recomputed from the ideal behavioural model's trace of the same network in
+    /// file form (independent code): Σ over frames and dense layers of Σ_i max(w_ij, 0)·input_i + max(b_j, 0);
+    /// and the loss with weight λ exceeds the plain loss by exactly λ × that current per frame.
+    @Test func powerTermIsTheMirrorCurrent() throws {
+        let frames = 15, inputs = 4
+        let net = FQNet(inputs: inputs, width: 5, state: 3, blocks: 2, classes: 2, seed: 3)
+        let x = clip(frames: frames, inputs: inputs, seed: 5)
+        let file = net.network(name: "p", metadataJSON: nil)
+        let stim = Stimulus(frames: (0..<frames).map { t in Array(x[(t * inputs)..<((t + 1) * inputs)]) }, inputs: inputs)
+        let trace = IdealModel(network: file).run(stim)
+        var expected = 0.0
+        for (li, l) in file.layers.enumerated() where l.kind == .dense {
+            for t in 0..<frames {
+                let input = li == 0 ? stim.frames[t].map { max($0, 0) } : trace.layers[li - 1].outputs[t]
+                for j in 0..<l.outputs {
+                    expected += max(l.bias[j], 0)
+                    for i in 0..<l.inputs { expected += max(l.weights[j][i], 0) * input[i] }
+                }
+            }
+        }
+        #expect(expected > 1, "the check needs a non-trivial current (\(expected))")
+        let step = StepFunction.heaviside(surrogateScale: 0.5)
+        let tape = FQTape(net: net, frames: frames)
+        net.forward(x[...], tape: tape, epsilon: 0, step: step)
+        #expect(abs(net.denseCurrent(tape: tape) - expected) < 1e-9 * expected)
+        let plain = loss(net, x, label: 1, frames: frames, eps: 0, step: step)
+        let lambda = 0.25
+        let withPower = loss(net, x, label: 1, frames: frames, eps: 0, step: step, power: lambda)
+        #expect(abs((withPower - plain) - lambda * expected / Double(frames)) < 1e-9)
     }
 
     /// With Heaviside steps and ε = 0 the forward pass is the exact FQ-BMRU: check a hand-worked unit.
