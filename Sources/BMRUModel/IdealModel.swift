@@ -80,6 +80,12 @@ public struct IdealModel: Sendable {
     /// Flat results: per layer, frame-major arrays of T·units values (states as UInt8; candidates and
     /// states empty for dense layers). This is what `run` reshapes; exposed for fast callers.
     public func runFlat(_ stimulus: Stimulus) -> (outputs: [[Double]], candidates: [[Double]], states: [[UInt8]]) {
+        runFlat(stimulus, startStates: nil)
+    }
+
+    /// `runFlat` from other states than the network's initial ones: `startStates[k]` (layer index k, one
+    /// 0/1 per unit) replaces layer k's `initialState`.
+    func runFlat(_ stimulus: Stimulus, startStates: [Int: [UInt8]]?) -> (outputs: [[Double]], candidates: [[Double]], states: [[UInt8]]) {
         precondition(stimulus.inputs == network.inputs, "stimulus has \(stimulus.inputs) inputs, network \(network.inputs)")
         let T = stimulus.frames.count
         var input = [Double]()
@@ -115,6 +121,7 @@ public struct IdealModel: Sendable {
                 let lo = l.thetaLow ?? [], hi = l.thetaHigh ?? [], level = l.level ?? []
                 var s = [UInt8](repeating: 0, count: m)
                 for (u, v) in (l.initialState ?? []).prefix(m).enumerated() where v == 1 { s[u] = 1 }
+                if let start = startStates?[k], start.count == m { s = start }
                 z.withUnsafeMutableBufferPointer { zp in
                 st.withUnsafeMutableBufferPointer { stp in
                 out.withUnsafeMutableBufferPointer { op in

@@ -1,3 +1,4 @@
+import BMRUModel
 import Foundation
 
 // The co-simulation report. `report.json` is this value encoded with sorted keys; the top-level keys
@@ -47,6 +48,19 @@ public struct AgreementReport: Codable, Equatable, Sendable {
         public var circuit_candidate: Double?
         public var theta_low: Double
         public var theta_high: Double
+        /// the latest frame ≤ `frame` at which this unit's state is path dependent (`path_dependence`), if any:
+        /// the circuit may have taken the other state there on the way between frames
+        public var path_dependent_from: Int? = nil
+    }
+
+    /// (frame, unit) pairs whose frame-level state depends on how the inputs move between frames
+    /// (`IdealModel.pathHazards`: the inputs ramped linearly in `substeps` steps end in another state than
+    /// inputs that jump). Present only when there are any; informative, not part of the gate.
+    public struct PathDependence: Codable, Equatable, Sendable {
+        public var substeps: Int
+        public var count: Int
+        /// the first 200, by frame
+        public var pairs: [PathHazard]
     }
 
     public struct LayerCurrents: Codable, Equatable, Sendable {
@@ -152,6 +166,8 @@ public struct AgreementReport: Codable, Equatable, Sendable {
     public var failures: [String]
     /// runs with input noise only (absent from the JSON otherwise)
     public var noise: NoiseRobustness? = nil
+    /// runs with path-dependent frames only (absent from the JSON otherwise)
+    public var path_dependence: PathDependence? = nil
 
     /// Deterministic JSON (sorted keys, pretty).
     public func json() throws -> Data {

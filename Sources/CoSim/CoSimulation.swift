@@ -70,6 +70,9 @@ public struct CoSimOutcome: Sendable {
 
 /// Circuit against model on the same stimulus: emit, simulate, sample, compare.
 public enum CoSimulation {
+    /// intermediate input steps between frames for the path-dependence check (`IdealModel.pathHazards`)
+    public static let pathSubsteps = 16
+
     /// The stimulus the circuit and the model run on: `stimulus` with the options' input noise (if any).
     public static func simulatedStimulus(_ stimulus: Stimulus, options: CoSimOptions) -> Stimulus {
         guard let n = options.inputNoise, n.sigma > 0 else { return stimulus }
@@ -302,6 +305,17 @@ public enum CoSimulation {
                                             circuitStates: circuitStates, circuitOutputs: circuitOutputs)
         }
 
+        // frames whose state depends on the path between frames (the ideal model on the simulated stimulus)
+        let hazards = IdealModel(network: network).pathHazards(stimulus, substeps: CoSimulation.pathSubsteps)
+        var pathDependence: AgreementReport.PathDependence?
+        if !hazards.isEmpty {
+            pathDependence = .init(substeps: CoSimulation.pathSubsteps, count: hazards.count, pairs: Array(hazards.prefix(200)))
+            if var d = firstDivergence {
+                d.path_dependent_from = hazards.filter { $0.layer == d.layer && $0.unit == d.unit && $0.frame <= d.frame }.last?.frame
+                firstDivergence = d
+            }
+        }
+
         let stateAgreement = pairs > 0 ? Double(agreeing) / Double(pairs) : 1
         var failures: [String] = []
         if stateAgreement < options.requiredStateAgreement {
@@ -326,7 +340,7 @@ public enum CoSimulation {
                               perturbations: options.perturbations, mismatch_seed: options.mismatchSeed),
             timing: .init(deck_load_s: result.loadSeconds, analysis_s: result.analysisSeconds, model_s: modelSeconds,
                           total_s: Date().timeIntervalSince(started)),
-            pass: failures.isEmpty, failures: failures, noise: noise)
+            pass: failures.isEmpty, failures: failures, noise: noise, path_dependence: pathDependence)
         let traces = CoSimTraces(frames: frames, framePeriod: T, series: series, stateWaveforms: waveforms,
                                  ambiguousFrames: ambiguousFrames, thresholds: thresholdsByName, vdd: options.vdd)
         return CoSimOutcome(report: report, traces: traces, deck: deck, simulationLog: result.log,

@@ -73,7 +73,16 @@ public enum ReportWriter {
             s += "\n**First divergence:** frame \(f.frame), `\(f.layer)[\(f.unit)]`: circuit \(f.circuit_state), model \(f.model_state); "
             s += "model candidate \(sci(f.model_candidate)) (θ_low \(sci(f.theta_low)), θ_high \(sci(f.theta_high)))"
             if let c = f.circuit_candidate { s += ", circuit candidate \(sci(c))" }
+            if let p = f.path_dependent_from {
+                s += "; this unit's state is path dependent at frame \(p) (the inputs ramped between frames end in the other state)"
+            }
             s += "\n"
+        }
+        if let p = r.path_dependence {
+            s += "\n**Path-dependent pairs:** \(p.count) (frame, unit) pairs end in another state when the inputs move linearly "
+            s += "from the previous frame's values (\(p.substeps) steps) instead of jumping: "
+            s += p.pairs.prefix(8).map { "`\($0.layer)[\($0.unit)]` frame \($0.frame) (\($0.stepped_state) → \($0.ramp_state))" }.joined(separator: ", ")
+            s += p.count > 8 ? ", …\n" : "\n"
         }
         let compared = r.layers.values.first?.frames_compared ?? r.frames
         s += "\nCurrent errors over the \(compared) of \(r.frames) frames where every state agrees:\n"

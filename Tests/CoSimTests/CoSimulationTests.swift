@@ -241,3 +241,32 @@ struct AgreementRuleTests {
         #expect(!r.pass)
     }
 }
+
+/// The circuit behind a path-dependent frame (hand-worked network of PathHazardTests, repeated here):
+/// when the inputs step from (0, 0) to (2, 2), pre1 = relu(x1 − 1) starts later than pre0 = x0, the cell's
+/// candidate passes below θ_low on the way and the circuit resets, as the ramp predicts and unlike the
+/// frame-stepped model; the report names the frame.
+@Suite("Path dependence against real ngspice")
+struct PathDependenceCircuitTests {
+    @Test("the circuit resets on a path-dependent frame and the report says so")
+    func circuitFollowsTheRamp() throws {
+        let net = Network(name: "hazard", unitCurrent: 1e-9, framePeriod: 0.01, inputs: 2, layers: [
+            Layer(name: "pre", kind: .dense, weights: [[1, 0], [0, 1]], bias: [0, -1], activation: .relu),
+            Layer(name: "cell", kind: .bmru, weights: [[-1, 2]], bias: [1.5], thetaLow: [1.0], thetaHigh: [2.0], level: [1.0],
+                  initialState: [0]),
+            Layer(name: "out", kind: .dense, weights: [[1]], bias: [0], activation: .identity),
+        ])
+        let stim = Stimulus(frames: [[0, 1.6], [0, 0], [2, 2], [2, 2], [0, 1.6]], inputs: 2)
+        let outcome = try CoSimulation.run(network: net, stimulus: stim, options: CoSimOptions(modelsDirectory: try TestEnvironment.modelsDirectory()))
+        let r = outcome.report
+        let states = try #require(outcome.traces.series.first { $0.name == "cell[0].state" })
+        // hand-worked: set at frame 0 (c = 2.7), held at 1 (c = 1.5), reset on the way into frame 2, held reset
+        // at frame 3 (c = 1.5 inside the band), set again at frame 4 (c = 2.7)
+        #expect(states.circuit == [1, 1, 0, 0, 1], "\(ReportWriter.markdown(r))")
+        #expect(states.model == [1, 1, 1, 1, 1])
+        let p = try #require(r.path_dependence)
+        #expect(p.count == 1 && p.pairs.first?.frame == 2 && p.pairs.first?.layer == "cell" && p.pairs.first?.ramp_state == 0)
+        #expect(r.first_divergence?.frame == 2 && r.first_divergence?.path_dependent_from == 2)
+        #expect(!r.pass, "the gate is unchanged: a path-dependent difference still fails")
+    }
+}

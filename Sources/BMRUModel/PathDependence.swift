@@ -1,0 +1,71 @@
+// Path dependence of a frame: the model steps its inputs from one frame's values to the next at once, a
+// circuit cannot. Between frames the inputs (and every layer after them) pass through intermediate values,
+// and a bmru unit that holds its state inside the hysteresis band can be set or reset on the way even when
+// both frames' values leave it in the band. Such a (frame, unit) has no single right answer at the frame
+// level: the circuit may end in either state.
+//
+// Check: for every frame k ≥ 1, start from the frame-stepped model's states at the end of frame k − 1 and
+// move the inputs linearly to frame k's values in `substeps` equal steps (every layer follows, every bmru
+// unit updates at every step); a unit that ends in another state than the frame-stepped model is path
+// dependent at frame k. Frame 0 is not checked (the circuit starts there from its initial conditions).
+// A linear ramp is one of the paths a circuit can take, so the check finds hazards, not all of them.
+
+import Foundation
+
+/// A (layer, unit, frame) whose state at the end of the frame depends on the path between frames.
+public struct PathHazard: Codable, Equatable, Sendable {
+    public var layer: String
+    public var unit: Int
+    public var frame: Int
+    /// the frame-stepped model's state (inputs jump at the frame edge)
+    public var stepped_state: Int
+    /// the state after the inputs move linearly from the previous frame's values
+    public var ramp_state: Int
+    /// the lowest and highest candidate on the ramp, model units
+    public var ramp_min_candidate: Double
+    public var ramp_max_candidate: Double
+
+    public init(layer: String, unit: Int, frame: Int, stepped_state: Int, ramp_state: Int,
+                ramp_min_candidate: Double, ramp_max_candidate: Double) {
+        self.layer = layer; self.unit = unit; self.frame = frame; self.stepped_state = stepped_state
+        self.ramp_state = ramp_state; self.ramp_min_candidate = ramp_min_candidate; self.ramp_max_candidate = ramp_max_candidate
+    }
+}
+
+extension IdealModel {
+    /// Every path-dependent (layer, unit, frame) of `stimulus` (see the file comment), ordered by frame,
+    /// layer and unit. `substeps` ≥ 1 (1 = no intermediate values: always empty).
+    public func pathHazards(_ stimulus: Stimulus, substeps: Int = 16) -> [PathHazard] {
+        let T = stimulus.frames.count
+        guard T >= 2, substeps >= 2 else { return [] }
+        let stepped = runFlat(stimulus)
+        let bmru = network.layers.indices.filter { network.layers[$0].kind == .bmru }
+        guard !bmru.isEmpty else { return [] }
+        var found: [PathHazard] = []
+        for k in 1..<T {
+            var start: [Int: [UInt8]] = [:]
+            for li in bmru {
+                let m = network.layers[li].outputs
+                start[li] = Array(stepped.states[li][((k - 1) * m)..<(k * m)])
+            }
+            let a = stimulus.frames[k - 1], b = stimulus.frames[k]
+            let ramp = (1...substeps).map { j -> [Double] in
+                let f = Double(j) / Double(substeps)
+                return zip(a, b).map { $0 + f * ($1 - $0) }
+            }
+            let r = runFlat(Stimulus(frames: ramp, inputs: stimulus.inputs), startStates: start)
+            for li in bmru {
+                let m = network.layers[li].outputs
+                for u in 0..<m {
+                    let end = Int(r.states[li][(substeps - 1) * m + u]), want = Int(stepped.states[li][k * m + u])
+                    guard end != want else { continue }
+                    var lo = Double.infinity, hi = -Double.infinity
+                    for j in 0..<substeps { let c = r.candidates[li][j * m + u]; lo = min(lo, c); hi = max(hi, c) }
+                    found.append(PathHazard(layer: network.layers[li].name, unit: u, frame: k, stepped_state: want,
+                                            ramp_state: end, ramp_min_candidate: lo, ramp_max_candidate: hi))
+                }
+            }
+        }
+        return found
+    }
+}
