@@ -26,8 +26,14 @@ enum HTMLReport {
         row("decision agreement (non-ambiguous frames)", ReportWriter.pct(r.decision_agreement) + (r.decision.map { " (\($0.ambiguous_frames) ambiguous frames)" } ?? ""))
         if let d = r.decision { row("sequence decision circuit / model", "\(d.circuit_sequence_decision) / \(d.model_sequence_decision)") }
         if let f = r.first_divergence {
-            row("first divergence", "frame \(f.frame), \(f.layer)[\(f.unit)]: circuit \(f.circuit_state), model \(f.model_state), model candidate \(ReportWriter.sci(f.model_candidate))")
+            row("first divergence", "frame \(f.frame), \(f.layer)[\(f.unit)]: circuit \(f.circuit_state), model \(f.model_state), model candidate \(ReportWriter.sci(f.model_candidate))"
+                + (f.path_dependent_from.map { "; path dependent at frame \($0)" } ?? ""))
         } else { row("first divergence", "none") }
+        if let p = r.path_dependence {
+            row("path-dependent pairs", "\(p.count) (inputs ramped between frames in \(p.substeps) steps end in the other state): "
+                + p.pairs.prefix(8).map { "\($0.layer)[\($0.unit)] frame \($0.frame) (\($0.stepped_state) → \($0.ramp_state))" }.joined(separator: ", ")
+                + (p.count > 8 ? ", …" : ""))
+        }
         row("average power, total", "\(ReportWriter.sci(r.power_w["total"] ?? 0)) W")
         row("conditions", "corner \(r.conditions.corner), VDD \(r.conditions.vdd) V, \(r.conditions.temperature_c) °C")
         row("network", "\(r.network.file ?? r.network.name) sha256 \(r.network.sha256 ?? "-")")
