@@ -24,9 +24,28 @@ enum KWSCLI {
     static func note(_ s: String) { FileHandle.standardError.write(Data((s + "\n").utf8)) }
 
     /// Loads a dataset with progress and a per-file report of skipped audio.
-    static func loadDataset(_ dir: String) throws -> KWSDataset {
+    /// The MFCC extractor with `offset` added to the z-scores; refuses a non-finite or negative offset.
+    static func extractor(offset: Double) throws -> MFCCExtractor {
+        guard offset.isFinite, offset >= 0 else { throw UsageFailureKWS("--feature-offset must be a finite number ≥ 0") }
+        var c = MFCCConfig(); c.offset = offset
+        return MFCCExtractor(config: c)
+    }
+
+    /// Warns when the network's training metadata says its inputs had another feature offset: `feature_offset`
+    /// (written by `bmru train` since the offset exists), or a `features` text without "plus" (trained before it: 0).
+    static func checkOffset(network: Network, file: String, offset: Double) {
+        guard let text = network.metadataJSON, let d = text.data(using: .utf8),
+              let meta = try? JSONSerialization.jsonObject(with: d) as? [String: Any] else { return }
+        var trained: Double? = meta["feature_offset"] as? Double
+        if trained == nil, let f = meta["features"] as? String, f.contains("MFCC"), !f.contains("plus") { trained = 0 }
+        if let t = trained, t != offset {
+            note("warning: \(file) was trained with feature offset \(t), evaluating with \(offset) (use --feature-offset \(t))")
+        }
+    }
+
+    static func loadDataset(_ dir: String, featureOffset: Double = MFCCConfig.defaultOffset) throws -> KWSDataset {
         let t0 = Date()
-        let ds = try SpeechCommands.load(root: dir, progress: { note($0) })
+        let ds = try SpeechCommands.load(root: dir, extractor: try extractor(offset: featureOffset), progress: { note($0) })
         for s in ds.skipped.prefix(20) { note("skipped \(s)") }
         if ds.skipped.count > 20 { note("... and \(ds.skipped.count - 20) more") }
         let counts = DataSplit.allCases.map { "\($0.rawValue) \(ds.clips($0).count)" }.joined(separator: ", ")
@@ -100,13 +119,14 @@ struct KWSFeatures: ParsableCommand {
         """)
     @Argument(help: "The WAV clip.") var clip: String
     @Option(name: .shortAndLong, help: "Output stimulus CSV.") var output: String
+    @Option(name: .customLong("feature-offset"), help: "Added to the z-scores (0 for networks trained before the offset was introduced).") var featureOffset: Double = MFCCConfig.defaultOffset
 
     func run() throws {
         try KWSCLI.guarded {
             let a = try WAVFile.read(path: clip)
             guard a.channels == 1 else { throw KWSError(.badAudio, file: clip, reason: "\(a.channels) channels, expected mono") }
             let x = a.sampleRate == 16000 ? a.samples : Resampler(from: a.sampleRate, to: 16000).process(a.samples)
-            let f = MFCCExtractor().features(x)
+            let f = try KWSCLI.extractor(offset: featureOffset).features(x)
             try AtomicWrite.write(StimulusFile.csv(Stimulus(frames: f, inputs: f.first?.count ?? 13)), to: output)
         }
     }
@@ -122,6 +142,7 @@ struct KWSEval: ParsableCommand {
     @Option(help: "Split: train, validation or test.") var split: String = "test"
     @Flag(help: "Use every clip of the split instead of the balanced set.") var all = false
     @Flag(help: "Also list every clip with its frame votes for 'yes'.") var votes = false
+    @Option(name: .customLong("feature-offset"), help: "Added to the z-scores of the MFCCs (as the network was trained: see its metadata).") var featureOffset: Double = MFCCConfig.defaultOffset
 
     func run() throws {
         try KWSCLI.guarded {
@@ -131,7 +152,8 @@ struct KWSEval: ParsableCommand {
                 throw UsageFailureKWS("\(network): a keyword spotter needs 13 inputs and 2 outputs (other, yes)")
             }
             let fq = try FQNet(network: net)
-            let ds = try KWSCLI.loadDataset(data)
+            KWSCLI.checkOffset(network: net, file: network, offset: featureOffset)
+            let ds = try KWSCLI.loadDataset(data, featureOffset: featureOffset)
             let clips = all ? ds.clips(sp) : ds.balanced(sp)
             guard !clips.isEmpty else { throw UsageFailureKWS("\(data): the \(split) split is empty") }
             print("\(network) on \(data) \(split)\(all ? "" : " (balanced)"): ", terminator: "")

@@ -44,6 +44,7 @@ struct Train: ParsableCommand {
     @Option(help: "Augmentation: widest frequency mask, coefficients.") var freqMaskWidth: Int = 2
     @Option(help: "Per-frame loss weights rise linearly to 1 over the first N frames (0 = equal weights).") var lossRamp: Int = 0
     @Option(help: "Loss weight of frame 0 with --loss-ramp.") var lossWeightStart: Double = 0
+    @Option(name: .customLong("feature-offset"), help: "Added to the z-scores of the MFCC inputs (non-negative currents keep values down to this many standard deviations below the clip mean).") var featureOffset: Double = MFCCConfig.defaultOffset
     @Option(name: .customLong("power-weight"), help: "Weight λ of a power term in the loss: λ × the mean per-frame current of the dense layers' mirrors, Σ max(w,0)·x + max(b,0), in units (0 = off).") var powerWeight: Double = 0
     @Option(help: "Evaluate and select an exponential moving average of the parameters with this decay per step (0 = off).") var ema: Double = 0
     @Flag(help: "Compute the mini-batch shards on one core (same result; benchmark baseline).") var serial = false
@@ -58,7 +59,7 @@ struct Train: ParsableCommand {
         try KWSCLI.guarded {
             guard task == "kws" else { throw UsageFailureKWS("--task: only 'kws' is supported") }
             let t0 = Date()
-            let ds = try KWSCLI.loadDataset(data)
+            let ds = try KWSCLI.loadDataset(data, featureOffset: featureOffset)
             var cfg = TrainerConfig()
             cfg.state = state; cfg.width = width; cfg.blocks = blocks; cfg.batch = batch
             cfg.learningRate = learningRate; cfg.surrogateScale = surrogateScale; cfg.epsilonStart = epsilonStart
@@ -111,7 +112,8 @@ struct Train: ParsableCommand {
             cfg.seed = r.seed
             KWSCLI.note("best step \(r.bestStep): validation \(String(format: "%.4f", r.validationAccuracy)) (class-balanced, all clips); test (unseen voices, balanced):")
             KWSCLI.note(KWSCLI.format(ev))
-            let meta = KWSMetadata.json(config: cfg, dataset: ds, result: r, test: ev, firstSeed: seed, restarts: restarts)
+            let meta = KWSMetadata.json(config: cfg, dataset: ds, result: r, test: ev, firstSeed: seed, restarts: restarts,
+                                        featureOffset: featureOffset)
             let net = r.net.network(name: "kws-yes", metadataJSON: meta)
             let problems = NetworkFile.validate(net, file: output)
             guard problems.isEmpty else { throw UsageFailureKWS("trained network is invalid: \(problems[0])") }
@@ -143,7 +145,8 @@ struct Train: ParsableCommand {
 
 enum KWSMetadata {
     static func json(config c: TrainerConfig, dataset ds: KWSDataset, result r: TrainResult, test: Evaluation,
-                     firstSeed: UInt64, restarts: Int) -> String {
+                     firstSeed: UInt64, restarts: Int, featureOffset: Double) -> String {
+        let offsetText = featureOffset == featureOffset.rounded() && abs(featureOffset) < 1e6 ? String(Int(featureOffset)) : "\(featureOffset)"
         var synth: Any = NSNull()
         if let d = FileManager.default.contents(atPath: (ds.root as NSString).appendingPathComponent("synth.json")),
            let o = try? JSONSerialization.jsonObject(with: d) { synth = o }
@@ -152,7 +155,7 @@ enum KWSMetadata {
             "task": "keyword spotting: 'yes' against {_silence_, no, up, down, left, right}",
             "classes": ["other", "yes"],
             "decision": "per frame argmax(out.0 other, out.1 yes); majority vote over the 101 frames",
-            "features": "13 MFCC: 16 kHz, 25 ms Hann window in 512-point FFT, hop 160, 40 HTK-mel bands 20-8000 Hz, ln, orthonormal DCT-II, z-normalised per coefficient per clip, plus 2 (bmru kws features)",
+            "features": "13 MFCC: 16 kHz, 25 ms Hann window in 512-point FFT, hop 160, 40 HTK-mel bands 20-8000 Hz, ln, orthonormal DCT-II, z-normalised per coefficient per clip, plus \(offsetText) (bmru kws features --feature-offset \(offsetText))",
             "data": ["directory": (ds.root as NSString).lastPathComponent, "synth": synth,
                      "train_clips": ds.clips(.train).count, "validation_clips": ds.clips(.validation).count,
                      "test_clips": ds.clips(.test).count, "skipped_files": ds.skipped.count],
@@ -164,6 +167,7 @@ enum KWSMetadata {
             "augmentation": ["shift_frames": c.augmentShift, "noise_std": c.augmentNoise, "time_masks": c.timeMasks,
                              "time_mask_width": c.timeMaskWidth, "freq_masks": c.freqMasks, "freq_mask_width": c.freqMaskWidth],
             "loss": "per-frame cross-entropy" + (c.lossRamp > 0 ? ", weights rising linearly from \(c.lossWeightStart) to 1 over the first \(c.lossRamp) frames (mean 1)" : ", equal weights"),
+            "feature_offset": featureOffset,
             "ema_decay": c.emaDecay, "hard_negatives": c.hardNegatives,
             "power_weight": c.powerWeight ?? 0,
             "restarts": ["count": restarts, "first_seed": Int(firstSeed), "rule": "keep the best validation accuracy (test split unused)",
