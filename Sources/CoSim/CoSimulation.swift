@@ -151,6 +151,9 @@ public enum CoSimulation {
         // output levels, which says nothing about how well the mirrors copy. Current errors leave them out
         // (the states are judged by the state agreement).
         var stateMismatchFrames = Set<Int>()
+        /// frames where an ambiguous (excused) state pair differs: downstream of it the outputs differ by a whole
+        /// level for a reason the state agreement already excuses, so the frame decision is not compared there
+        var excusedDifferenceFrames = Set<Int>()
         /// the circuit's state per (layer index, unit), per frame (for the noise robustness)
         var circuitStates: [[Int]: [Int]] = [:]
         for (li, layer) in network.layers.enumerated() where layer.kind == .bmru {
@@ -220,6 +223,7 @@ public enum CoSimulation {
                     let inBand = c >= lo && c <= hi
                     if nearThreshold || (inherited && inBand) {
                         if nearThreshold { inherited = (cs != ms) }
+                        if cs != ms { excusedDifferenceFrames.insert(t) }
                         ambiguousCount += 1
                         amb.insert(t)
                         if ambiguousList.count < 200 {
@@ -266,11 +270,13 @@ public enum CoSimulation {
             let modelRows = trace.layers.last!.outputs
             let ca = circuitRows.map(Decisions.argmax), ma = modelRows.map(Decisions.argmax)
             // a frame whose model outputs are within the decision margin of each other has no clear winner: such frames
-            // are counted as ambiguous and left out of the frame agreement, like ambiguous states
+            // are counted as ambiguous and left out of the frame agreement, like ambiguous states; so are frames where
+            // an ambiguous state pair differs (the outputs then differ by a level the state agreement excuses)
             var considered = 0, agree = 0, tied = 0
             for t in 0..<frames {
                 let top = modelRows[t].map(abs).max() ?? 0
                 if Decisions.gap(modelRows[t]) <= max(options.margin, options.decisionMargin * top) { tied += 1; continue }
+                if excusedDifferenceFrames.contains(t) { tied += 1; continue }
                 considered += 1
                 if ca[t] == ma[t] { agree += 1 }
             }

@@ -270,3 +270,43 @@ struct PathDependenceCircuitTests {
         #expect(!r.pass, "the gate is unchanged: a path-dependent difference still fails")
     }
 }
+
+/// A frame where an ambiguous state pair differs between circuit and model is excused by the state agreement;
+/// its outputs then differ by a whole level for that same reason, so the frame decision is not compared there.
+/// Case: examples/tiny.json on 100 random frames with input noise σ 0.05 (seed 3), which failed on frame
+/// decisions alone before frames like these were left out.
+@Suite("Decisions after excused state differences (real ngspice)")
+struct ExcusedDecisionTests {
+    @Test("every frame-decision difference lies on a frame with a differing ambiguous state, and is not held against the circuit")
+    func excusedFramesAreNotCompared() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let net = try NetworkFile.load(path: root.appendingPathComponent("examples/tiny.json").path)
+        let stim = StimulusFile.random(inputs: 2, frames: 100, seed: 1, density: 0.3)
+        var options = CoSimOptions(modelsDirectory: try TestEnvironment.modelsDirectory())
+        options.inputNoise = InputNoise(sigma: 0.05, seed: 3)
+        let outcome = try CoSimulation.run(network: net, stimulus: stim, options: options)
+        let r = outcome.report, s = outcome.traces.series
+        // recount from the traces: frames with an ambiguous state pair whose two sides differ
+        var excused = Set<Int>()
+        for st in s where st.quantity == "state" {
+            let amb = outcome.traces.ambiguousFrames["\(st.layer)[\(st.unit ?? -1)]"] ?? []
+            let model: [Double] = st.model ?? []
+            for t in amb where st.circuit[t] != model[t] { excused.insert(t) }
+        }
+        // frames whose argmax differs between circuit and model (outputs of the last layer)
+        let outs = s.filter { $0.layer == "out" && $0.quantity == "current" }.sorted { ($0.unit ?? 0) < ($1.unit ?? 0) }
+        try #require(outs.count == 2)
+        let c0 = outs[0].circuit, c1 = outs[1].circuit
+        let m0 = outs[0].model ?? [], m1 = outs[1].model ?? []
+        var differing: [Int] = []
+        for t in 0..<100 {
+            let circuitYes: Bool = c1[t] > c0[t]
+            let modelYes: Bool = m1[t] > m0[t]
+            if circuitYes != modelYes { differing.append(t) }
+        }
+        #expect(!differing.isEmpty, "this case should contain a frame-decision difference (it is what is tested)")
+        #expect(Set(differing).isSubset(of: excused), "differing frames \(differing), excused \(excused.sorted())")
+        #expect(r.state_agreement == 1 && r.decision_agreement == 1 && r.pass, "\(ReportWriter.markdown(r))")
+        #expect((r.decision?.ambiguous_frames ?? 0) >= excused.count)
+    }
+}
