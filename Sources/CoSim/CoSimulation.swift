@@ -264,9 +264,13 @@ public enum CoSimulation {
         // decisions from the last layer
         var decision: AgreementReport.Decision?
         var decisionAgreement = 1.0
-        if let last = network.layers.last, last.outputs >= 2 {
-            let circuitRows = (0..<frames).map { t in (0..<last.outputs).map { j in
-                series.first { $0.layer == last.name && $0.unit == j && $0.quantity == "current" }!.circuit[t] } }
+        // the circuit's last-layer outputs per frame (model units), for the decisions and the noise robustness
+        let circuitOutputs: [[Double]]? = network.layers.last.map { last in
+            let cols = (0..<last.outputs).map { j in
+                series.first { $0.layer == last.name && $0.unit == j && $0.quantity == "current" }!.circuit }
+            return (0..<frames).map { t in cols.map { $0[t] } }
+        }
+        if let last = network.layers.last, last.outputs >= 2, let circuitRows = circuitOutputs {
             let modelRows = trace.layers.last!.outputs
             let ca = circuitRows.map(Decisions.argmax), ma = modelRows.map(Decisions.argmax)
             // a frame whose model outputs are within the decision margin of each other has no clear winner: such frames
@@ -303,10 +307,6 @@ public enum CoSimulation {
 
         var noise: AgreementReport.NoiseRobustness?
         if let n = options.inputNoise, n.sigma > 0 {
-            let circuitOutputs: [[Double]]? = network.layers.last.map { last in
-                (0..<frames).map { t in (0..<last.outputs).map { j in
-                    series.first { $0.layer == last.name && $0.unit == j && $0.quantity == "current" }!.circuit[t] } }
-            }
             noise = NoiseMeasure.robustness(network: network, clean: clean, noisy: stimulus, noise: n, model: trace,
                                             circuitStates: circuitStates, circuitOutputs: circuitOutputs)
         }

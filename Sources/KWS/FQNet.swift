@@ -253,14 +253,11 @@ extension FQNet {
     }
 
     /// Backpropagation through time from tape.gLogits; adds dL/dparams into `grad`. With `powerGrad` > 0 it
-    /// also adds powerGrad × the gradient of the dense layers' current (see `lossAndGradient`) and returns
-    /// that current summed over the frames (0 otherwise).
-    @discardableResult
+    /// also adds powerGrad × the gradient of the dense layers' current (`denseCurrent`, see `lossAndGradient`).
     func backward(tape: FQTape, epsilon: Double, step f: StepFunction, grad: UnsafeMutablePointer<Double>,
-                  powerGrad pw: Double = 0) -> Double {
+                  powerGrad pw: Double = 0) {
         let T = tape.frames, nin = inputs
         let L = layers.count
-        var current = 0.0
         for q in 0..<tape.units { tape.gCarry[q] = 0 }
         params.withUnsafeBufferPointer { pb in
             let p = pb.baseAddress!
@@ -306,10 +303,8 @@ extension FQNet {
                         if pw > 0 && l.kind == .dense {
                             // the current the layer's mirrors draw: Σ_i max(w_ij, 0)·x_i + max(b_j, 0)
                             let wr = p + l.w + j * ni, gw = grad + l.w + j * ni
-                            let bj = p[l.b + j]
-                            if bj > 0 { current += bj; grad[l.b + j] += pw }
+                            if p[l.b + j] > 0 { grad[l.b + j] += pw }
                             for i in 0..<ni where wr[i] > 0 {
-                                current += wr[i] * src[i]
                                 gw[i] += pw * src[i]
                                 if let gp = gPrev { gp[i] += pw * wr[i] }
                             }
@@ -327,7 +322,6 @@ extension FQNet {
                 }
             }
         }
-        return current
     }
 
     /// Loss (mean over frames) and its gradient (times `scale`) added into `grad`, for one clip.
@@ -342,7 +336,8 @@ extension FQNet {
         forward(features, tape: tape, epsilon: epsilon, step: f)
         let T = Double(tape.frames)
         let r = frameLoss(tape: tape, label: label, gradScale: scale / T, weights: frameWeights)
-        let current = backward(tape: tape, epsilon: epsilon, step: f, grad: grad, powerGrad: powerWeight * scale / T) / T
+        backward(tape: tape, epsilon: epsilon, step: f, grad: grad, powerGrad: powerWeight * scale / T)
+        let current = powerWeight > 0 ? denseCurrent(tape: tape) / T : 0
         return (r.loss / T + powerWeight * current, r.votes, current)
     }
 
