@@ -4,16 +4,21 @@ import Foundation
 // (the in-process libngspice Simulator or a worker process).
 
 /// What to simulate: a complete SPICE deck (title line first, `.end` last) whose analysis card
-/// (`.tran`, `.dc`, `.op`) says what to run. `.control` blocks in the deck are not executed in-process.
+/// (`.tran`, `.dc`, `.op`) says what to run. The deck never reaches ngspice as written: `DeckFlattener`
+/// resolves its includes and removes every command (`.control` blocks, `*#` lines) first.
 public struct SimulationRequest: Sendable, Codable, Equatable {
     public var deck: String
+    /// the file the deck was read from: errors name it, and relative `.include` / `.lib` paths resolve from
+    /// its folder; nil for deck text of no file (relative paths then resolve from the current directory)
+    public var source: String?
     /// vectors to return (names as ngspice lists them or as `v(node)` / `i(source)`); nil = every vector
     public var vectors: [String]?
     /// wall-clock limit for the analysis, seconds
     public var timeout: Double
 
-    public init(deck: String, vectors: [String]? = nil, timeout: Double = 600) {
+    public init(deck: String, vectors: [String]? = nil, timeout: Double = 600, source: String? = nil) {
         self.deck = deck
+        self.source = source
         self.vectors = vectors
         self.timeout = timeout
     }
@@ -33,6 +38,8 @@ public struct SimulationResult: Sendable, Codable, Equatable {
     public var analysisSeconds: Double
     /// wall-clock seconds spent loading (parsing) the deck
     public var loadSeconds: Double
+    /// what the deck held that was removed and not run (`.control` blocks, `*#` lines), one sentence each
+    public var removed: [String] = []
 
     public init(plotName: String, scaleName: String, vectors: [String: [Double]], log: [String],
                 analysisSeconds: Double = 0, loadSeconds: Double = 0) {
@@ -95,6 +102,9 @@ public struct SimulationError: Error, CustomStringConvertible, Sendable, Codable
         case unavailable
         /// the analysis produced no new plot or a requested vector is missing
         case noResult
+        /// the deck was refused before ngspice saw it (a script, a card that is not passed on, a bad include);
+        /// the message names the file and line (`DeckError`)
+        case refused
     }
 
     public var kind: Kind

@@ -28,7 +28,17 @@ public final class Simulator: @unchecked Sendable {
     }
 
     /// Loads the request's deck, runs its analysis and returns the new plot's vectors.
+    /// The deck is flattened first (`DeckFlattener`): ngspice gets circuit cards only and reads no file.
+    /// A refused deck throws `SimulationError` of kind `.refused` (or `.missingFile` for a missing include).
     public func run(_ request: SimulationRequest) throws -> SimulationResult {
+        let flat: FlatDeck
+        do {
+            let folder = request.source.map { URL(fileURLWithPath: $0).deletingLastPathComponent().path }
+                ?? FileManager.default.currentDirectoryPath
+            flat = try DeckFlattener.flatten(text: request.deck, baseDirectory: folder, name: request.source ?? "")
+        } catch let e as DeckError {
+            throw SimulationError(kind: e.kind == .missingFile ? .missingFile : .refused, message: e.description)
+        }
         runLock.lock()
         defer { runLock.unlock() }
         try ready()
@@ -40,15 +50,15 @@ public final class Simulator: @unchecked Sendable {
         hub.beginRun()
         let loadStart = Date()
         let plotsBefore = Set(allPlots())
-        let lines = DeckText.circuitLines(request.deck)
-        let rc = loadCircuit(lines)
+        let rc = loadCircuit(flat.lines)
         let loadSeconds = Date().timeIntervalSince(loadStart)
         if rc != 0 || hub.exited {
-            throw poison(hub.endRun())
+            throw poison(flat.redact(hub.endRun(), thorough: true))
         }
-        if let err = DiagnosticClassifier.loadError(hub.snapshot()) {
+        if var err = DiagnosticClassifier.loadError(hub.snapshot()) {
             _ = hub.endRun()
             clearCircuits()
+            err.lines = flat.redact(err.lines, thorough: true)
             throw err
         }
 
@@ -64,15 +74,16 @@ public final class Simulator: @unchecked Sendable {
             clearCircuits()
             throw SimulationError(kind: .timeout,
                                   message: "analysis exceeded the wall-clock limit of \(request.timeout) s and was halted",
-                                  lines: Array(log.suffix(8)))
+                                  lines: flat.redact(Array(log.suffix(8)), thorough: true))
         }
         let analysisSeconds = Date().timeIntervalSince(analysisStart)
         if hub.exited {
-            throw poison(hub.endRun())
+            throw poison(flat.redact(hub.endRun(), thorough: true))
         }
-        if let err = DiagnosticClassifier.runError(hub.snapshot()) {
+        if var err = DiagnosticClassifier.runError(hub.snapshot()) {
             _ = hub.endRun()
             clearCircuits()
+            err.lines = flat.redact(err.lines, thorough: true)
             throw err
         }
         let plot = currentPlot()
@@ -80,7 +91,7 @@ public final class Simulator: @unchecked Sendable {
             let log = hub.endRun()
             clearCircuits()
             throw SimulationError(kind: .noResult, message: "the analysis created no new plot (is there a .tran, .dc or .op card?)",
-                                  lines: Array(log.suffix(8)))
+                                  lines: flat.redact(Array(log.suffix(8)), thorough: true))
         }
         var vectors: [String: [Double]] = [:]
         for name in vectorNames(of: plot) {
@@ -90,8 +101,9 @@ public final class Simulator: @unchecked Sendable {
         let log = hub.endRun()
         clearCircuits()
 
-        var result = SimulationResult(plotName: plot, scaleName: scale, vectors: vectors, log: log,
+        var result = SimulationResult(plotName: plot, scaleName: scale, vectors: vectors, log: flat.redact(log),
                                       analysisSeconds: analysisSeconds, loadSeconds: loadSeconds)
+        result.removed = flat.removed
         if let wanted = request.vectors {
             var picked: [String: [Double]] = [:]
             if let s = vectors[scale] { picked[scale] = s }

@@ -6,7 +6,9 @@ struct Spice: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run any SPICE deck in-process through libngspice and write vectors as CSV.",
         discussion: """
-        Relative .include/.lib paths are resolved from the deck's folder. .control blocks are not run.
+        The deck's .include/.lib tree is read by bmru (relative paths from the folder of the file that names
+        them) and handed to ngspice as one flat deck of circuit cards: .control blocks and *# lines are removed
+        and never run (a note on stderr says so), *ng_script decks and unknown dot cards are refused (exit 2).
         Vector names: as ngspice lists them, or v(node) / i(vsource).
         """)
 
@@ -22,9 +24,10 @@ struct Spice: ParsableCommand {
     /// Decks given with --then run after the first in the same process (used to check recovery after errors).
     func runFollowers() throws {
         for extra in then {
-            let t = try CLI.readText(ModelFiles.absolute(extra), what: "deck")
+            let path = ModelFiles.absolute(extra)
+            let t = try CLI.readText(path, what: "deck")
             do {
-                let r = try Simulator.shared.run(SimulationRequest(deck: t, timeout: timeout))
+                let r = try Simulator.shared.run(SimulationRequest(deck: t, timeout: timeout, source: path))
                 CLI.stderr("then \(extra): ok \(r.vectors.count) vectors")
             } catch {
                 CLI.stderr("then \(extra): error: \(error)")
@@ -37,15 +40,14 @@ struct Spice: ParsableCommand {
             let deckPath = ModelFiles.absolute(deck)
             let text = try CLI.readText(deckPath, what: "deck")
             let out = csv.map(ModelFiles.absolute)
-            let here = FileManager.default.currentDirectoryPath
-            FileManager.default.changeCurrentDirectoryPath(URL(fileURLWithPath: deckPath).deletingLastPathComponent().path)
-            defer { FileManager.default.changeCurrentDirectoryPath(here) }
-            let request = SimulationRequest(deck: text, vectors: vectors.isEmpty ? nil : vectors, timeout: timeout)
+            let request = SimulationRequest(deck: text, vectors: vectors.isEmpty ? nil : vectors, timeout: timeout,
+                                            source: deckPath)
             var result: SimulationResult
             do {
                 let rssStart = ResidentMemory.kilobytes()
                 let start = Date()
                 result = try Simulator.shared.run(request)
+                for note in result.removed { CLI.stderr("note: \(note)") }
                 let rssFirst = ResidentMemory.kilobytes()
                 var loadTotal = result.loadSeconds, analysisTotal = result.analysisSeconds
                 for _ in 1..<max(`repeat`, 1) {
@@ -60,7 +62,8 @@ struct Spice: ParsableCommand {
                 try runFollowers()
             } catch let e as SimulationError {
                 try runFollowers()
-                throw UsageFailure("\(deckPath): \(e)")
+                // a refused deck's message names the file and line itself
+                throw UsageFailure(e.kind == .refused || e.kind == .missingFile ? "\(e.message)" : "\(deckPath): \(e)")
             }
             let table = VectorTable.csv(result, order: vectors)
             if let out {

@@ -1,41 +1,5 @@
 import Foundation
 
-/// Turns deck text into the line array `ngSpice_Circ` takes.
-enum DeckText {
-    /// Lines to load: `.control` … `.endc` blocks removed (the in-process run issues its own commands, and a
-    /// control block can run shell commands), a `.end` card guaranteed last.
-    static func circuitLines(_ deck: String) -> [String] {
-        var out: [String] = []
-        var inControl = false
-        var sawEnd = false
-        let raw = deck.replacingOccurrences(of: "\r\n", with: "\n").split(separator: "\n", omittingEmptySubsequences: false)
-        for (index, sub) in raw.enumerated() {
-            let line = String(sub)
-            let token = line.trimmingCharacters(in: .whitespaces).lowercased()
-            if index == 0 {
-                out.append(line)  // the title line, whatever it says
-                continue
-            }
-            if inControl {
-                if token.hasPrefix(".endc") { inControl = false }
-                continue
-            }
-            if token.hasPrefix(".control") {
-                inControl = true
-                continue
-            }
-            if token == ".end" || token.hasPrefix(".end ") {
-                sawEnd = true
-                out.append(".end")
-                break
-            }
-            out.append(line)
-        }
-        if !sawEnd { out.append(".end") }
-        return out
-    }
-}
-
 /// Reads ngspice's message lines and decides whether a load or a run failed, and why.
 enum DiagnosticClassifier {
     /// While a deck loads, ngspice prints nothing on stderr for a good deck (checked with the GF180MCU
