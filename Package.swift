@@ -40,6 +40,7 @@ let package = Package(
         .testTarget(name: "NetlistTests", dependencies: ["Netlist", "Ngspice", "BMRUModel", "TestSupport"],
                     exclude: ["Golden"]),
         .testTarget(name: "KWSTests", dependencies: ["KWS", "BMRUModel", "TestSupport"]),
+        .testTarget(name: "CLITests", dependencies: ["TestSupport"]),
         .testTarget(name: "CoSimTests", dependencies: ["CoSim", "Netlist", "Ngspice", "BMRUModel", "TestSupport"]),
     ],
     swiftLanguageModes: [.v5]

@@ -281,7 +281,8 @@ struct SourceFile: Sendable {
             }
         }
         if let o = open {
-            throw fail(.missingSection, cards[o.card].line, "section \(o.name) has no .endl", nil)
+            throw fail(.missingSection, cards[o.card].line,
+                       "section \(o.name) has no .endl (.lib NAME opens a section; to use a library section write .lib FILE SECTION)", nil)
         }
     }
 }

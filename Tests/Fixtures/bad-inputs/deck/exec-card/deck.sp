@@ -1,0 +1,8 @@
+t
+.exec
+shell touch pwned
+.endc
+r1 a 0 1k
+v1 a 0 1
+.op
+.end

@@ -1,0 +1,2 @@
+*ng_script
+.include x.inc

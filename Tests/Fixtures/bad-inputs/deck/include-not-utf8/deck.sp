@@ -1,0 +1,6 @@
+t
+.include latin.inc
+r1 a 0 1k
+v1 a 0 1
+.op
+.end

@@ -1,0 +1,6 @@
+t
+.lib lib.lib nosuch
+r1 a 0 1k
+v1 a 0 1
+.op
+.end

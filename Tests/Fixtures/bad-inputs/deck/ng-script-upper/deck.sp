@@ -1,0 +1,4 @@
+*NG_SCRIPT something
+r1 a 0 1
+.op
+.end
