@@ -102,6 +102,20 @@ struct BadInputCorpusTests {
         }
     }
 
+    @Test("positive control: the same harness on a valid network exits 0 and writes {out}, so its checks can fail")
+    func positiveControl() throws {
+        let bmru = try TestEnvironment.bmruExecutable()
+        let dir = try TestEnvironment.temporaryDirectory("corpus-good")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try FileManager.default.copyItem(atPath: TestEnvironment.packageRoot.appendingPathComponent("examples/tiny.json").path,
+                                         toPath: dir + "/net.json")
+        let before = Corpus.snapshot(dir)
+        let r = try run(bmru, ["netlist", "net.json", "-o", dir + "/out"], cwd: dir, limit: 60)
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(FileManager.default.fileExists(atPath: dir + "/out"))
+        #expect(Set(Corpus.snapshot(dir).keys) != Set(before.keys))
+    }
+
     @Test("every bad input is refused with its status and field, and nothing is written", arguments: Corpus.cases())
     func refused(_ c: CorpusCase) throws {
         #expect(c.exit >= 0, "\(c.stderr)")
