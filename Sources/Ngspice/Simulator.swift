@@ -31,6 +31,7 @@ public final class Simulator: @unchecked Sendable {
     /// The deck is flattened first (`DeckFlattener`): ngspice gets circuit cards only and reads no file.
     /// A refused deck throws `SimulationError` of kind `.refused` (or `.missingFile` for a missing include).
     public func run(_ request: SimulationRequest) throws -> SimulationResult {
+        let flattenStart = Date()
         let flat: FlatDeck
         do {
             let folder = request.source.map { URL(fileURLWithPath: $0).deletingLastPathComponent().path }
@@ -39,6 +40,7 @@ public final class Simulator: @unchecked Sendable {
         } catch let e as DeckError {
             throw SimulationError(kind: e.kind == .missingFile ? .missingFile : .refused, message: e.description)
         }
+        let flattenSeconds = Date().timeIntervalSince(flattenStart)
         runLock.lock()
         defer { runLock.unlock() }
         try ready()
@@ -51,7 +53,8 @@ public final class Simulator: @unchecked Sendable {
         let loadStart = Date()
         let plotsBefore = Set(allPlots())
         let rc = loadCircuit(flat.lines)
-        let loadSeconds = Date().timeIntervalSince(loadStart)
+        // loading includes reading and flattening the include tree in Swift
+        let loadSeconds = Date().timeIntervalSince(loadStart) + flattenSeconds
         if rc != 0 || hub.exited {
             throw poison(flat.redact(hub.endRun(), thorough: true))
         }
