@@ -1,4 +1,5 @@
 import ArgumentParser
+import BMRUModel
 import CoSim
 import Dispatch
 import Foundation
@@ -52,7 +53,7 @@ struct BatchRunCmd: ParsableCommand {
             try ModelFiles.require(dir)
             let m = try BatchManifest.load(path: ModelFiles.absolute(manifest))
             var options = BatchRunOptions(out: ModelFiles.absolute(out), workers: n, modelsDirectory: dir,
-                                          workerCommand: [WorkerExecutable.path(), "batch-worker"])
+                                          workerCommand: [WorkerExecutable.path(), "batch-worker", "--parent", "\(getpid())"])
             options.shard = shardValue
             options.resume = resume
             options.retryFailed = retryFailed
@@ -109,7 +110,11 @@ struct BatchWorker: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "batch-worker", abstract: "Internal: a batch worker process.",
                                                     shouldDisplay: false)
 
+    /// the batch process: the worker dies with it (a SIGKILLed batch leaves no worker writing job folders)
+    @Option(help: .hidden) var parent: Int32?
+
     func run() throws {
+        if let parent { ProcessLifetime.dieWithParent(parent) }
         // TEST ONLY: BMRU_BATCH_TEST_KILL=<job id>[,<job id>...] makes the worker SIGKILL itself on that job's first
         // attempt after writing every file into its temporary folder (just before the rename); "<job id>:always"
         // on every attempt.
@@ -146,6 +151,10 @@ struct BatchWorker: ParsableCommand {
             } catch let p as BatchJobRunner.Poisoned {
                 answer = BatchWorkerAnswer(id: job.id, status: "poisoned", pass: false, seconds: Date().timeIntervalSince(started), error: p.error)
                 poisoned = true
+            } catch let e as BatchError where e.kind == .output {
+                // the job's folder could not be written: the parent stops the batch (not a failure of the job)
+                answer = BatchWorkerAnswer(id: job.id, status: "io-error", pass: false, seconds: Date().timeIntervalSince(started),
+                                           error: BatchJobError(kind: "output", message: e.reason, lines: [e.file]))
             } catch {
                 CLI.stderr("batch-worker: job \(job.id): \(error)")
                 throw ExitCode(2)

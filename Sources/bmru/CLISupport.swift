@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Netlist
 
 /// An error the CLI reports as one line on stderr with exit status 2 (invalid input, failed simulation).
 struct UsageFailure: Error, CustomStringConvertible {
@@ -93,6 +94,13 @@ enum ModelFiles {
     /// ngspice runs in (run it from the deck's folder). A file name that itself has a space stays refused.
     static func rawPath(_ absolute: String) -> String {
         absolute.contains(" ") ? URL(fileURLWithPath: absolute).lastPathComponent : absolute
+    }
+
+    /// Refuses an output path whose raw-file path the deck cannot hold, naming the output path (not the network).
+    static func requireUsableOutput(_ output: String, option: String, rawPath: String) throws {
+        guard DeckEmitter.isSafeRawPath(rawPath) else {
+            throw UsageFailure("\(output): \(option): this output path cannot be used: the deck names its raw file \(rawPath) unquoted (ngspice's write), so the path must not be empty or contain quotes, control characters, shell characters ($ ` ; \\) or, in the file name, spaces")
+        }
     }
 }
 

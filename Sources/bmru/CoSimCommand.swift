@@ -66,6 +66,7 @@ struct CoSimCmd: ParsableCommand {
             options.generatorVersion = ToolVersion.string
             let outDir = ModelFiles.absolute(out)
             options.rawPath = ModelFiles.rawPath(outDir + "/deck.raw")
+            try ModelFiles.requireUsableOutput(outDir, option: "--out", rawPath: options.rawPath ?? "")
             for p in perturb {
                 let parts = p.split(separator: "=")
                 guard parts.count == 2, let f = Double(parts[1]) else { throw UsageFailure("--test-perturb \(p): expected SOURCE=FACTOR") }
