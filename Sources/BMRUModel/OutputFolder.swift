@@ -118,21 +118,7 @@ public enum AtomicFolder {
         let url = URL(fileURLWithPath: path).standardized
         let target = url.path
         let parent = url.deletingLastPathComponent().path
-        var st = stat()
-        let exists = lstat(target, &st) == 0
-        if exists {
-            guard (st.st_mode & S_IFMT) == S_IFDIR else {
-                throw FormatError(file: target, field: "", reason: "exists and is not a folder", kind: .io)
-            }
-            let names = (try? FileManager.default.contentsOfDirectory(atPath: target)) ?? []
-            let foreign = names.filter { !replaceable.contains($0) }.sorted()
-            if !foreign.isEmpty {
-                let shown = foreign.prefix(5).joined(separator: ", ") + (foreign.count > 5 ? ", …" : "")
-                throw FormatError(file: target, field: "",
-                                  reason: "the folder holds files this command does not write (\(shown)); it would be replaced as a whole: choose another folder or remove them",
-                                  kind: .io)
-            }
-        }
+        let exists = try checkReplaceable(target, replaceable: replaceable)
         try FileOutput.makeDirectory(parent)
         removeStaleTemporaries(parent: parent, name: url.lastPathComponent)
         let tmp = temporaryPath(for: target)
@@ -169,6 +155,30 @@ public enum AtomicFolder {
             FileOutput.removeTree(tmp)
             throw error
         }
+    }
+
+    /// Whether `path` exists (then as a folder holding only `replaceable` names); throws when it cannot be
+    /// replaced. Commands call it before their work, so that a refused folder costs no simulation.
+    @discardableResult
+    public static func checkReplaceable(_ path: String, replaceable: Set<String>) throws -> Bool {
+        let target = URL(fileURLWithPath: path).standardized.path
+        var st = stat()
+        guard lstat(target, &st) == 0 else {
+            if errno == ENOENT { return false }
+            throw FormatError(file: target, field: "", reason: "cannot use the folder: \(FileOutput.reason(errno))", kind: .io)
+        }
+        guard (st.st_mode & S_IFMT) == S_IFDIR else {
+            throw FormatError(file: target, field: "", reason: "exists and is not a folder", kind: .io)
+        }
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: target)) ?? []
+        let foreign = names.filter { !replaceable.contains($0) }.sorted()
+        if !foreign.isEmpty {
+            let shown = foreign.prefix(5).joined(separator: ", ") + (foreign.count > 5 ? ", …" : "")
+            throw FormatError(file: target, field: "",
+                              reason: "the folder holds files this command does not write (\(shown)); it would be replaced as a whole: choose another folder or remove them",
+                              kind: .io)
+        }
+        return true
     }
 
     /// `.NAME.tmp-<pid>` / `.NAME.old-<pid>` of processes that no longer run (a killed run).

@@ -67,6 +67,7 @@ struct CoSimCmd: ParsableCommand {
             let outDir = ModelFiles.absolute(out)
             options.rawPath = ModelFiles.rawPath(outDir + "/deck.raw")
             try ModelFiles.requireUsableOutput(outDir, option: "--out", rawPath: options.rawPath ?? "")
+            try AtomicFolder.checkReplaceable(outDir, replaceable: ReportWriter.folderNames)
             for p in perturb {
                 let parts = p.split(separator: "=")
                 guard parts.count == 2, let f = Double(parts[1]) else { throw UsageFailure("--test-perturb \(p): expected SOURCE=FACTOR") }
