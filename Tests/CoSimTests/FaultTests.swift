@@ -239,32 +239,56 @@ struct FaultTests {
         Set(((try? FileManager.default.contentsOfDirectory(atPath: jobsDir)) ?? []).filter { !$0.hasPrefix(".") })
     }
 
+    /// Starts `bmru batch ARGS` with posix_spawn, as a shell does (Foundation's Process kills the child's whole
+    /// process group when the child dies, which would hide orphaned workers), output to /dev/null.
+    func spawnBatch(_ args: [String]) throws -> pid_t {
+        let argv0 = try TestEnvironment.bmruExecutable()
+        var env = ProcessInfo.processInfo.environment
+        env["BMRU_MODELS"] = try TestEnvironment.modelsDirectory()
+        let argv: [UnsafeMutablePointer<CChar>?] = ([argv0, "batch"] + args).map { strdup($0) } + [nil]
+        let envp: [UnsafeMutablePointer<CChar>?] = env.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer { for p in argv + envp { free(p) } }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+        var pid: pid_t = 0
+        let rc = posix_spawn(&pid, argv0, &actions, nil, argv, envp)
+        guard rc == 0 else { throw ScratchMount.Unavailable(description: "precondition not met: cannot start \(argv0): \(String(cString: strerror(rc)))") }
+        return pid
+    }
+
     @Test("SIGKILL of the batch: its workers die within a second and no job folder appears afterwards")
     func workersDieWithParent() throws {
         let dir = try TestEnvironment.temporaryDirectory("batch-orphans")
         let manifest = try Self.slowManifest(in: dir)
         let out = dir + "/out"
-        let p = try startBatch([manifest, "--out", out, "--jobs", "2", "--quiet"])
-        defer { if p.isRunning { kill(p.processIdentifier, SIGKILL); p.waitUntilExit() } }
+        let parent = try spawnBatch([manifest, "--out", out, "--jobs", "2", "--quiet"])
+        var reaped = false
+        defer { if !reaped { kill(parent, SIGKILL); var st: Int32 = 0; waitpid(parent, &st, 0) } }
         var workers: [pid_t] = []
         let deadline = Date().addingTimeInterval(60)
-        while workers.count < 2 && p.isRunning && Date() < deadline {
+        while workers.count < 2 && Self.alive(parent) && Date() < deadline {
             usleep(50_000)
-            workers = Self.children(of: p.processIdentifier)
+            workers = Self.children(of: parent)
         }
         try #require(workers.count == 2, "precondition not met: the batch did not start 2 workers (saw \(workers))")
         usleep(500_000)   // the workers are inside their first jobs
-        kill(p.processIdentifier, SIGKILL)
-        p.waitUntilExit()
+        kill(parent, SIGKILL)
+        var status: Int32 = 0
+        waitpid(parent, &status, 0)
+        reaped = true
         let atKill = Self.jobFolders(out + "/jobs")
         let killed = Date()
         while workers.contains(where: Self.alive) && Date().timeIntervalSince(killed) < 1 { usleep(20_000) }
         let survivors = workers.filter(Self.alive)
+        print("workersDieWithParent: workers \(workers) gone after \(String(format: "%.3f", Date().timeIntervalSince(killed))) s (survivors \(survivors)); job folders at the kill: \(atKill.count)")
         #expect(survivors.isEmpty, "workers \(survivors) still run \(Date().timeIntervalSince(killed)) s after the batch was killed")
-        for w in survivors { kill(w, SIGKILL) }
         sleep(4)
         let later = Self.jobFolders(out + "/jobs")
         #expect(later == atKill, "job folders written after the batch was killed: \(later.subtracting(atKill).sorted())")
+        for w in survivors { kill(w, SIGKILL) }
     }
 
     @Test("two runs on one batch folder: the second is refused with exit 2 while the first holds the lock; the lock goes with the first")
