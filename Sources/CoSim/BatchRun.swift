@@ -132,6 +132,9 @@ public final class BatchRun: @unchecked Sendable {
 
         var aborted = false
         if !todo.isEmpty {
+            // the summary of an earlier run is out of date from here on: a run that stops on an error (disk full)
+            // or is killed leaves no summary or junit.xml that could pass for this one's
+            for name in BatchReportWriter.fileNames { unlink(dir + "/" + name) }
             var config = BatchPool.Configuration(command: options.workerCommand, workers: options.workers)
             config.graceSeconds = options.workerGrace
             let p = BatchPool(configuration: config)
@@ -175,7 +178,14 @@ public enum BatchMerge {
         if let existing = try? BatchRecord.load(dir: out), existing.manifest_sha256 != first.manifest_sha256 {
             throw BatchError(kind: .merge, file: out, reason: "holds a batch of another manifest")
         }
-        try fm.createDirectory(atPath: outJobs, withIntermediateDirectories: true)
+        do {
+            try FileOutput.makeDirectory(outJobs)
+        } catch let e as FormatError {
+            throw BatchError(kind: .merge, file: e.file, reason: e.reason)
+        }
+        // no batch run (or other merge) may work on the folder meanwhile
+        let folderLock = try BatchLock.acquire(dir: out)
+        defer { folderLock.release() }
         let outReal = URL(fileURLWithPath: out).resolvingSymlinksInPath().standardized.path
         let ids = first.jobs.map(\.id)
         for d in dirs {
@@ -190,11 +200,15 @@ public enum BatchMerge {
         }
         let merged = BatchRecord(name: first.name, manifest_sha256: first.manifest_sha256, required_yield: first.required_yield,
                                  shard: nil, jobs: first.jobs)
-        try ReportWriter.atomicWrite(try merged.json(), to: out + "/batch.json")
         let results = ids.compactMap { BatchJobRunner.readResult(jobsDirectory: outJobs, id: $0) }
         let summary = BatchSummary.make(name: first.name, manifestSHA256: first.manifest_sha256, shard: nil,
                                         requiredYield: first.required_yield, expected: ids, results: results)
-        try BatchReportWriter.writeAll(summary, results: results, to: out)
+        do {
+            try ReportWriter.atomicWrite(try merged.json(), to: out + "/batch.json")
+            try BatchReportWriter.writeAll(summary, results: results, to: out)
+        } catch let e as FormatError {
+            throw BatchError(kind: .merge, file: e.file, reason: e.reason)
+        }
         return summary
     }
 

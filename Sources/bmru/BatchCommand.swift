@@ -122,9 +122,6 @@ struct BatchWorker: ParsableCommand {
         for item in (ProcessInfo.processInfo.environment["BMRU_BATCH_TEST_KILL"] ?? "").split(separator: ",") {
             if item.hasSuffix(":always") { killAlways.insert(String(item.dropLast(7))) } else { killFirst.insert(String(item)) }
         }
-        // TEST ONLY: BMRU_BATCH_TEST_HANG=<job id> makes the worker hang on that job's first attempt (until the pool
-        // kills it for exceeding the job's time limit).
-        let hang = ProcessInfo.processInfo.environment["BMRU_BATCH_TEST_HANG"] ?? ""
         // answers go to the original stdout; anything else that writes to fd 1 (a library printing) goes to stderr
         let answers = FileHandle(fileDescriptor: dup(1), closeOnDealloc: true)
         dup2(2, 1)
@@ -139,9 +136,6 @@ struct BatchWorker: ParsableCommand {
             let job = request.job
             let hook: (() -> Void)? = (killAlways.contains(job.id) || (killFirst.contains(job.id) && request.attempt == 1))
                 ? { _ = Foundation.kill(getpid(), SIGKILL) } : nil
-            if !hang.isEmpty && job.id == hang && request.attempt == 1 {
-                while true { sleep(3600) }
-            }
             let started = Date()
             var answer: BatchWorkerAnswer
             var poisoned = false
