@@ -14,6 +14,8 @@ struct BatchCmd: ParsableCommand {
 
         Each job's result lands atomically in DIR/jobs/<id>/ (result.json and the job's reports); \
         DIR/summary.json, summary.md, summary.html and junit.xml summarise the batch. \
+        One run at a time per DIR (a lock, DIR/.bmru-batch.lock); workers end with the batch, even when it is killed; \
+        an error writing DIR (disk full) stops the batch with exit 2 and records no job as failed (--resume continues). \
         Exit status: 0 when every job has a result and the yield reaches the manifest's required_yield, \
         1 otherwise, 2 for invalid input, 130 when interrupted.
         """,
