@@ -1,4 +1,5 @@
 import ArgumentParser
+import BMRUModel
 import Foundation
 import Netlist
 
@@ -36,18 +37,11 @@ enum CLI {
         return text
     }
 
-    /// Writes `data` to `path` atomically: a temporary file beside it, then a rename.
+    /// Writes `data` to `path` atomically: a temporary file beside it, then a rename (the folder is created).
+    /// Errors name the path and the errno reason.
     static func writeAtomically(_ data: Data, to path: String) throws {
-        let url = URL(fileURLWithPath: path)
-        let dir = url.deletingLastPathComponent()
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        let tmp = dir.appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())")
-        try data.write(to: tmp)
-        if FileManager.default.fileExists(atPath: url.path) {
-            _ = try FileManager.default.replaceItemAt(url, withItemAt: tmp)
-        } else {
-            try FileManager.default.moveItem(at: tmp, to: url)
-        }
+        try FileOutput.makeDirectory(URL(fileURLWithPath: path).deletingLastPathComponent().path)
+        try AtomicWrite.write(data, to: path)
     }
 
     static func stderr(_ text: String) {
