@@ -220,7 +220,9 @@ public final class BatchPool: @unchecked Sendable {
                 workers[slot] = nil
                 lock.unlock()
                 Self.removeTemporaries(jobsDirectory: jobsDirectory, id: job.id, pid: w.pid)
-                let e = BatchError(kind: .output, file: a.error?.lines.first ?? jobsDirectory, reason: a.error?.message ?? "cannot write the job's folder")
+                let e = BatchError(kind: .output, file: a.error?.lines.first ?? jobsDirectory,
+                                   reason: (a.error?.message ?? "cannot write the job's folder")
+                                       + " (job \(job.id); the batch stopped and recorded no failure: finished jobs are kept, continue with --resume once the folder can be written)")
                 finish(nil, requeue: nil, error: e, onProgress: onProgress)
                 return
             }

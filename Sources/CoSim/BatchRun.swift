@@ -101,6 +101,9 @@ public final class BatchRun: @unchecked Sendable {
             if folderLock.created { folderLock.removeFile() }
             throw BatchError(kind: .output, file: dir, reason: "--out is a non-empty folder that is not a batch folder; choose another --out")
         }
+        // the summary of an earlier run is out of date from here on (it is written again at the end): a run that
+        // stops on an error (disk full) or is killed leaves no summary or junit.xml that could pass for its own
+        for name in BatchReportWriter.fileNames { unlink(dir + "/" + name) }
         do {
             try FileOutput.makeDirectory(jobsDir)
             try ReportWriter.atomicWrite(try record.json(), to: dir + "/batch.json")
@@ -132,9 +135,6 @@ public final class BatchRun: @unchecked Sendable {
 
         var aborted = false
         if !todo.isEmpty {
-            // the summary of an earlier run is out of date from here on: a run that stops on an error (disk full)
-            // or is killed leaves no summary or junit.xml that could pass for this one's
-            for name in BatchReportWriter.fileNames { unlink(dir + "/" + name) }
             var config = BatchPool.Configuration(command: options.workerCommand, workers: options.workers)
             config.graceSeconds = options.workerGrace
             let p = BatchPool(configuration: config)

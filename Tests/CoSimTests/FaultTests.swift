@@ -346,5 +346,28 @@ struct FaultTests {
         #expect(resumed.status == 0 || resumed.status == 1, "exit \(resumed.status): \(resumed.stderr.suffix(1500))")
         let summary = try BatchSummary.decode(try Data(contentsOf: URL(fileURLWithPath: out + "/summary.json")))
         #expect(summary.jobs_done == 6 && summary.jobs_failed == 0 && summary.complete, "\(summary.jobs_done) done, \(summary.jobs_failed) failed")
+
+        // a passing summary of an earlier run does not survive a run that stops on a full disk
+        let dropped = try #require(Self.jobFolders(jobsDir).sorted().first)
+        try FileManager.default.removeItem(atPath: jobsDir + "/" + dropped)
+        let filler = disk.path + "/filler"
+        FileManager.default.createFile(atPath: filler, contents: nil)
+        let fh = try #require(FileHandle(forWritingAtPath: filler))
+        let block = Data(count: 64 << 10)
+        var full = false
+        while !full {
+            do { try fh.write(contentsOf: block) } catch { full = true }
+        }
+        try? fh.close()
+        let stopped = try bmru(["batch", manifest, "--out", out, "--jobs", "2", "--resume", "--quiet"])
+        #expect(stopped.status == 2 && stopped.stderr.contains("No space left on device"), "exit \(stopped.status): \(stopped.stderr.suffix(800))")
+        for name in ["junit.xml", "summary.json", "summary.md", "summary.html"] {
+            #expect(!FileManager.default.fileExists(atPath: out + "/" + name), "\(name) of the earlier run was left beside a stopped run")
+        }
+        #expect(!Self.jobFolders(jobsDir).contains(dropped))
+        try FileManager.default.removeItem(atPath: filler)
+        let again = try bmru(["batch", manifest, "--out", out, "--jobs", "2", "--resume", "--quiet"])
+        #expect(again.status == 0 || again.status == 1, "exit \(again.status): \(again.stderr.suffix(800))")
+        #expect(again.stderr.contains("5 already done, 1 to run"), "\(again.stderr.prefix(400))")
     }
 }
