@@ -114,11 +114,21 @@ public enum AtomicFolder {
     /// Writes the folder `path`: `body` gets the temporary folder to fill. `replaceable`: the names an existing
     /// folder may hold for it to be replaced (the files this command writes); a folder holding anything else is
     /// refused, so that `--out` pointing at a folder of other files never deletes them.
-    public static func write(_ path: String, replaceable: Set<String>, _ body: (String) throws -> Void) throws {
+    ///
+    /// A target that is a mount point (a container's volume) or whose parent cannot be written cannot be
+    /// replaced by a rename: then the files are written into `DIR/.bmru-tmp-<pid>/` and moved into DIR one by
+    /// one once all are complete, the names in `last` last (after the old ones were removed first), so a failed
+    /// run still leaves no partial file and no `last` file (junit.xml) beside an incomplete report.
+    public static func write(_ path: String, replaceable: Set<String>, last: [String] = [],
+                             _ body: (String) throws -> Void) throws {
         let url = URL(fileURLWithPath: path).standardized
         let target = url.path
         let parent = url.deletingLastPathComponent().path
         let exists = try checkReplaceable(target, replaceable: replaceable)
+        if exists && (isMountPoint(target) || access(parent, W_OK) != 0) {
+            try writeInPlace(target, replaceable: replaceable, last: last, body)
+            return
+        }
         try FileOutput.makeDirectory(parent)
         removeStaleTemporaries(parent: parent, name: url.lastPathComponent)
         let tmp = temporaryPath(for: target)
@@ -157,6 +167,38 @@ public enum AtomicFolder {
         }
     }
 
+    static func isMountPoint(_ path: String) -> Bool {
+        var a = stat(), b = stat()
+        guard stat(path, &a) == 0, stat(path + "/..", &b) == 0 else { return false }
+        return a.st_dev != b.st_dev || a.st_ino == b.st_ino
+    }
+
+    /// The folder itself cannot be renamed: a temporary folder inside it, then one rename per file.
+    static func writeInPlace(_ target: String, replaceable: Set<String>, last: [String], _ body: (String) throws -> Void) throws {
+        let tmp = target + "/.bmru-tmp-\(getpid())"
+        FileOutput.removeTree(tmp)
+        if mkdir(tmp, 0o755) != 0 {
+            throw FormatError(file: target, field: "", reason: "cannot create the temporary folder \(tmp): \(FileOutput.reason(errno))", kind: .io)
+        }
+        do {
+            try body(tmp)
+            let names = try FileManager.default.contentsOfDirectory(atPath: tmp)
+            // the old report goes first, its `last` files before anything else
+            let old = ((try? FileManager.default.contentsOfDirectory(atPath: target)) ?? []).filter { replaceable.contains($0) }
+            for name in last where old.contains(name) { unlink(target + "/" + name) }
+            for name in old where !names.contains(name) { unlink(target + "/" + name) }
+            let ordered = names.filter { !last.contains($0) }.sorted() + last.filter(names.contains)
+            for name in ordered { try FileOutput.rename(tmp + "/" + name, to: target + "/" + name) }
+            rmdir(tmp)
+        } catch let e as FormatError {
+            FileOutput.removeTree(tmp)
+            throw FormatError(file: target, field: "", reason: e.file == target ? e.reason : "not written: \(e.description)", kind: .io)
+        } catch {
+            FileOutput.removeTree(tmp)
+            throw error
+        }
+    }
+
     /// Whether `path` exists (then as a folder holding only `replaceable` names); throws when it cannot be
     /// replaced. Commands call it before their work, so that a refused folder costs no simulation.
     @discardableResult
@@ -171,7 +213,13 @@ public enum AtomicFolder {
             throw FormatError(file: target, field: "", reason: "exists and is not a folder", kind: .io)
         }
         let names = (try? FileManager.default.contentsOfDirectory(atPath: target)) ?? []
-        let foreign = names.filter { !replaceable.contains($0) }.sorted()
+        for name in names where name.hasPrefix(".bmru-tmp-") {
+            // an in-place temporary folder of a killed run
+            if let pid = pid_t(name.dropFirst(10)), pid != getpid(), kill(pid, 0) != 0 && errno == ESRCH {
+                FileOutput.removeTree(target + "/" + name)
+            }
+        }
+        let foreign = names.filter { !replaceable.contains($0) && !$0.hasPrefix(".bmru-tmp-") }.sorted()
         if !foreign.isEmpty {
             let shown = foreign.prefix(5).joined(separator: ", ") + (foreign.count > 5 ? ", …" : "")
             throw FormatError(file: target, field: "",

@@ -14,7 +14,7 @@ public enum ReportWriter {
     /// earlier report there only then), so a failed run leaves no partial report and no junit.xml.
     /// Throws `FormatError(kind: .io)` naming the path and the errno reason.
     public static func writeAll(_ outcome: CoSimOutcome, to dir: String) throws {
-        try AtomicFolder.write(dir, replaceable: folderNames) { tmp in
+        try AtomicFolder.write(dir, replaceable: folderNames, last: ["report.json", "junit.xml"]) { tmp in
             try writeFiles(outcome, into: tmp)
         }
     }

@@ -124,6 +124,22 @@ struct FaultTests {
         #expect(disk.tree().allSatisfy { $0 == "r" || $0.hasPrefix("r/") }, "leftovers: \(disk.tree())")
     }
 
+    @Test("cosim into a folder that is itself a mount point (a container volume): written in place, still no partial report or junit.xml on a full disk")
+    func cosimIntoMountPoint() throws {
+        let disk = try ScratchMount.tmpfs(kilobytes: 32, label: "cosim-mountpoint")
+        defer { disk.unmount() }
+        let full = try cosim(disk.path)
+        #expect(full.status == 2 && full.stderr.contains("No space left on device") && full.stderr.contains(disk.path), "\(full.stderr)")
+        #expect(disk.tree().isEmpty, "a failed run left \(disk.tree())")
+        try disk.resize(kilobytes: 1024)
+        for _ in 0..<2 {
+            let ok = try cosim(disk.path)
+            #expect(ok.status == 0 || ok.status == 1, "exit \(ok.status): \(ok.stderr)")
+            #expect(Set(disk.tree()) == ["deck.mapping.json", "deck.sp", "junit.xml", "report.html", "report.json", "report.md", "waveforms.csv"],
+                    "\(disk.tree())")
+        }
+    }
+
     @Test("cosim refuses, before simulating, to replace a folder holding files it does not write")
     func cosimForeignFolder() throws {
         let dir = try TestEnvironment.temporaryDirectory("cosim-foreign")
