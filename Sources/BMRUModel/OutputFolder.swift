@@ -9,6 +9,10 @@ import Glibc
 import Darwin
 #endif
 
+// the C calls, outside the types whose methods share their names
+private func posixWrite(_ fd: Int32, _ p: UnsafeRawPointer, _ n: Int) -> Int { write(fd, p, n) }
+private func posixRename(_ a: String, _ b: String) -> Int32 { rename(a, b) }
+
 /// Plain file-system operations that throw `FormatError(kind: .io)` naming the path and strerror(errno).
 public enum FileOutput {
     /// strerror text of an errno value
@@ -25,7 +29,7 @@ public enum FileOutput {
             guard var p = raw.baseAddress else { return }
             var left = raw.count
             while left > 0 {
-                let n = Glibc.write(fd, p, left)
+                let n = posixWrite(fd, p, left)
                 if n < 0 {
                     if errno == EINTR { continue }
                     failure = errno
@@ -65,7 +69,7 @@ public enum FileOutput {
 
     /// Renames `from` to `to` (one step); errors name `to`.
     public static func rename(_ from: String, to: String) throws {
-        if Glibc.rename(from, to) != 0 {
+        if posixRename(from, to) != 0 {
             throw FormatError(file: to, field: "", reason: "cannot rename \(from) into place: \(reason(errno))", kind: .io)
         }
     }
@@ -150,7 +154,7 @@ public enum AtomicFolder {
                 do {
                     try FileOutput.rename(tmp, to: target)
                 } catch {
-                    _ = Glibc.rename(old, target)
+                    _ = posixRename(old, target)
                     throw error
                 }
                 FileOutput.removeTree(old)
