@@ -13,10 +13,9 @@ public enum AtomicWrite {
         }
         let tmp = dir.appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
         do {
-            try data.write(to: tmp)
-        } catch {
-            try? FileManager.default.removeItem(at: tmp)
-            throw FormatError(file: path, field: "", reason: "cannot write: \(error.localizedDescription)", kind: .io)
+            try FileOutput.write(data, to: tmp.path)
+        } catch let e as FormatError {
+            throw FormatError(file: path, field: "", reason: "\(e.reason) (writing \(tmp.path))", kind: .io)
         }
         if rename(tmp.path, url.path) != 0 {
             let reason = String(cString: strerror(errno))

@@ -52,7 +52,8 @@ public struct BatchJobResult: Codable, Equatable, Sendable {
 public struct BatchWorkerAnswer: Codable, Equatable, Sendable {
     public var id: String
     /// "ok" / "failed": the result is on disk; "poisoned": ngspice asked to exit, nothing was written, the worker
-    /// stops and the job should be retried on a fresh worker
+    /// stops and the job should be retried on a fresh worker; "io-error": the job's folder could not be written
+    /// (error.message: the errno reason, error.lines[0]: the path) — the batch stops, nothing is recorded
     public var status: String
     public var pass: Bool
     public var seconds: Double
@@ -228,20 +229,25 @@ public enum BatchJobRunner {
     public static func commit(_ result: BatchJobResult, outcome: CoSimOutcome?, jobsDirectory: String,
                               beforeCommit: (() -> Void)? = nil) throws {
         let fm = FileManager.default
-        try fm.createDirectory(atPath: jobsDirectory, withIntermediateDirectories: true)
         let final = jobsDirectory + "/" + result.job.id
         let tmp = jobsDirectory + "/" + temporaryPrefix(result.job.id) + "\(getpid())"
-        try? fm.removeItem(atPath: tmp)
         do {
-            try fm.createDirectory(atPath: tmp, withIntermediateDirectories: false)
+            try FileOutput.makeDirectory(jobsDirectory)
+            try? fm.removeItem(atPath: tmp)
+            if mkdir(tmp, 0o755) != 0 {
+                throw FormatError(file: tmp, field: "", reason: "cannot create the folder: \(FileOutput.reason(errno))", kind: .io)
+            }
             if let o = outcome {
-                try ReportWriter.writeAll(o, to: tmp)
+                try ReportWriter.writeFiles(o, into: tmp)
             }
             if let e = result.error {
                 let log = ([e.message] + e.lines).joined(separator: "\n") + "\n"
-                try Data(log.utf8).write(to: URL(fileURLWithPath: tmp + "/error.log"))
+                try FileOutput.write(Data(log.utf8), to: tmp + "/error.log")
             }
-            try result.json().write(to: URL(fileURLWithPath: tmp + "/result.json"))
+            try FileOutput.write(try result.json(), to: tmp + "/result.json")
+        } catch let e as FormatError {
+            try? fm.removeItem(atPath: tmp)
+            throw BatchError(kind: .output, file: e.file, reason: e.reason)
         } catch {
             try? fm.removeItem(atPath: tmp)
             throw BatchError(kind: .output, file: tmp, reason: "cannot write the job's files: \(error)")

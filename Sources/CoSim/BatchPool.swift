@@ -1,3 +1,4 @@
+import BMRUModel
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -75,7 +76,11 @@ public final class BatchPool: @unchecked Sendable {
     public func run(_ jobs: [BatchJob], jobsDirectory: String,
                     onProgress: @escaping @Sendable (BatchProgress) -> Void) throws -> [String: BatchJobResult] {
         signal(SIGPIPE, SIG_IGN)
-        try FileManager.default.createDirectory(atPath: jobsDirectory, withIntermediateDirectories: true)
+        do {
+            try FileOutput.makeDirectory(jobsDirectory)
+        } catch let e as FormatError {
+            throw BatchError(kind: .output, file: e.file, reason: e.reason)
+        }
         lock.lock()
         queue = jobs.map { ($0, 1) }
         progress.total = jobs.count
@@ -138,7 +143,11 @@ public final class BatchPool: @unchecked Sendable {
                         onProgress: @Sendable (BatchProgress) -> Void) {
         lock.lock()
         inFlight -= 1
-        if let e = error, firstError == nil { firstError = e }
+        if let e = error, firstError == nil {
+            // the batch stops: the other workers are killed, their jobs leave nothing (no false failure records)
+            firstError = e
+            for (_, w) in workers { kill(w.pid, SIGKILL) }
+        }
         if let (job, attempt) = requeue, !aborted {
             queue.insert((job, attempt), at: 0)
             progress.retried += 1
@@ -193,7 +202,7 @@ public final class BatchPool: @unchecked Sendable {
             }
             lock.lock()
             deadlines[slot] = nil
-            let wasAborted = aborted
+            let wasAborted = aborted || firstError != nil
             let hung = timedOut.contains(w.pid)
             lock.unlock()
 
@@ -201,6 +210,21 @@ public final class BatchPool: @unchecked Sendable {
                let r = BatchJobRunner.readResult(jobsDirectory: jobsDirectory, id: job.id) {
                 finish(r, requeue: nil, onProgress: onProgress)
                 continue
+            }
+            if let a = answer, a.status == "io-error", a.id == job.id {
+                // the worker could not write the job's folder (disk full, read-only, ...): an I/O error of the
+                // batch, not an outcome of the job; the batch stops and records nothing for the job
+                w.close()
+                w.reap()
+                lock.lock()
+                workers[slot] = nil
+                lock.unlock()
+                Self.removeTemporaries(jobsDirectory: jobsDirectory, id: job.id, pid: w.pid)
+                let e = BatchError(kind: .output, file: a.error?.lines.first ?? jobsDirectory,
+                                   reason: (a.error?.message ?? "cannot write the job's folder")
+                                       + " (job \(job.id); the batch stopped and recorded no failure: finished jobs are kept, continue with --resume once the folder can be written)")
+                finish(nil, requeue: nil, error: e, onProgress: onProgress)
+                return
             }
             // the worker is gone or unusable: reap it, remove what it left half-written
             w.close()

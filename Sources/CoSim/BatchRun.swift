@@ -1,3 +1,4 @@
+import BMRUModel
 import Foundation
 
 /// How to run a batch.
@@ -74,31 +75,40 @@ public final class BatchRun: @unchecked Sendable {
         let jobsDir = dir + "/jobs"
         let record = BatchRecord(name: manifest.name, manifest_sha256: manifest.sha256, required_yield: manifest.requiredYield,
                                  shard: options.shard?.description, jobs: jobs.map { .init(id: $0.id, index: $0.index) })
-        // the folder: new (or empty), or the same batch when resuming
+        // the folder: new (or empty), or the same batch when resuming; one run at a time (the lock)
         var isDir: ObjCBool = false
-        if fm.fileExists(atPath: dir, isDirectory: &isDir) {
-            guard isDir.boolValue else { throw BatchError(kind: .output, file: dir, reason: "--out exists and is not a folder") }
-            if let old = try? BatchRecord.load(dir: dir) {
-                guard options.resume else {
-                    throw BatchError(kind: .output, file: dir, reason: "the folder already holds a batch; pass --resume to continue it, or choose another --out")
-                }
-                guard old.manifest_sha256 == manifest.sha256 else {
-                    throw BatchError(kind: .output, file: dir, reason: "the folder holds a batch of another manifest (sha256 \(old.manifest_sha256.prefix(12))…, this one is \(manifest.sha256.prefix(12))…); choose another --out")
-                }
-                guard old.shard == record.shard else {
-                    throw BatchError(kind: .output, file: dir, reason: "the folder holds shard \(old.shard ?? "none") but --shard is \(record.shard ?? "none")")
-                }
-            } else if !((try? fm.contentsOfDirectory(atPath: dir)) ?? []).isEmpty {
-                throw BatchError(kind: .output, file: dir, reason: "--out is a non-empty folder that is not a batch folder; choose another --out")
-            }
+        if fm.fileExists(atPath: dir, isDirectory: &isDir), !isDir.boolValue {
+            throw BatchError(kind: .output, file: dir, reason: "--out exists and is not a folder")
         }
         do {
-            try fm.createDirectory(atPath: jobsDir, withIntermediateDirectories: true)
+            try FileOutput.makeDirectory(dir)
+        } catch let e as FormatError {
+            throw BatchError(kind: .output, file: e.file, reason: e.reason)
+        }
+        let folderLock = try BatchLock.acquire(dir: dir)
+        defer { folderLock.release() }
+        if let old = try? BatchRecord.load(dir: dir) {
+            guard options.resume else {
+                throw BatchError(kind: .output, file: dir, reason: "the folder already holds a batch; pass --resume to continue it, or choose another --out")
+            }
+            guard old.manifest_sha256 == manifest.sha256 else {
+                throw BatchError(kind: .output, file: dir, reason: "the folder holds a batch of another manifest (sha256 \(old.manifest_sha256.prefix(12))…, this one is \(manifest.sha256.prefix(12))…); choose another --out")
+            }
+            guard old.shard == record.shard else {
+                throw BatchError(kind: .output, file: dir, reason: "the folder holds shard \(old.shard ?? "none") but --shard is \(record.shard ?? "none")")
+            }
+        } else if !((try? fm.contentsOfDirectory(atPath: dir)) ?? []).filter({ $0 != BatchLock.fileName }).isEmpty {
+            if folderLock.created { folderLock.removeFile() }
+            throw BatchError(kind: .output, file: dir, reason: "--out is a non-empty folder that is not a batch folder; choose another --out")
+        }
+        // the summary of an earlier run is out of date from here on (it is written again at the end): a run that
+        // stops on an error (disk full) or is killed leaves no summary or junit.xml that could pass for its own
+        for name in BatchReportWriter.fileNames { unlink(dir + "/" + name) }
+        do {
+            try FileOutput.makeDirectory(jobsDir)
             try ReportWriter.atomicWrite(try record.json(), to: dir + "/batch.json")
-        } catch let e as BatchError {
-            throw e
-        } catch {
-            throw BatchError(kind: .output, file: dir, reason: "cannot create the batch folder: \(error)")
+        } catch let e as FormatError {
+            throw BatchError(kind: .output, file: e.file, reason: e.reason)
         }
 
         // what is left to do; temporaries of this run's jobs are leftovers of a killed run
@@ -143,7 +153,11 @@ public final class BatchRun: @unchecked Sendable {
         let results = selected.compactMap { BatchJobRunner.readResult(jobsDirectory: jobsDir, id: $0.id) }
         let summary = BatchSummary.make(name: manifest.name, manifestSHA256: manifest.sha256, shard: options.shard?.description,
                                         requiredYield: manifest.requiredYield, expected: selected.map(\.id), results: results)
-        try BatchReportWriter.writeAll(summary, results: results, to: dir)
+        do {
+            try BatchReportWriter.writeAll(summary, results: results, to: dir)
+        } catch let e as FormatError {
+            throw BatchError(kind: .output, file: e.file, reason: e.reason)
+        }
         return BatchRunOutcome(summary: summary, selected: selected.count, skipped: skipped, ran: todo.count, aborted: aborted)
     }
 }
@@ -164,7 +178,14 @@ public enum BatchMerge {
         if let existing = try? BatchRecord.load(dir: out), existing.manifest_sha256 != first.manifest_sha256 {
             throw BatchError(kind: .merge, file: out, reason: "holds a batch of another manifest")
         }
-        try fm.createDirectory(atPath: outJobs, withIntermediateDirectories: true)
+        do {
+            try FileOutput.makeDirectory(outJobs)
+        } catch let e as FormatError {
+            throw BatchError(kind: .merge, file: e.file, reason: e.reason)
+        }
+        // no batch run (or other merge) may work on the folder meanwhile
+        let folderLock = try BatchLock.acquire(dir: out)
+        defer { folderLock.release() }
         let outReal = URL(fileURLWithPath: out).resolvingSymlinksInPath().standardized.path
         let ids = first.jobs.map(\.id)
         for d in dirs {
@@ -179,11 +200,15 @@ public enum BatchMerge {
         }
         let merged = BatchRecord(name: first.name, manifest_sha256: first.manifest_sha256, required_yield: first.required_yield,
                                  shard: nil, jobs: first.jobs)
-        try ReportWriter.atomicWrite(try merged.json(), to: out + "/batch.json")
         let results = ids.compactMap { BatchJobRunner.readResult(jobsDirectory: outJobs, id: $0) }
         let summary = BatchSummary.make(name: first.name, manifestSHA256: first.manifest_sha256, shard: nil,
                                         requiredYield: first.required_yield, expected: ids, results: results)
-        try BatchReportWriter.writeAll(summary, results: results, to: out)
+        do {
+            try ReportWriter.atomicWrite(try merged.json(), to: out + "/batch.json")
+            try BatchReportWriter.writeAll(summary, results: results, to: out)
+        } catch let e as FormatError {
+            throw BatchError(kind: .merge, file: e.file, reason: e.reason)
+        }
         return summary
     }
 
@@ -205,5 +230,53 @@ public enum BatchMerge {
             try? fm.removeItem(atPath: tmp)
             throw BatchError(kind: .merge, file: jobsDir + "/" + id, reason: "cannot rename into place: \(String(cString: strerror(errno)))")
         }
+    }
+}
+
+/// The exclusive lock of a batch folder (`DIR/.bmru-batch.lock`, flock), held for a whole run so that two runs
+/// (two `--resume` at once) never work on one folder. The kernel drops it when the process ends, however it ends.
+final class BatchLock {
+    static let fileName = ".bmru-batch.lock"
+    private var fd: Int32
+    /// this run made the lock file (the folder had none)
+    let created: Bool
+    let path: String
+
+    private init(fd: Int32, created: Bool, path: String) {
+        self.fd = fd; self.created = created; self.path = path
+    }
+
+    static func acquire(dir: String) throws -> BatchLock {
+        let path = dir + "/" + fileName
+        let existed = FileManager.default.fileExists(atPath: path)
+        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        guard fd >= 0 else {
+            throw BatchError(kind: .output, file: path, reason: "cannot create the lock file: \(FileOutput.reason(errno))")
+        }
+        if flock(fd, LOCK_EX | LOCK_NB) != 0 {
+            let code = errno
+            var holder = ""
+            var buf = [UInt8](repeating: 0, count: 64)
+            let n = pread(fd, &buf, buf.count, 0)
+            if n > 0, let pid = Int(String(decoding: buf[..<n], as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)) {
+                holder = " (process \(pid))"
+            }
+            close(fd)
+            if code == EWOULDBLOCK {
+                throw BatchError(kind: .output, file: dir, reason: "another bmru batch\(holder) is running on this folder (it holds \(path)); wait for it to finish, or choose another --out")
+            }
+            throw BatchError(kind: .output, file: path, reason: "cannot lock: \(FileOutput.reason(code))")
+        }
+        // the holder's pid, for the message of a refused second run
+        let text = Array("\(getpid())\n".utf8)
+        _ = ftruncate(fd, 0)
+        _ = pwrite(fd, text, text.count, 0)
+        return BatchLock(fd: fd, created: !existed, path: path)
+    }
+
+    func removeFile() { unlink(path) }
+
+    func release() {
+        if fd >= 0 { close(fd); fd = -1 }
     }
 }

@@ -255,6 +255,9 @@ public struct BatchSummary: Codable, Equatable, Sendable {
 
 /// Summary files: summary.json, summary.md, summary.html, junit.xml.
 public enum BatchReportWriter {
+    /// the files `writeAll` writes
+    public static let fileNames = ["summary.md", "summary.html", "junit.xml", "summary.json"]
+
     public static func writeAll(_ s: BatchSummary, results: [BatchJobResult], to dir: String) throws {
         let sorted = results.sorted { $0.job.index < $1.job.index }
         let files: [(String, Data)] = [

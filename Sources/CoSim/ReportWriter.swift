@@ -4,11 +4,24 @@ import Foundation
 /// Renders a co-simulation into report files. Pure functions returning text; `writeAll` writes them
 /// atomically into a folder.
 public enum ReportWriter {
-    /// Writes report.json, report.md, report.html, junit.xml, waveforms.csv, deck.sp and deck.mapping.json, and
-    /// with input noise stimulus-noisy.csv (the stimulus the deck and the model ran on).
-    /// Every file is written to a temporary name first and renamed, so a folder never holds half a report.
+    /// The names `writeAll` writes (and deck.raw, which `ngspice -b deck.sp` writes beside the deck).
+    public static let folderNames: Set<String> = ["stimulus-noisy.csv", "deck.sp", "deck.mapping.json", "waveforms.csv", "report.md",
+                                                  "report.html", "junit.xml", "report.json", "deck.raw"]
+
+    /// Writes the folder `dir` as a whole: report.json, report.md, report.html, junit.xml, waveforms.csv, deck.sp
+    /// and deck.mapping.json, and with input noise stimulus-noisy.csv (the stimulus the deck and the model ran on).
+    /// Everything goes into a temporary folder beside `dir` that is renamed into place when complete (replacing an
+    /// earlier report there only then), so a failed run leaves no partial report and no junit.xml.
+    /// Throws `FormatError(kind: .io)` naming the path and the errno reason.
     public static func writeAll(_ outcome: CoSimOutcome, to dir: String) throws {
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        try AtomicFolder.write(dir, replaceable: folderNames, last: ["report.json", "junit.xml"]) { tmp in
+            try writeFiles(outcome, into: tmp)
+        }
+    }
+
+    /// Writes the report files into an existing folder that nobody reads yet (a temporary folder).
+    /// junit.xml and report.json come last.
+    public static func writeFiles(_ outcome: CoSimOutcome, into dir: String) throws {
         let noisy: [(String, Data)] = outcome.noisyStimulus.map { [("stimulus-noisy.csv", Data(StimulusFile.csv($0).utf8))] } ?? []
         let files: [(String, Data)] = noisy + [
             ("deck.sp", Data(outcome.deck.text.utf8)),
@@ -20,18 +33,14 @@ public enum ReportWriter {
             ("report.json", try outcome.report.json()),
         ]
         for (name, data) in files {
-            try atomicWrite(data, to: dir + "/" + name)
+            try FileOutput.write(data, to: dir + "/" + name)
         }
     }
 
+    /// Writes one file atomically (temporary name, then a rename); throws `FormatError(kind: .io)` naming the
+    /// path and the errno reason.
     public static func atomicWrite(_ data: Data, to path: String) throws {
-        let url = URL(fileURLWithPath: path)
-        let tmp = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).partial-\(getpid())")
-        try data.write(to: tmp)
-        if rename(tmp.path, url.path) != 0 {
-            try? FileManager.default.removeItem(at: tmp)
-            throw CoSimError(kind: .input, message: "cannot write \(path): \(String(cString: strerror(errno)))")
-        }
+        try AtomicWrite.write(data, to: path)
     }
 
     /// One row per frame: the circuit and model value of every series.

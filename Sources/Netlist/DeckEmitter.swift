@@ -42,11 +42,15 @@ public enum DeckEmitter {
         return u.allSatisfy { letter($0) || digit($0) || $0 == 95 }
     }
 
-    static func isSafePath(_ s: String) -> Bool {
+    /// A path ngspice can take unquoted in a deck (`.include`, `write`): no quotes, control or shell characters.
+    public static func isSafePath(_ s: String) -> Bool {
         !s.isEmpty && s.utf8.count < 1024 && !s.unicodeScalars.contains { c in
             c.value < 0x20 || c.value == 0x7f || c == "\"" || c == "'" || c == ";" || c == "`" || c == "$" || c == "\\"
         }
     }
+
+    /// A raw-file path the deck's `write` can take: a safe path without spaces.
+    public static func isSafeRawPath(_ s: String) -> Bool { isSafePath(s) && !s.contains(" ") }
 
     static func validate(network: Network, stimulus: Stimulus?, options: DeckOptions) throws {
         func bad(_ f: String, _ r: String, _ k: NetlistError.Kind = .invalidNetwork) -> NetlistError {
@@ -61,7 +65,7 @@ public enum DeckEmitter {
         guard isSafePath(options.modelsDirectory) else {
             throw bad("options.modelsDirectory", "path is empty or contains quotes, control characters or shell characters", .invalidOption)
         }
-        if let r = options.rawPath, !isSafePath(r) || r.contains(" ") {
+        if let r = options.rawPath, !isSafeRawPath(r) {
             throw bad("options.rawPath", "path is empty or contains spaces, quotes, control characters or shell characters (ngspice's write takes it unquoted)", .invalidOption)
         }
         if let s = options.mismatchSeed, s < 1 || s > 2_147_483_647 {

@@ -1,4 +1,5 @@
 import ArgumentParser
+import BMRUModel
 import CoSim
 import Dispatch
 import Foundation
@@ -13,6 +14,8 @@ struct BatchCmd: ParsableCommand {
 
         Each job's result lands atomically in DIR/jobs/<id>/ (result.json and the job's reports); \
         DIR/summary.json, summary.md, summary.html and junit.xml summarise the batch. \
+        One run at a time per DIR (a lock, DIR/.bmru-batch.lock); workers end with the batch, even when it is killed; \
+        an error writing DIR (disk full) stops the batch with exit 2 and records no job as failed (--resume continues). \
         Exit status: 0 when every job has a result and the yield reaches the manifest's required_yield, \
         1 otherwise, 2 for invalid input, 130 when interrupted.
         """,
@@ -52,7 +55,7 @@ struct BatchRunCmd: ParsableCommand {
             try ModelFiles.require(dir)
             let m = try BatchManifest.load(path: ModelFiles.absolute(manifest))
             var options = BatchRunOptions(out: ModelFiles.absolute(out), workers: n, modelsDirectory: dir,
-                                          workerCommand: [WorkerExecutable.path(), "batch-worker"])
+                                          workerCommand: [WorkerExecutable.path(), "batch-worker", "--parent", "\(getpid())"])
             options.shard = shardValue
             options.resume = resume
             options.retryFailed = retryFailed
@@ -109,7 +112,11 @@ struct BatchWorker: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "batch-worker", abstract: "Internal: a batch worker process.",
                                                     shouldDisplay: false)
 
+    /// the batch process: the worker dies with it (a SIGKILLed batch leaves no worker writing job folders)
+    @Option(help: .hidden) var parent: Int32?
+
     func run() throws {
+        if let parent { ProcessLifetime.dieWithParent(parent) }
         // TEST ONLY: BMRU_BATCH_TEST_KILL=<job id>[,<job id>...] makes the worker SIGKILL itself on that job's first
         // attempt after writing every file into its temporary folder (just before the rename); "<job id>:always"
         // on every attempt.
@@ -117,9 +124,6 @@ struct BatchWorker: ParsableCommand {
         for item in (ProcessInfo.processInfo.environment["BMRU_BATCH_TEST_KILL"] ?? "").split(separator: ",") {
             if item.hasSuffix(":always") { killAlways.insert(String(item.dropLast(7))) } else { killFirst.insert(String(item)) }
         }
-        // TEST ONLY: BMRU_BATCH_TEST_HANG=<job id> makes the worker hang on that job's first attempt (until the pool
-        // kills it for exceeding the job's time limit).
-        let hang = ProcessInfo.processInfo.environment["BMRU_BATCH_TEST_HANG"] ?? ""
         // answers go to the original stdout; anything else that writes to fd 1 (a library printing) goes to stderr
         let answers = FileHandle(fileDescriptor: dup(1), closeOnDealloc: true)
         dup2(2, 1)
@@ -134,9 +138,6 @@ struct BatchWorker: ParsableCommand {
             let job = request.job
             let hook: (() -> Void)? = (killAlways.contains(job.id) || (killFirst.contains(job.id) && request.attempt == 1))
                 ? { _ = Foundation.kill(getpid(), SIGKILL) } : nil
-            if !hang.isEmpty && job.id == hang && request.attempt == 1 {
-                while true { sleep(3600) }
-            }
             let started = Date()
             var answer: BatchWorkerAnswer
             var poisoned = false
@@ -146,6 +147,10 @@ struct BatchWorker: ParsableCommand {
             } catch let p as BatchJobRunner.Poisoned {
                 answer = BatchWorkerAnswer(id: job.id, status: "poisoned", pass: false, seconds: Date().timeIntervalSince(started), error: p.error)
                 poisoned = true
+            } catch let e as BatchError where e.kind == .output {
+                // the job's folder could not be written: the parent stops the batch (not a failure of the job)
+                answer = BatchWorkerAnswer(id: job.id, status: "io-error", pass: false, seconds: Date().timeIntervalSince(started),
+                                           error: BatchJobError(kind: "output", message: e.reason, lines: [e.file]))
             } catch {
                 CLI.stderr("batch-worker: job \(job.id): \(error)")
                 throw ExitCode(2)

@@ -1,5 +1,7 @@
 import ArgumentParser
+import BMRUModel
 import Foundation
+import Netlist
 
 /// An error the CLI reports as one line on stderr with exit status 2 (invalid input, failed simulation).
 struct UsageFailure: Error, CustomStringConvertible {
@@ -35,18 +37,11 @@ enum CLI {
         return text
     }
 
-    /// Writes `data` to `path` atomically: a temporary file beside it, then a rename.
+    /// Writes `data` to `path` atomically: a temporary file beside it, then a rename (the folder is created).
+    /// Errors name the path and the errno reason.
     static func writeAtomically(_ data: Data, to path: String) throws {
-        let url = URL(fileURLWithPath: path)
-        let dir = url.deletingLastPathComponent()
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        let tmp = dir.appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())")
-        try data.write(to: tmp)
-        if FileManager.default.fileExists(atPath: url.path) {
-            _ = try FileManager.default.replaceItemAt(url, withItemAt: tmp)
-        } else {
-            try FileManager.default.moveItem(at: tmp, to: url)
-        }
+        try FileOutput.makeDirectory(URL(fileURLWithPath: path).deletingLastPathComponent().path)
+        try AtomicWrite.write(data, to: path)
     }
 
     static func stderr(_ text: String) {
@@ -93,6 +88,13 @@ enum ModelFiles {
     /// ngspice runs in (run it from the deck's folder). A file name that itself has a space stays refused.
     static func rawPath(_ absolute: String) -> String {
         absolute.contains(" ") ? URL(fileURLWithPath: absolute).lastPathComponent : absolute
+    }
+
+    /// Refuses an output path whose raw-file path the deck cannot hold, naming the output path (not the network).
+    static func requireUsableOutput(_ output: String, option: String, rawPath: String) throws {
+        guard DeckEmitter.isSafeRawPath(rawPath) else {
+            throw UsageFailure("\(output): \(option): this output path cannot be used: the deck names its raw file \(rawPath) unquoted (ngspice's write), so the path must not be empty or contain quotes, control characters, shell characters ($ ` ; \\) or, in the file name, spaces")
+        }
     }
 }
 

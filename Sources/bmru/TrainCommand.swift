@@ -128,7 +128,7 @@ struct Train: ParsableCommand {
     /// Writes kws-<word>-<k>.csv for the first (by id) test clips of yes, no, left and silence that the
     /// network decides correctly (demo material; the accuracy above counts every test clip).
     func writeStimuli(ds: KWSDataset, net: FQNet, dir: String) throws {
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        try FileOutput.makeDirectory(dir)
         for w in [KWSWord.yes, .no, .left, .silence] {
             let clips = ds.clips(.test).filter { $0.word == w }.sorted { $0.id < $1.id }
                 .filter { net.decide($0.features, frames: $0.frames).decision == $0.label }

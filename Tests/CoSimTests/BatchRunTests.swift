@@ -159,27 +159,49 @@ struct BatchRunTests {
         }
     }
 
-    @Test("a hung worker is killed after the job's time limit and its job is retried on a fresh worker")
+    @Test("a hung worker (stopped with a real SIGSTOP) is killed after the job's time limit and its job is retried on a fresh worker")
     func hungWorker() throws {
         let dir = try TestEnvironment.temporaryDirectory("batch-hang")
         let manifest = try BatchFixtures.write("""
             {"format": "bmru-batch", "version": 1, "name": "hang",
              "networks": ["\(BatchFixtures.tinyNetwork)"],
-             "stimuli": [{"random": {"frames": 3, "seed": 2}}], "corners": ["typical", "ff"],
+             "stimuli": [{"random": {"frames": 3, "seed": 2}}], "corners": ["typical", "ff", "ss", "fs"],
              "required_yield": 0, "timeout_s": 8}
             """, in: dir)
         let jobs = try BatchFixtures.cliJobs(manifest)
+        let errPath = dir + "/stderr.txt"
+        FileManager.default.createFile(atPath: errPath, contents: nil)
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: try TestEnvironment.bmruExecutable())
+        p.arguments = ["batch", manifest, "--out", dir + "/out", "--jobs", "2", "--worker-grace", "1", "--quiet"]
+        p.environment = ProcessInfo.processInfo.environment.merging(["BMRU_MODELS": try TestEnvironment.modelsDirectory()]) { _, n in n }
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = FileHandle(forWritingAtPath: errPath)
         let started = Date()
-        let r = try bmru(["batch", manifest, "--out", dir + "/out", "--jobs", "2", "--worker-grace", "1", "--quiet"],
-                         env: ["BMRU_BATCH_TEST_HANG": jobs[0].id])
+        try p.run()
+        defer { if p.isRunning { kill(p.processIdentifier, SIGKILL); p.waitUntilExit() } }
+        // the first worker to appear is stopped before it can answer its first job: to the pool it hangs
+        var stopped: pid_t?
+        while stopped == nil && p.isRunning && Date().timeIntervalSince(started) < 60 {
+            if let w = FaultTests.children(of: p.processIdentifier).first {
+                kill(w, SIGSTOP)
+                stopped = w
+            } else {
+                usleep(2_000)
+            }
+        }
+        try #require(stopped != nil, "precondition not met: no worker appeared")
+        p.waitUntilExit()
         let elapsed = Date().timeIntervalSince(started)
-        #expect(r.status == 0, "exit \(r.status): \(r.stderr.suffix(1200))")
-        let hung = try Self.result(dir + "/out/jobs", jobs[0].id)
-        #expect(hung.status == "ok" && hung.attempts == 2)
-        #expect(try Self.result(dir + "/out/jobs", jobs[1].id).attempts == 1)
+        let stderr = (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? ""
+        #expect(p.terminationStatus == 0, "exit \(p.terminationStatus): \(stderr.suffix(1200))")
+        let attempts = try jobs.map { try Self.result(dir + "/out/jobs", $0.id) }
+        #expect(attempts.allSatisfy { $0.status == "ok" })
+        #expect(attempts.map(\.attempts).sorted() == [1, 1, 1, 2], "\(attempts.map(\.attempts))")
         // killed no earlier than the limit (8 s + 1 s grace)
         #expect(elapsed >= 9, "finished after \(elapsed) s")
-        #expect(r.stderr.contains("1 retried"))
+        #expect(stderr.contains("1 retried"), "\(stderr.suffix(800))")
+        #expect(!FaultTests.alive(stopped!), "the stopped worker was not killed")
     }
 
     @Test("a simulation that fails (time limit, halted in ngspice) is recorded as failed with the reason; the batch goes on; exit 1")

@@ -6,6 +6,7 @@
 #define BMRU_KERNELS_H
 
 #include <stddef.h>
+#include "bmru_system.h"
 
 /// z[t*m + o] = bias[o] + sum_i x[t*n + i] * columns[i*m + o]  for frames t in [t0, t1).
 /// scratch_index / scratch_value: room for n entries each (per calling thread).
