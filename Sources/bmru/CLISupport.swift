@@ -1,5 +1,7 @@
 import ArgumentParser
+import BMRUModel
 import Foundation
+import Netlist
 
 /// An error the CLI reports as one line on stderr with exit status 2 (invalid input, failed simulation).
 struct UsageFailure: Error, CustomStringConvertible {
@@ -47,6 +49,17 @@ enum CLI {
         } else {
             try FileManager.default.moveItem(at: tmp, to: url)
         }
+    }
+
+    /// The network (and stimulus) against the circuit's operating range: warnings go to stderr, errors too,
+    /// then exit status 2. Each line names the file the field belongs to.
+    static func checkOperatingRange(_ net: Network, file: String, stimulus: Stimulus? = nil, stimulusFile: String? = nil) throws {
+        let findings = OperatingRange.gf180mcu.check(net, stimulus: stimulus)
+        for f in findings {
+            let where_ = f.isStimulus ? (stimulusFile ?? file) : file
+            stderr("\(f.severity == .error ? "error" : "warning"): \(where_): \(f.field): \(f.reason)")
+        }
+        if findings.contains(where: { $0.severity == .error }) { throw ExitCode(2) }
     }
 
     static func stderr(_ text: String) {
