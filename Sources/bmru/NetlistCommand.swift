@@ -36,6 +36,7 @@ struct NetlistCmd: ParsableCommand {
             let data = FileManager.default.contents(atPath: netPath) ?? Data()
             let stim = try input.map { try StimulusFile.load(path: ModelFiles.absolute($0), inputs: net.inputs) }
             try CLI.checkOperatingRange(net, file: netPath, stimulus: stim, stimulusFile: input.map { ModelFiles.absolute($0) })
+            try calibrationArguments.preflight()
             let dir = ModelFiles.directory(option: models)
             try ModelFiles.require(dir)
             let deckPath = ModelFiles.absolute(output)
