@@ -209,6 +209,10 @@ public struct CalibrationFile: Codable, Equatable, Sendable {
         } catch let DecodingError.valueNotFound(_, ctx) {
             throw CalibrationError(kind: .format, file: path, field: Self.fieldPath(ctx.codingPath), reason: "is null")
         } catch let DecodingError.dataCorrupted(ctx) {
+            // Foundation on Linux reports a non-integer number for an Int field as corrupt data without a path
+            if ctx.codingPath.isEmpty, let field = Self.nonIntegerField(data) {
+                throw CalibrationError(kind: .format, file: path, field: field, reason: "expected an integer")
+            }
             throw CalibrationError(kind: .format, file: path, field: ctx.codingPath.isEmpty ? "-" : Self.fieldPath(ctx.codingPath),
                                    reason: "invalid value: \(ctx.debugDescription)")
         } catch {
@@ -216,6 +220,19 @@ public struct CalibrationFile: Codable, Equatable, Sendable {
         }
         try file.validate(file: path)
         return file
+    }
+
+    /// The integer field (`version`, `devices.monteCarloInstances`) holding a number that is not an integer.
+    static func nonIntegerField(_ data: Data) -> String? {
+        guard let root = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return nil }
+        func nonInteger(_ v: Any?) -> Bool {
+            guard let n = v as? NSNumber else { return false }
+            let d = n.doubleValue
+            return d != d.rounded() || abs(d) > 9e15
+        }
+        if nonInteger(root["version"]) { return "version" }
+        if nonInteger((root["devices"] as? [String: Any])?["monteCarloInstances"]) { return "devices.monteCarloInstances" }
+        return nil
     }
 
     /// `mirror.positive[2][3]`-style path of a coding path.

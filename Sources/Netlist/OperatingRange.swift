@@ -34,9 +34,10 @@ public struct OperatingRange: Sendable, Equatable {
     /// (V_GS ≈ 0.51 V at 10 nA, `Technology.nmos`); at 1 µA they are in strong inversion, where the width
     /// ratios no longer set the current ratios and the cascoded sinks lose their headroom at 1.8 V.
     public var maxCurrent = 1e-6
-    /// Most fingers of one weight device (|w| ≤ 256, since one finger of 7.918 µm realises |w| = 1 against
-    /// the 2-finger reference: m = ⌈|w|⌉). Each finger puts ~40 fF of gate on its input's diode node; 256
-    /// fingers are ~10 pF, 128 × the reference's own gate, so the node settles 128 × slower than characterised.
+    /// Most fingers of one weight device. One finger of at most 8 µm drawn (7.918 µm effective) against the
+    /// 2-finger reference (7.836 µm effective) realises |w| ≤ 1.0105, so m = ⌈0.9896·|w|⌉ and 256 fingers
+    /// reach |w| ≈ 258. Each finger puts ~40 fF of gate on its input's diode node; 256 fingers are ~10 pF,
+    /// 128 × the reference's own gate, so that node settles 128 × slower than characterised.
     public var maxFingers = 256
     /// Shortest frame, in settling time constants of the unit current: a unit step settles to e^-5 = 0.7 %;
     /// with fewer, no input settles within a frame and the frame-end samples are transients.
@@ -50,7 +51,7 @@ public struct OperatingRange: Sendable, Equatable {
     /// Unit currents of the cell grid (`cells[].unitCurrentA`: 0.1, 0.3, 1, 3 nA); the mirror grid
     /// (`mirror.currentsA`) covers 0.05 ... 4 nA. Outside, the tables are clamped to their edge.
     public var characterisedUnitCurrent: ClosedRange<Double> = 1e-10...3e-9
-    /// Largest |w|: 4 fingers. The mirror grid measured single fingers (|w| ≤ 1 each) and a weight of m
+    /// Largest |w|: 4 units (4 fingers). The mirror grid measured single fingers (|w| ≤ 1 each) and a weight of m
     /// fingers is taken to have the factor of one of its fingers; the largest multi-finger device measured
     /// is the leakage bench's 4 fingers of 7.92 µm.
     public var characterisedWeight = 4.0
@@ -101,7 +102,7 @@ public struct OperatingRange: Sendable, Equatable {
             }
         }
         let T = network.framePeriod
-        if T.isFinite, T > 0, iu.isFinite, iu > 0 {
+        if T.isFinite, T > 0, iu.isFinite, iu >= minUnitCurrent, iu <= maxCurrent {
             let tau = settlingTime(current: iu)
             let hardMin = minFrameTimeConstants * tau, charMin = characterisedFrameTimeConstants * tau
             if T < hardMin {
@@ -114,10 +115,13 @@ public struct OperatingRange: Sendable, Equatable {
                 warn("frame_period", "is \(Fmt.num(T)) s, longer than the characterised \(Fmt.num(characterisedMaxFramePeriod)) s")
             }
         }
-        let iuOK = iu.isFinite && iu > 0
+        // currents and settling are judged at a unit current that can be built
+        let iuOK = iu.isFinite && iu >= minUnitCurrent && iu <= maxCurrent
+        // the limit itself is allowed: 1000 units × 1 nA is 1.0000000000000002e-6 A in floating point
+        let currentLimit = maxCurrent * (1 + 1e-9)
         func current(_ f: String, _ x: Double, what: String, characterised: Double) {
             guard x.isFinite else { return }
-            if iuOK, abs(x) * iu > maxCurrent {
+            if iuOK, abs(x) * iu > currentLimit {
                 error(f, "is \(Fmt.num(x)) units = \(amps(abs(x) * iu)) of \(what), more than the limit of \(amps(maxCurrent))")
             } else if abs(x) > characterised {
                 warn(f, "is \(Fmt.num(x)) units of \(what), outside the characterised ±\(Fmt.num(characterised)) units (calibration grid)")
@@ -129,7 +133,7 @@ public struct OperatingRange: Sendable, Equatable {
                 for (c, w) in row.enumerated() where w.isFinite && abs(w) > characterisedWeight {
                     let m = Self.fingerCount(w)
                     if m > Double(maxFingers) {
-                        error("\(p).weights[\(r)][\(c)]", "is \(Fmt.num(w)): \(m < 1e15 ? String(Int64(m)) : Fmt.num(m)) fingers, more than the limit of \(maxFingers) (|w| ≤ \(maxFingers))")
+                        error("\(p).weights[\(r)][\(c)]", "is \(Fmt.num(w)): \(m < 1e15 ? String(Int64(m)) : Fmt.num(m)) fingers, more than the limit of \(maxFingers) fingers per weight")
                     } else {
                         warn("\(p).weights[\(r)][\(c)]", "is \(Fmt.num(w)): \(Int64(m)) fingers, outside the characterised |w| ≤ \(Fmt.num(characterisedWeight))")
                     }
@@ -140,7 +144,7 @@ public struct OperatingRange: Sendable, Equatable {
                 for (j, h) in (l.thetaHigh ?? []).enumerated() {
                     current("\(p).theta_high[\(j)]", h, what: "threshold", characterised: characterisedCurrentUnits)
                     if let lo = l.thetaLow, j < lo.count, lo[j].isFinite, h.isFinite, h - lo[j] > characterisedWidth,
-                       !(iuOK && abs(h) * iu > maxCurrent) {
+                       !(iuOK && abs(h) * iu > currentLimit) {
                         warn("\(p).theta_low[\(j)]", "hysteresis width θ_high − θ_low = \(Fmt.num(h - lo[j])) units, outside the characterised \(Fmt.num(characterisedWidth)) units")
                     }
                 }
@@ -149,7 +153,7 @@ public struct OperatingRange: Sendable, Equatable {
         }
         if let s = stimulus, iuOK {
             outer: for (t, row) in s.frames.enumerated() {
-                for (i, x) in row.enumerated() where x.isFinite && x * iu > maxCurrent {
+                for (i, x) in row.enumerated() where x.isFinite && x * iu > currentLimit {
                     error("stimulus.frames[\(t)][\(i)]", "is \(Fmt.num(x)) units = \(amps(x * iu)) of input, more than the limit of \(amps(maxCurrent))")
                     if errors.count >= limit { break outer }
                 }
