@@ -473,7 +473,7 @@ public struct BatchManifest: Sendable {
         }
         if total > Double(hardJobLimit) {
             throw BatchError(kind: .tooLarge, file: file, field: "",
-                             reason: "expands to \(Int(total)) jobs, more than the hard limit of \(hardJobLimit)")
+                             reason: "expands to \(Int(saturating: total)) jobs, more than the hard limit of \(hardJobLimit)")
         }
         return manifest
     }
