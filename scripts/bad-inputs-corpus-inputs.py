@@ -262,6 +262,10 @@ for name, text, field, why in man_cases:
     if name == "empty-stimulus":
         files["empty.csv"] = "x0,x1\n"
     case("manifest", name, files, BATCH, ["m.yaml", field], why)
+case("manifest", "network-beyond-hard-limit",
+     {"m.yaml": HEAD + "networks: [net.json]\nstimuli: [tiny3.csv]\n", "net.json": tiny(W00, "[[1000, -0.4]")},
+     BATCH, ["m.yaml", "networks[0]", "layers[0].weights[0][0]"],
+     "a network no deck can be built for (990 fingers) is refused when the manifest is read, not in every job")
 case("manifest", "json-duplicate-key", {"m.json": "{\"format\": \"bmru-batch\", \"version\": 1, \"networks\": [\"tiny.json\"], \"networks\": [], \"stimuli\": [\"tiny3.csv\"]}\n"},
      ["batch", "m.json", "--out", "{out}"], ["m.json", "duplicate"], "duplicate keys in a JSON manifest (already refused)")
 

@@ -274,6 +274,10 @@ public struct BatchManifest: Sendable {
             } catch {
                 throw fail("networks[\(i)]", "invalid network: \(error)")
             }
+            // what no deck can be built for fails every job of the network: refused here, naming the field
+            if let e = OperatingRange.gf180mcu.check(net, limit: 1).first(where: { $0.severity == .error }) {
+                throw fail("networks[\(i)]", "\(full): \(e.field): \(e.reason)")
+            }
             let sha = SHA256.hex(bytes)
             if let j = networks.firstIndex(where: { $0.sha256 == sha }) {
                 throw fail("networks[\(i)]", "same content as networks[\(j)]")

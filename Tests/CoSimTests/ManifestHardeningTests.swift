@@ -67,6 +67,23 @@ struct ManifestHardeningTests {
         #expect(e?.field != nil && e?.field.hasPrefix("line") == false, "\(String(describing: e))")
     }
 
+    @Test("a manifest naming a network beyond the hard limits is refused when read, naming the network and the field")
+    func networkBeyondLimits() throws {
+        let dir = try TestEnvironment.temporaryDirectory("manifest-range")
+        let tiny = try String(contentsOfFile: TestEnvironment.packageRoot.appendingPathComponent("examples/tiny.json").path, encoding: .utf8)
+        try tiny.replacingOccurrences(of: "[[1.0, -0.4]", with: "[[1000, -0.4]").write(toFile: dir + "/net.json", atomically: true, encoding: .utf8)
+        try "x0,x1\n0.1,0.2\n".write(toFile: dir + "/s.csv", atomically: true, encoding: .utf8)
+        let m = dir + "/m.yaml"
+        try "format: bmru-batch\nversion: 1\nnetworks: [net.json]\nstimuli: [s.csv]\n".write(toFile: m, atomically: true, encoding: .utf8)
+        #expect {
+            _ = try BatchManifest.load(path: m)
+        } throws: { e in
+            guard let e = e as? BatchError else { return false }
+            // |w| = 1000: ⌈0.9896 · 1000⌉ = 990 fingers > 256
+            return e.file == m && e.field == "networks[0]" && e.reason.contains("layers[0].weights[0][0]") && e.reason.contains("990 fingers")
+        }
+    }
+
     @Test("a co-simulation of zero frames is refused before a deck is emitted")
     func zeroFrames() {
         let net = Network(name: "z", unitCurrent: 1e-9, framePeriod: 0.01, inputs: 1, layers: [
