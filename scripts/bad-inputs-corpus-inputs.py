@@ -269,4 +269,35 @@ case("manifest", "network-beyond-hard-limit",
 case("manifest", "json-duplicate-key", {"m.json": "{\"format\": \"bmru-batch\", \"version\": 1, \"networks\": [\"tiny.json\"], \"networks\": [], \"stimuli\": [\"tiny3.csv\"]}\n"},
      ["batch", "m.json", "--out", "{out}"], ["m.json", "duplicate"], "duplicate keys in a JSON manifest (already refused)")
 
+# ---------------------------------------------------------------- tensors (bmru import): the same value limits
+ARCH = {"format": "bmru-network", "version": 1, "name": "tiny", "unit_current": 1e-9, "frame_period": 0.01, "inputs": 2,
+        "layers": [{"name": "pre", "kind": "dense"}, {"name": "cell", "kind": "bmru"},
+                   {"name": "out", "kind": "dense", "activation": "identity"}]}
+
+def safetensors(changes):
+    t = {"pre.weight": ([2, 2], [1.0, -0.4, 0.3, 0.9]), "pre.bias": ([2], [0.1, 0.05]),
+         "cell.weight": ([2, 2], [1.0, 0.2, 0.1, 1.0]), "cell.bias": ([2], [0.0, 0.0]), "cell.theta_low": ([2], [0.3, 0.35]),
+         "cell.theta_high": ([2], [0.6, 0.7]), "cell.level": ([2], [1.0, 0.8]),
+         "out.weight": ([2, 2], [1.0, -0.6, -0.5, 1.0]), "out.bias": ([2], [0.2, 0.1])}
+    for (name, i), v in changes.items():
+        t[name][1][i] = v
+    hdr, data = {}, b""
+    for k, (shape, vals) in t.items():
+        b = struct.pack("<%dd" % len(vals), *vals)
+        hdr[k] = {"dtype": "F64", "shape": shape, "data_offsets": [len(data), len(data) + len(b)]}
+        data += b
+    h = json.dumps(hdr).encode()
+    return struct.pack("<Q", len(h)) + h + data
+
+IMPORT = ["import", "--arch", "arch.json", "--tensors", "t.safetensors", "-o", "{out}"]
+for name, change, field, why in [
+    ("weight-1e19", {("pre.weight", 0): 1e19}, "pre.weight[0][0]", "a weight of 1e19 from training code is refused at import, as in a network file"),
+    ("bias-1e10", {("out.bias", 1): -1e10}, "out.bias[1]", "a bias beyond ±1e6 units"),
+    ("level-1e300", {("cell.level", 0): 1e300}, "cell.level[0]", "a level beyond ±1e6 units"),
+    ("theta-inf", {("cell.theta_high", 1): float("inf")}, "cell.theta_high[1]", "an infinite threshold (already refused)"),
+    ("weight-nan", {("cell.weight", 2): float("nan")}, "cell.weight[1][0]", "a NaN weight (already refused)"),
+]:
+    case("tensor", name, {"arch.json": json.dumps(ARCH) + "\n", "t.safetensors": safetensors(change)}, IMPORT,
+         ["t.safetensors", field], why)
+
 print(f"{count} cases written under {BAD}")
