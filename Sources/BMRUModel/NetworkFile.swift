@@ -12,6 +12,11 @@ public enum NetworkLimits {
     public static let maxParameters = 10_000_000
     /// at most this many problems are reported for one file
     public static let maxReportedProblems = 50
+    /// Largest |value| of any weight, bias, threshold or level, model units. A format sanity bound, far
+    /// beyond anything a circuit realises (Netlist's `OperatingRange` has the circuit's limits: 256 fingers
+    /// per weight, 1 µA per current); it keeps every sum of up to `maxUnitsPerLayer` products finite and
+    /// every count derived from a value (fingers, currents) far inside `Int`.
+    public static let maxMagnitude = 1e6
 }
 
 /// The `bmru-network` v1 file format.
@@ -409,7 +414,12 @@ struct NetworkValidator {
                 if row.count != width {
                     add(f("weights", "[\(r)]"), "has \(row.count) columns, expected \(width) (\(source))")
                 }
-                for (c, x) in row.enumerated() where !x.isFinite { add(f("weights", "[\(r)][\(c)]"), "is not a finite number") }
+                for (c, x) in row.enumerated() {
+                    if !x.isFinite { add(f("weights", "[\(r)][\(c)]"), "is not a finite number") }
+                    else if abs(x) > NetworkLimits.maxMagnitude {
+                        add(f("weights", "[\(r)][\(c)]"), "is \(x), beyond the limit of ±\(Int(NetworkLimits.maxMagnitude)) model units", .limit)
+                    }
+                }
                 if full { return }
             }
             checkVector(l.bias, rows, f, "bias", nonNegative: false)
@@ -458,6 +468,9 @@ struct NetworkValidator {
         if v.count != rows { add(f(key, ""), "has \(v.count) entries, expected \(rows) (one per unit, the rows of weights)") }
         for (i, x) in v.enumerated() {
             if !x.isFinite { add(f(key, "[\(i)]"), "is not a finite number") }
+            else if abs(x) > NetworkLimits.maxMagnitude {
+                add(f(key, "[\(i)]"), "is \(x), beyond the limit of ±\(Int(NetworkLimits.maxMagnitude)) model units", .limit)
+            }
             else if nonNegative && x < 0 { add(f(key, "[\(i)]"), "is \(x), must be ≥ 0") }
         }
     }

@@ -15,11 +15,19 @@ public struct Stimulus: Sendable, Equatable {
     public var count: Int { frames.count }
 }
 
-/// Stimulus CSV files: a header row, then one row per frame with exactly `inputs` finite numbers.
-/// A first header column named `frame` is taken as a frame index column and ignored.
+/// Stimulus CSV files: a header row, then at least one row per frame with exactly `inputs` decimal numbers
+/// (`DecimalText`: optional sign, digits, optional fraction, optional exponent; no hex, inf or nan), each of
+/// magnitude at most `maxMagnitude` model units. A first header column named `frame` is taken as a frame
+/// index column and ignored (it must still be a decimal number).
 public enum StimulusFile {
     /// most frames accepted from a file (guards memory)
     public static let maxFrames = 10_000_000
+    /// Largest |input| accepted, model units. The input mirrors are characterised up to 4 nA (4 units at the
+    /// 1 nA unit current of the shipped networks, 40 units at the lowest characterised unit current 0.1 nA,
+    /// see Netlist's `OperatingRange`); 1e3 units is 25 times beyond the largest characterised ratio and at
+    /// 1 nA it is 1 µA, the hard current limit where the unit devices leave weak inversion. No trained
+    /// network's input means anything there; larger values are taken for unit mistakes (amperes vs units).
+    public static let maxMagnitude = 1e3
     public static let maxFileBytes = 1 << 30
 
     public static func load(path: String, inputs: Int?) throws -> Stimulus {
@@ -44,7 +52,7 @@ public enum StimulusFile {
         }
         let indexColumn = names.first?.lowercased() == "frame"
         if indexColumn { names.removeFirst() }
-        if let first = names.first, Double(first) != nil {
+        if let first = names.first, DecimalText.parse(first) != nil {
             throw fail("line 1", "looks like numbers; the first row must be a header (column names)", .syntax)
         }
         let width = names.count
@@ -66,16 +74,21 @@ public enum StimulusFile {
             var row = [Double]()
             row.reserveCapacity(width)
             for (c, cell) in cells.enumerated() {
-                if indexColumn && c == 0 { continue }
                 let t = cell.trimmingCharacters(in: .whitespaces)
-                guard let x = Double(t) else {
-                    throw fail("line \(n + 1), column \(c + 1)", "\"\(t)\" is not a number", .syntax)
+                let place = "line \(n + 1), column \(c + 1)"
+                let shown = t.count > 40 ? String(t.prefix(40)) + "…" : t
+                guard let x = DecimalText.parse(t) else {
+                    throw fail(place, "\"\(shown)\" is not a decimal number (sign, digits, fraction, exponent; no hex, inf or nan)", .syntax)
                 }
-                guard x.isFinite else { throw fail("line \(n + 1), column \(c + 1)", "\"\(t)\" is not a finite number") }
+                if indexColumn && c == 0 { continue }
+                guard x.isFinite, abs(x) <= maxMagnitude else {
+                    throw fail(place, "\(shown) is outside the input range ±\(Int(maxMagnitude)) model units")
+                }
                 row.append(x)
             }
             frames.append(row)
         }
+        if frames.isEmpty { throw fail("line 2", "no frames: the header must be followed by at least one row", .value) }
         return Stimulus(frames: frames, inputs: width)
     }
 

@@ -81,6 +81,11 @@ public enum CoSimulation {
 
     /// The deck and the simulation request, without running anything (a worker process can run the request).
     public static func prepare(network: Network, stimulus: Stimulus, options: CoSimOptions) throws -> (EmittedDeck, SimulationRequest) {
+        // a co-simulation of no frames compares nothing and would pass
+        guard stimulus.count > 0 else { throw CoSimError(kind: .input, message: "the stimulus has no frames (nothing to compare)") }
+        guard stimulus.inputs == network.inputs, stimulus.frames.allSatisfy({ $0.count == network.inputs }) else {
+            throw CoSimError(kind: .input, message: "the stimulus has \(stimulus.inputs) inputs, the network \(network.inputs)")
+        }
         var deckOptions = DeckOptions(corner: options.corner, vdd: options.vdd, temperature: options.temperature,
                                       modelsDirectory: options.modelsDirectory, networkSHA256: options.networkSHA256,
                                       rawPath: options.rawPath, generatorVersion: options.generatorVersion)

@@ -21,13 +21,16 @@ public struct KWSError: Error, CustomStringConvertible, Equatable, Sendable {
     public var kind: Kind
     /// the file concerned ("" when none)
     public var file: String
+    /// the field of the file concerned, e.g. `fmt.sample_rate`, `data.size` ("" when none)
+    public var field: String
     public var reason: String
 
-    public init(_ kind: Kind, file: String, reason: String) {
-        self.kind = kind; self.file = file; self.reason = reason
+    public init(_ kind: Kind, file: String, field: String = "", reason: String) {
+        self.kind = kind; self.file = file; self.field = field; self.reason = reason
     }
 
     public var description: String {
-        file.isEmpty ? "\(kind.rawValue): \(reason)" : "\(file): \(kind.rawValue): \(reason)"
+        let what = field.isEmpty ? reason : "\(field): \(reason)"
+        return file.isEmpty ? "\(kind.rawValue): \(what)" : "\(file): \(kind.rawValue): \(what)"
     }
 }

@@ -130,7 +130,7 @@ public enum SpeechCommands {
                         jobs.append(Job(id: "_background_noise_/\(name)#\(i)", word: .silence, split: split, path: path, segment: i))
                     }
                 } catch let e as KWSError {
-                    skipped.append(SkippedFile(path: path, reason: e.reason))
+                    skipped.append(SkippedFile(path: path, reason: e.field.isEmpty ? e.reason : "\(e.reason) (\(e.field))"))
                 }
             }
         }

@@ -15,20 +15,35 @@ public struct Audio: Sendable, Equatable {
 }
 
 public enum WAVFile {
+    /// Sample rates accepted, Hz: telephone-band 4 kHz up to studio 192 kHz. Outside, a rate is a damaged
+    /// header (1 Hz would make the resampler to 16 kHz write 16000 samples per input sample).
+    public static let sampleRates = 4_000...192_000
+    /// Channels accepted (`fmt.channels`).
+    public static let maxChannels = 8
+    /// Longest clip accepted, s (the keyword clips are 1 s; 600 s of features is 60 001 frames).
+    public static let maxSeconds = 600.0
+    /// Largest file read, bytes (600 s of 16-bit stereo at 96 kHz is 230 MB).
+    public static let maxFileBytes = 256 << 20
+
     /// Reads a WAV file. Accepts PCM 8/16/24/32-bit integer and 32/64-bit float.
     public static func read(path: String) throws -> Audio {
+        if let size = (try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? NSNumber, size.intValue > maxFileBytes {
+            throw KWSError(.badAudio, file: path, reason: "file is \(size.intValue) bytes, more than the limit of \(maxFileBytes)")
+        }
         guard let data = FileManager.default.contents(atPath: path) else {
             throw KWSError(.io, file: path, reason: "cannot read file")
         }
         return try decode(data, file: path)
     }
 
-    /// Decodes WAV bytes. Every problem is a `KWSError(.badAudio)` naming the file and the reason.
-    /// A data chunk whose declared size runs past the end of the file (as written by streaming tools)
-    /// is read up to the end of the file.
+    /// Decodes WAV bytes. Every problem is a `KWSError(.badAudio)` naming the file, the field
+    /// (`riff.size`, `fmt.sample_rate`, `data.size`, ...) and the reason. Chunk sizes must fit in the file
+    /// (a truncated data chunk is refused, not read up to the end of the file).
     public static func decode(_ data: Data, file: String) throws -> Audio {
         let bytes = [UInt8](data)
-        func bad(_ reason: String) -> KWSError { KWSError(.badAudio, file: file, reason: reason) }
+        func bad(_ reason: String, _ field: String = "") -> KWSError {
+            KWSError(.badAudio, file: file, field: field, reason: reason)
+        }
         func u16(_ o: Int) -> Int { Int(bytes[o]) | Int(bytes[o + 1]) << 8 }
         func u32(_ o: Int) -> Int { u16(o) | u16(o + 2) << 16 }
         if bytes.isEmpty { throw bad("empty file") }
@@ -41,27 +56,43 @@ public enum WAVFile {
         var payload: ArraySlice<UInt8>?
         while offset + 8 <= bytes.count {
             let id = String(decoding: bytes[offset..<offset + 4], as: UTF8.self)
+            let name = id.trimmingCharacters(in: .whitespaces).unicodeScalars.allSatisfy({ $0.value >= 0x21 && $0.value < 0x7F })
+                ? id.trimmingCharacters(in: .whitespaces) : "chunk@\(offset)"
             let size = u32(offset + 4)
             let start = offset + 8
-            let end = min(bytes.count, start + size)
             if id == "fmt " {
-                guard size >= 16, start + 16 <= bytes.count else { throw bad("truncated fmt chunk") }
+                guard size >= 16, start + 16 <= bytes.count else { throw bad("truncated fmt chunk", "fmt.size") }
+            }
+            guard start + size <= bytes.count else {
+                throw bad("\(id == "data" ? "truncated data chunk: " : "")the size field claims \(size) bytes, the file has \(bytes.count - start) after the chunk header", "\(name).size")
+            }
+            let end = start + size
+            if id == "fmt " {
                 var tag = u16(start)
-                if tag == 0xFFFE, size >= 40, start + 26 <= bytes.count { tag = u16(start + 24) } // extensible
+                if tag == 0xFFFE, size >= 40 { tag = u16(start + 24) } // extensible
                 format = (tag, u16(start + 2), u32(start + 4), u16(start + 14))
             } else if id == "data" {
+                guard payload == nil else { throw bad("a second data chunk", "data") }
                 payload = bytes[start..<end]
-                if format != nil { break }
             }
-            // chunks are padded to even sizes
-            let next = start + size + (size & 1)
-            if next <= offset { break }
-            offset = next
+            // chunks are padded to even sizes (a missing pad byte after the last chunk is tolerated)
+            offset = start + size + (size & 1)
         }
-        guard let fmt = format else { throw bad("truncated header: no fmt chunk") }
-        guard let pcm = payload else { throw bad("no data chunk") }
-        guard fmt.channels >= 1 else { throw bad("channel count \(fmt.channels)") }
-        guard fmt.rate > 0 else { throw bad("sample rate \(fmt.rate)") }
+        if offset < bytes.count && bytes.count - offset < 8 && offset + 1 != bytes.count {
+            throw bad("\(bytes.count - offset) stray bytes after the last chunk (a truncated chunk header)", "riff")
+        }
+        let riffSize = u32(4)
+        guard riffSize + 8 <= bytes.count + 1 else {
+            throw bad("the size field claims \(riffSize) bytes, the file has \(bytes.count - 8) after the RIFF header", "riff.size")
+        }
+        guard let fmt = format else { throw bad("truncated header: no fmt chunk", "fmt") }
+        guard let pcm = payload else { throw bad("no data chunk", "data") }
+        guard (1...maxChannels).contains(fmt.channels) else {
+            throw bad("channel count \(fmt.channels), expected 1 ... \(maxChannels)", "fmt.channels")
+        }
+        guard sampleRates.contains(fmt.rate) else {
+            throw bad("sample rate \(fmt.rate) Hz, outside \(sampleRates.lowerBound) ... \(sampleRates.upperBound) Hz", "fmt.sample_rate")
+        }
         let bytesPer: Int
         switch (fmt.tag, fmt.bits) {
         case (1, 8): bytesPer = 1
@@ -69,10 +100,14 @@ public enum WAVFile {
         case (1, 24): bytesPer = 3
         case (1, 32), (3, 32): bytesPer = 4
         case (3, 64): bytesPer = 8
-        default: throw bad("unsupported encoding (format tag \(fmt.tag), \(fmt.bits) bits)")
+        default: throw bad("unsupported encoding (format tag \(fmt.tag), \(fmt.bits) bits)", fmt.tag == 1 || fmt.tag == 3 ? "fmt.bits_per_sample" : "fmt.format_tag")
         }
         let count = pcm.count / bytesPer / fmt.channels * fmt.channels
-        if count == 0 { throw bad("empty: no samples") }
+        if count == 0 { throw bad("empty: no samples", "data.size") }
+        let seconds = Double(count / fmt.channels) / Double(fmt.rate)
+        guard seconds <= maxSeconds else {
+            throw bad("\(Int(seconds)) s of audio, more than the limit of \(Int(maxSeconds)) s", "data.size")
+        }
         var out = [Float](repeating: 0, count: count)
         let base = pcm.startIndex
         for i in 0..<count {
@@ -95,7 +130,7 @@ public enum WAVFile {
                 for k in 0..<8 { v |= UInt64(bytes[o + k]) << (8 * UInt64(k)) }
                 out[i] = Float(Double(bitPattern: v))
             }
-            if !out[i].isFinite { throw bad("non-finite sample at index \(i)") }
+            if !out[i].isFinite { throw bad("non-finite sample at index \(i)", "data") }
         }
         return Audio(sampleRate: fmt.rate, channels: fmt.channels, samples: out)
     }

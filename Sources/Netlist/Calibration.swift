@@ -183,25 +183,71 @@ public struct CalibrationFile: Codable, Equatable, Sendable {
         return try enc.encode(self) + Data("\n".utf8)
     }
 
-    /// Loads a calibration file and checks it against the model files in `modelsDirectory` (and the corner,
-    /// when given): a calibration made for other models or another cell library is refused.
-    public static func load(path: String, modelsDirectory: String, corner: Corner? = nil) throws -> CalibrationFile {
+    /// Largest calibration file read, bytes (the shipped ones are ~55 kB).
+    public static let maxFileBytes = 16 << 20
+
+    /// Reads a calibration file and checks its syntax (strict JSON: line and column), its keys and types
+    /// (field path) and every value against its physical range (`validate`); no model check.
+    public static func read(path: String) throws -> CalibrationFile {
+        if let size = (try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? NSNumber, size.intValue > maxFileBytes {
+            throw CalibrationError(kind: .format, file: path, field: "-", reason: "file is \(size.intValue) bytes, more than the limit of \(maxFileBytes)")
+        }
         guard let data = FileManager.default.contents(atPath: path) else {
             throw CalibrationError(kind: .unreadable, file: path, field: "-", reason: "file does not exist or is not readable")
+        }
+        do { try StrictJSON.check(data) } catch let e as StrictJSONError {
+            throw CalibrationError(kind: .format, file: path, field: "line \(e.line), column \(e.column)", reason: "not valid JSON: \(e.message)")
         }
         let file: CalibrationFile
         do {
             file = try JSONDecoder().decode(CalibrationFile.self, from: data)
         } catch let DecodingError.keyNotFound(k, ctx) {
-            throw CalibrationError(kind: .format, file: path, field: (ctx.codingPath + [k]).map(\.stringValue).joined(separator: "."),
-                                   reason: "missing")
-        } catch let DecodingError.typeMismatch(_, ctx) {
-            throw CalibrationError(kind: .format, file: path, field: ctx.codingPath.map(\.stringValue).joined(separator: "."),
-                                   reason: "wrong type: \(ctx.debugDescription)")
+            throw CalibrationError(kind: .format, file: path, field: Self.fieldPath(ctx.codingPath + [k]), reason: "missing")
+        } catch let DecodingError.typeMismatch(type, ctx) {
+            throw CalibrationError(kind: .format, file: path, field: Self.fieldPath(ctx.codingPath),
+                                   reason: "wrong type (expected \(type == Int.self ? "an integer" : type == Double.self ? "a number" : type == String.self ? "a string" : "\(type)"))")
+        } catch let DecodingError.valueNotFound(_, ctx) {
+            throw CalibrationError(kind: .format, file: path, field: Self.fieldPath(ctx.codingPath), reason: "is null")
+        } catch let DecodingError.dataCorrupted(ctx) {
+            // Foundation on Linux reports a non-integer number for an Int field as corrupt data without a path
+            if ctx.codingPath.isEmpty, let field = Self.nonIntegerField(data) {
+                throw CalibrationError(kind: .format, file: path, field: field, reason: "expected an integer")
+            }
+            throw CalibrationError(kind: .format, file: path, field: ctx.codingPath.isEmpty ? "-" : Self.fieldPath(ctx.codingPath),
+                                   reason: "invalid value: \(ctx.debugDescription)")
         } catch {
             throw CalibrationError(kind: .format, file: path, field: "-", reason: "not a calibration JSON file (\(error))")
         }
         try file.validate(file: path)
+        return file
+    }
+
+    /// The integer field (`version`, `devices.monteCarloInstances`) holding a number that is not an integer.
+    static func nonIntegerField(_ data: Data) -> String? {
+        guard let root = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return nil }
+        func nonInteger(_ v: Any?) -> Bool {
+            guard let n = v as? NSNumber else { return false }
+            let d = n.doubleValue
+            return d != d.rounded() || abs(d) > 9e15
+        }
+        if nonInteger(root["version"]) { return "version" }
+        if nonInteger((root["devices"] as? [String: Any])?["monteCarloInstances"]) { return "devices.monteCarloInstances" }
+        return nil
+    }
+
+    /// `mirror.positive[2][3]`-style path of a coding path.
+    static func fieldPath(_ path: [CodingKey]) -> String {
+        var out = ""
+        for k in path {
+            if let i = k.intValue { out += "[\(i)]" } else { out += out.isEmpty ? k.stringValue : ".\(k.stringValue)" }
+        }
+        return out.isEmpty ? "-" : out
+    }
+
+    /// Loads a calibration file (`read`) and checks it against the model files in `modelsDirectory` (and the
+    /// corner, when given): a calibration made for other models or another cell library is refused.
+    public static func load(path: String, modelsDirectory: String, corner: Corner? = nil) throws -> CalibrationFile {
+        let file = try read(path: path)
         let have = try modelFingerprints(directory: modelsDirectory)
         for (name, sha) in have.sorted(by: { $0.key < $1.key }) where file.modelFiles[name] != sha {
             throw CalibrationError(kind: .modelMismatch, file: path, field: "modelFiles.\(name)",
@@ -218,31 +264,110 @@ public struct CalibrationFile: Codable, Equatable, Sendable {
         return file
     }
 
-    /// Structural checks (sizes, finiteness, ordering).
+    /// Physical ranges of the measured values (a value outside is a damaged or hand-edited file, not a
+    /// measurement of these cells):
+    /// - currents (mirror grid, cell unit currents, settling): [1e-12, 1e-6] A, the subthreshold range of the
+    ///   unit devices (the grids measured 0.05 ... 4 nA);
+    /// - finger widths: [0.22, 10] µm, the model bins of the unit device;
+    /// - mirror factors (measured gain / drawn ratio): (0.5, 2);
+    /// - cell biases and measured thresholds / levels: (0, 100] units, and a measured switch-up or level
+    ///   within (0.5, 2) × its bias (the cell realises its bias currents within a few %);
+    /// - levelOff and leakage: [0, 1) units and [0, 1e-9] A;
+    /// - settling τ: (0, 1] s; slopes n·U_T: [0.01, 0.1] V (U_T = 25.9 mV, n from 1 to ~3);
+    ///   |delvto sensitivity|: [5, 200] 1/V (≈ 1/slope); A_VT: (0, 0.05] V·µm (the PDK's are ~5 mV·µm);
+    ///   mismatch size offsets: |dW|, |dL| ≤ 1 µm; Monte Carlo instances 0 ... 10^7;
+    /// - temperatureC [-60, 200] °C, vdd (0.5, 3.6] V (as the deck options).
     public func validate(file: String) throws {
         func bad(_ f: String, _ r: String) -> CalibrationError { CalibrationError(kind: .format, file: file, field: f, reason: r) }
+        func check(_ f: String, _ x: Double, _ lo: Double, _ hi: Double, open: Bool = false, _ unit: String = "") throws {
+            let inside = open ? (x > lo && x < hi) : (x >= lo && x <= hi)
+            guard x.isFinite, inside else {
+                throw bad(f, "is \(x)\(unit.isEmpty ? "" : " " + unit), outside the physical range \(open ? "(" : "[")\(lo), \(hi)\(open ? ")" : "]")\(unit.isEmpty ? "" : " " + unit)")
+            }
+        }
+        func positive(_ f: String, _ x: Double, _ hi: Double, _ unit: String) throws {
+            guard x.isFinite, x > 0, x <= hi else { throw bad(f, "is \(x) \(unit), outside the physical range (0, \(hi)] \(unit)") }
+        }
+        func ascending(_ f: String, _ xs: [Double]) throws {
+            for i in 1..<max(1, xs.count) where !(xs[i - 1] < xs[i]) { throw bad("\(f)[\(i)]", "is \(xs[i]), not above \(f)[\(i - 1)] = \(xs[i - 1]) (must ascend)") }
+        }
         guard format == Self.formatName else { throw bad("format", "is '\(format)', expected '\(Self.formatName)'") }
         guard version == Self.formatVersion else { throw bad("version", "is \(version), this tool reads \(Self.formatVersion)") }
         guard Corner(rawValue: corner) != nil else { throw bad("corner", "'\(corner)' is not a corner") }
+        try check("temperatureC", temperatureC, -60, 200, "°C")
+        guard vdd.isFinite, vdd > 0.5, vdd <= 3.6 else { throw bad("vdd", "is \(vdd) V, outside the physical range (0.5, 3.6] V") }
+        for (k, v) in modelFiles.sorted(by: { $0.key < $1.key }) where !(v.count == 64 && v.allSatisfy(\.isHexDigit)) {
+            throw bad("modelFiles.\(k)", "must be 64 hex digits (a sha256)")
+        }
         let m = mirror
-        guard m.currentsA.count >= 2, m.fingerWidthsUm.count >= 2, zip(m.currentsA, m.currentsA.dropFirst()).allSatisfy({ $0 < $1 && $0 > 0 }),
-              zip(m.fingerWidthsUm, m.fingerWidthsUm.dropFirst()).allSatisfy({ $0 < $1 }) else {
-            throw bad("mirror", "needs ≥ 2 ascending positive currents and finger widths")
-        }
+        guard m.currentsA.count >= 2 else { throw bad("mirror.currentsA", "needs ≥ 2 currents, has \(m.currentsA.count)") }
+        guard m.fingerWidthsUm.count >= 2 else { throw bad("mirror.fingerWidthsUm", "needs ≥ 2 widths, has \(m.fingerWidthsUm.count)") }
+        for (i, x) in m.currentsA.enumerated() { try check("mirror.currentsA[\(i)]", x, 1e-12, 1e-6, "A") }
+        try ascending("mirror.currentsA", m.currentsA)
+        for (i, x) in m.fingerWidthsUm.enumerated() { try check("mirror.fingerWidthsUm[\(i)]", x, 0.22, 10, "µm") }
+        try ascending("mirror.fingerWidthsUm", m.fingerWidthsUm)
         for p in MirrorPath.allCases {
-            let t = m.factors(p)
-            guard t.count == m.currentsA.count, t.allSatisfy({ $0.count == m.fingerWidthsUm.count && $0.allSatisfy { $0.isFinite && $0 > 0.5 && $0 < 2 } }) else {
-                throw bad("mirror.\(p.rawValue)", "must be \(m.currentsA.count) × \(m.fingerWidthsUm.count) finite factors in (0.5, 2)")
+            let t = m.factors(p), f = "mirror.\(p.rawValue)"
+            guard t.count == m.currentsA.count else { throw bad(f, "has \(t.count) rows, expected \(m.currentsA.count) (one per current)") }
+            for (i, row) in t.enumerated() {
+                guard row.count == m.fingerWidthsUm.count else {
+                    throw bad("\(f)[\(i)]", "has \(row.count) factors, expected \(m.fingerWidthsUm.count) (one per finger width)")
+                }
+                for (j, x) in row.enumerated() { try check("\(f)[\(i)][\(j)]", x, 0.5, 2, open: true) }
             }
         }
-        guard !cells.isEmpty, zip(cells, cells.dropFirst()).allSatisfy({ $0.unitCurrentA < $1.unitCurrentA }) else {
-            throw bad("cells", "needs ≥ 1 row, unit currents ascending")
-        }
+        try check("mirror.leakageA", m.leakageA, 0, 1e-9, "A")
+        guard !cells.isEmpty else { throw bad("cells", "needs ≥ 1 row") }
         for (k, r) in cells.enumerated() {
-            guard r.points.count >= 2, r.points.allSatisfy({ [$0.thetaHighBias, $0.widthBias, $0.levelBias, $0.switchUp, $0.switchDown, $0.levelOn].allSatisfy { $0.isFinite && $0 > 0 } }) else {
-                throw bad("cells[\(k)].points", "needs ≥ 2 points with positive finite values")
+            try check("cells[\(k)].unitCurrentA", r.unitCurrentA, 1e-12, 1e-6, "A")
+            if k > 0, !(cells[k - 1].unitCurrentA < r.unitCurrentA) {
+                throw bad("cells[\(k)].unitCurrentA", "is \(r.unitCurrentA), not above cells[\(k - 1)] (unit currents must ascend)")
+            }
+            guard r.points.count >= 2 else { throw bad("cells[\(k)].points", "needs ≥ 2 points, has \(r.points.count)") }
+            for (j, q) in r.points.enumerated() {
+                let f = "cells[\(k)].points[\(j)]"
+                try positive("\(f).thetaHighBias", q.thetaHighBias, 100, "units")
+                try positive("\(f).widthBias", q.widthBias, 100, "units")
+                try positive("\(f).levelBias", q.levelBias, 100, "units")
+                try positive("\(f).switchUp", q.switchUp, 100, "units")
+                try positive("\(f).switchDown", q.switchDown, 100, "units")
+                try positive("\(f).levelOn", q.levelOn, 100, "units")
+                try check("\(f).levelOff", q.levelOff, 0, 1, open: false, "units")
+                guard q.levelOff < 1 else { throw bad("\(f).levelOff", "is \(q.levelOff) units, outside the physical range [0, 1) units") }
+                let up = q.switchUp / q.thetaHighBias, lv = q.levelOn / q.levelBias
+                guard up > 0.5, up < 2 else {
+                    throw bad("\(f).switchUp", "is \(q.switchUp) units for a θ_high bias of \(q.thetaHighBias): a factor of \(up), outside (0.5, 2)")
+                }
+                guard lv > 0.5, lv < 2 else {
+                    throw bad("\(f).levelOn", "is \(q.levelOn) units for a level bias of \(q.levelBias): a factor of \(lv), outside (0.5, 2)")
+                }
+                // equal up to rounding at zero width (the tables have switchDown − switchUp up to 1e-12)
+                guard q.switchDown <= q.switchUp * 1.01 else {
+                    throw bad("\(f).switchDown", "is \(q.switchDown) units, above switchUp \(q.switchUp) (the switch-down point lies below the switch-up point)")
+                }
             }
         }
+        for (k, p) in settling.enumerated() {
+            try check("settling[\(k)].currentA", p.currentA, 1e-12, 1e-6, "A")
+            try positive("settling[\(k)].tauS", p.tauS, 1, "s")
+            if k > 0, !(settling[k - 1].currentA < p.currentA) {
+                throw bad("settling[\(k)].currentA", "is \(p.currentA), not above settling[\(k - 1)] (currents must ascend)")
+            }
+        }
+        let d = devices
+        try check("devices.nmosSlopeV", d.nmosSlopeV, 0.01, 0.1, "V")
+        try check("devices.pmosSlopeV", d.pmosSlopeV, 0.01, 0.1, "V")
+        try check("devices.nmosDelvtoSensitivity", abs(d.nmosDelvtoSensitivity), 5, 200, "1/V (magnitude)")
+        try check("devices.pmosDelvtoSensitivity", abs(d.pmosDelvtoSensitivity), 5, 200, "1/V (magnitude)")
+        try positive("devices.nmosAVT", d.nmosAVT, 0.05, "V·µm")
+        try positive("devices.pmosAVT", d.pmosAVT, 0.05, "V·µm")
+        try positive("devices.nmosAVTModel", d.nmosAVTModel, 0.05, "V·µm")
+        try positive("devices.pmosAVTModel", d.pmosAVTModel, 0.05, "V·µm")
+        guard (0...10_000_000).contains(d.monteCarloInstances) else {
+            throw bad("devices.monteCarloInstances", "is \(d.monteCarloInstances), outside 0 ... 10000000")
+        }
+        try check("devices.mismatchDeltaWUm", d.mismatchDeltaWUm, -1, 1, "µm")
+        try check("devices.mismatchDeltaLUm", d.mismatchDeltaLUm, -1, 1, "µm")
     }
 
     // MARK: - forward model (drawn -> realised) and inversion (trained -> drawn)

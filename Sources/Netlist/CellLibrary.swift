@@ -1,3 +1,4 @@
+import BMRUModel
 import Foundation
 
 // The cell library: one .subckt per cell kind, written into every deck. Ports, parameters and the
@@ -125,7 +126,7 @@ enum CellLibrary {
 enum Fmt {
     /// A length in µm on the 5 nm grid, e.g. "4u", "1.235u".
     static func um(_ x: Double) -> String {
-        let milli = Int((x * 1000).rounded())
+        let milli = Int(saturating: (x * 1000).rounded())  // widths are bounded upstream; never traps
         let whole = milli / 1000, frac = milli % 1000
         if frac == 0 { return "\(whole)u" }
         var f = String(frac)

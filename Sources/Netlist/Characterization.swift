@@ -140,6 +140,8 @@ extension CellBench {
         net.framePeriod = rampSeconds / Double(steps)
         var o = options
         o.analysis = .transient
+        // the stairs of a fast ramp are deliberately shorter than the settling time: a bench, not a network
+        o.operatingRange = nil
         let stim = Stimulus(frames: stairs.map { [$0] }, inputs: 1)
         return (try DeckEmitter.emit(network: net, stimulus: stim, options: o).text, stairs, net.framePeriod)
     }
@@ -171,8 +173,8 @@ extension CellBench {
         let up = try crossing(rising: true, after: 0)
         let peak = Double(steps + 1) * stairSeconds  // the end of the top stair
         let down = try crossing(rising: false, after: peak - stairSeconds)
-        let upStair = min(Int(up.time / stairSeconds), stairs.count - 1)
-        let downStair = min(Int(down.time / stairSeconds), stairs.count - 1)
+        let upStair = max(0, min(Int(saturating: up.time / stairSeconds), stairs.count - 1))
+        let downStair = max(0, min(Int(saturating: down.time / stairSeconds), stairs.count - 1))
         // the first stair of each direction past the quasi-static threshold (input units)
         let firstUp = stairs.indices.first { $0 <= steps && stairs[$0] > quasiStatic.switchUpInput } ?? upStair
         let firstDown = stairs.indices.first { $0 > steps && stairs[$0] < quasiStatic.switchDownInput } ?? downStair

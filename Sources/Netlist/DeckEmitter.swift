@@ -23,6 +23,7 @@ public enum DeckEmitter {
 
     public static func emit(network: Network, stimulus: Stimulus?, options: DeckOptions) throws -> EmittedDeck {
         try validate(network: network, stimulus: stimulus, options: options)
+        try checkRange(network: network, stimulus: stimulus, options: options)
         var e = Emission(network: network, stimulus: stimulus, options: options.withOperatingPoint(network, stimulus))
         e.build()
         let json = MappingJSON.encode(e.mapping)
@@ -157,6 +158,7 @@ public enum DeckEmitter {
         }
         guard !network.layers.isEmpty else { throw bad("layers", "is empty") }
         if let s = stimulus {
+            guard !s.frames.isEmpty else { throw bad("stimulus", "has no frames", .invalidStimulus) }
             guard s.inputs == network.inputs else {
                 throw bad("stimulus", "has \(s.inputs) inputs, the network \(network.inputs)", .invalidStimulus)
             }
@@ -169,6 +171,13 @@ public enum DeckEmitter {
                 }
             }
         }
+    }
+
+    /// Second guard after the file checks: the first hard limit of the operating range the network breaks.
+    static func checkRange(network: Network, stimulus: Stimulus?, options: DeckOptions) throws {
+        guard let range = options.operatingRange,
+              let e = range.check(network, stimulus: stimulus, limit: 1).first(where: { $0.severity == .error }) else { return }
+        throw NetlistError(kind: e.isStimulus ? .invalidStimulus : .invalidNetwork, field: e.field, reason: e.reason)
     }
 
     static func printable(_ s: String) -> String {

@@ -43,6 +43,9 @@ public struct DeckOptions: Sendable {
     public var calibration: CalibrationFile? = nil
     /// Shared-sample mismatch (DeviceOffsets.swift): explicit per-device delvto drawn in Swift; nil = none.
     public var mismatchSample: MismatchSample? = nil
+    /// Hard limits the network must respect (errors thrown by `DeckEmitter.emit`); nil only for benches that
+    /// deliberately drive the cells outside them (the transient ramp's short stairs).
+    public var operatingRange: OperatingRange? = .gf180mcu
     /// Operating currents the calibrated sizing is inverted at, units: per layer name the RMS current of each of
     /// its inputs over the stimulus (also "<layer>.relu_copy" / "<layer>.residual" per unit). nil: filled from the
     /// stimulus by the ideal model when calibrating; 1 unit where unknown.

@@ -145,7 +145,9 @@ public struct WeightRealization: Codable, Equatable, Sendable {
         let ref = Double(Technology.referenceFingers) * (Technology.unitWidth - Technology.deltaWidth)
         let effective = a * ref
         let perFingerMax = Technology.maxFingerWidth - Technology.deltaWidth
-        let m = max(1, Int((effective / perFingerMax).rounded(.up)))
+        // saturating: the finger count of an absurd weight is refused by `OperatingRange` before emission;
+        // this only keeps the conversion from trapping (a weight ≥ ~1e19 overflowed Int)
+        let m = max(1, min(Int(saturating: (effective / perFingerMax).rounded(.up)), 1 << 40))
         var wf = effective / Double(m) + Technology.deltaWidth
         wf = (wf / Technology.grid).rounded() * Technology.grid
         wf = max(wf, Technology.minFingerWidth)

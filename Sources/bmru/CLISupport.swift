@@ -44,6 +44,17 @@ enum CLI {
         try AtomicWrite.write(data, to: path)
     }
 
+    /// The network (and stimulus) against the circuit's operating range: warnings go to stderr, errors too,
+    /// then exit status 2. Each line names the file the field belongs to.
+    static func checkOperatingRange(_ net: Network, file: String, stimulus: Stimulus? = nil, stimulusFile: String? = nil) throws {
+        let findings = OperatingRange.gf180mcu.check(net, stimulus: stimulus)
+        for f in findings {
+            let where_ = f.isStimulus ? (stimulusFile ?? file) : file
+            stderr("\(f.severity == .error ? "error" : "warning"): \(where_): \(f.field): \(f.reason)")
+        }
+        if findings.contains(where: { $0.severity == .error }) { throw ExitCode(2) }
+    }
+
     static func stderr(_ text: String) {
         FileHandle.standardError.write(Data((text + "\n").utf8))
     }

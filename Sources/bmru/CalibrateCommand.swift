@@ -135,6 +135,15 @@ struct CalibrationArguments: ParsableArguments {
     @Flag(name: .customLong("no-calibration"), help: "Emit nominal sizes, without calibration tables.")
     var noCalibration = false
 
+    /// An explicit --calibration file's syntax and values, before the model files are looked for (a damaged
+    /// file is reported as such, with its field, even where the models are missing).
+    func preflight() throws {
+        guard let c = calibration, !noCalibration else { return }
+        do { _ = try CalibrationFile.read(path: ModelFiles.absolute(c)) } catch let e as CalibrationError {
+            throw UsageFailure("calibration \(e)")
+        }
+    }
+
     func resolve(corner: Corner, modelsDirectory: String) throws -> CalibrationFile? {
         try CalibrationFiles.resolve(option: calibration, disabled: noCalibration, corner: corner, modelsDirectory: modelsDirectory)
     }

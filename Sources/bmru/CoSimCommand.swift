@@ -47,6 +47,8 @@ struct CoSimCmd: ParsableCommand {
             let net = try NetworkFile.load(path: netPath)
             let data = FileManager.default.contents(atPath: netPath) ?? Data()
             let stim = try StimulusFile.load(path: ModelFiles.absolute(input), inputs: net.inputs)
+            try CLI.checkOperatingRange(net, file: netPath, stimulus: stim, stimulusFile: ModelFiles.absolute(input))
+            try calibrationOptions.calibrationArguments.preflight()
             let dir = ModelFiles.directory(option: models)
             try ModelFiles.require(dir)
             var options = CoSimOptions(modelsDirectory: dir)

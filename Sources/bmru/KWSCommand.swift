@@ -126,7 +126,14 @@ struct KWSFeatures: ParsableCommand {
             let a = try WAVFile.read(path: clip)
             guard a.channels == 1 else { throw KWSError(.badAudio, file: clip, reason: "\(a.channels) channels, expected mono") }
             let x = a.sampleRate == 16000 ? a.samples : Resampler(from: a.sampleRate, to: 16000).process(a.samples)
-            let f = try KWSCLI.extractor(offset: featureOffset).features(x)
+            let extractor = try KWSCLI.extractor(offset: featureOffset)
+            // a clip shorter than one analysis window has no feature frame worth the name: zero frames is an error
+            guard x.count >= extractor.config.windowLength else {
+                throw KWSError(.badAudio, file: clip, field: "data.size",
+                               reason: "\(a.frameCount) samples at \(a.sampleRate) Hz, shorter than one \(extractor.config.windowLength * 1000 / 16000) ms analysis window: no feature frames")
+            }
+            let f = extractor.features(x)
+            guard !f.isEmpty else { throw KWSError(.badAudio, file: clip, field: "data.size", reason: "no feature frames") }
             try AtomicWrite.write(StimulusFile.csv(Stimulus(frames: f, inputs: f.first?.count ?? 13)), to: output)
         }
     }

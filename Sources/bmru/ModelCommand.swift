@@ -30,6 +30,8 @@ struct Model: ParsableCommand {
             }
             let net = try NetworkFile.load(path: network)
             let stim = try StimulusFile.load(path: input, inputs: net.inputs)
+            // second guard (the parser refuses it): a model run of no frames writes an empty table
+            guard stim.count > 0 else { throw UsageFailure("\(input): the stimulus has no frames") }
             let trace = try circuit.run(net, stim)
             try AtomicWrite.write(ModelCSV.outputs(trace), to: output)
             if let states { try AtomicWrite.write(ModelCSV.states(trace), to: states) }

@@ -35,6 +35,8 @@ struct NetlistCmd: ParsableCommand {
             let net = try NetworkFile.load(path: netPath)
             let data = FileManager.default.contents(atPath: netPath) ?? Data()
             let stim = try input.map { try StimulusFile.load(path: ModelFiles.absolute($0), inputs: net.inputs) }
+            try CLI.checkOperatingRange(net, file: netPath, stimulus: stim, stimulusFile: input.map { ModelFiles.absolute($0) })
+            try calibrationArguments.preflight()
             let dir = ModelFiles.directory(option: models)
             try ModelFiles.require(dir)
             let deckPath = ModelFiles.absolute(output)
@@ -48,7 +50,8 @@ struct NetlistCmd: ParsableCommand {
             do {
                 deck = try DeckEmitter.emit(network: net, stimulus: stim, options: opts)
             } catch let e as NetlistError {
-                throw UsageFailure("\(netPath): \(e.field): \(e.reason)")
+                let file = e.kind == .invalidStimulus ? input.map { ModelFiles.absolute($0) } ?? netPath : netPath
+                throw UsageFailure("\(file): \(e.field): \(e.reason)")
             }
             if benchRepeats > 0 {
                 let start = Date()

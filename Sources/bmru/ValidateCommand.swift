@@ -1,11 +1,16 @@
 import ArgumentParser
 import BMRUModel
 import Foundation
+import Netlist
 
 struct Validate: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Check a bmru-network v1 file; print a one-line summary or every problem found.",
-        discussion: "Exit status 0 when valid, 2 with one line per problem (file: field: reason) otherwise.")
+        discussion: """
+        Exit status 0 when valid, 2 with one line per problem (file: field: reason) otherwise. Parameters the \
+        emitted circuit cannot realise (hard limits of the operating range) are errors; parameters outside the \
+        characterised range are warnings on stderr (see README, "Operating range").
+        """)
 
     @Argument(help: "The network file (JSON, format bmru-network version 1).") var network: String
 
@@ -19,6 +24,7 @@ struct Validate: ParsableCommand {
                 }
                 throw ExitCode(2)
             }
+            try CLI.checkOperatingRange(net, file: network)
             print(ModelCommandIO.summary(net, file: network))
         }
     }

@@ -40,7 +40,8 @@ import Testing
     }
 
     @Test func csvRoundTripsExactly() throws {
-        let s = Stimulus(frames: [[0.1, -2.5e-7, 1.0 / 3.0], [0, 1e300, -0.0]], inputs: 3)
+        // ±1000 units (StimulusFile.maxMagnitude) is the largest input a file may hold
+        let s = Stimulus(frames: [[0.1, -2.5e-7, 1.0 / 3.0], [0, 999.9999999999999, -0.0], [1000, -1000, 5e-324]], inputs: 3)
         let text = StimulusFile.csv(s)
         #expect(text.hasPrefix("x0,x1,x2\n"))
         let back = try StimulusFile.parse(Data(text.utf8), file: "s.csv", inputs: 3)
