@@ -41,6 +41,8 @@ TARGETS=(
   "fuzz-batch-yaml|8192|examples/*.yaml"
   "fuzz-calibration|65536|models/calibration/*.json"
 )
+# run only when named: a target that traps on purpose, to check that findings are caught, kept and reported
+OPTIONAL_TARGETS=("fuzz-selftest|64|")
 
 # the build: every module (also the dependencies' C code) instrumented for coverage and address-sanitized.
 # --sanitize=fuzzer makes SwiftPM link libFuzzer's main; -Xswiftc -sanitize=fuzzer,address is needed as well because
@@ -60,19 +62,28 @@ build() {
   echo "   built in $((SECONDS - t0)) s"
 }
 
-# first "Fatal error"/ASan/libFuzzer line and the first frames in the project's code: groups findings by cause
+# what failed (the Swift trap's message, or ASan's / libFuzzer's error line) and the first frames of the project's code
+# under it (demangled): groups the failing inputs of a target by cause
 signature() {
-  local log=$1
-  local what
-  what=$(grep -m1 -E "Fatal error|SUMMARY: AddressSanitizer|ERROR: AddressSanitizer|ERROR: libFuzzer|ALARM: working on|out-of-memory|deadly signal" "$log" \
-         | sed -E 's/0x[0-9a-f]+/0x?/g; s/pid [0-9]+/pid ?/; s/==[0-9]+==//; s/ in [0-9]+ ms.*//; s/in [0-9]+ seconds//')
-  local where
-  where=$(grep -E "^ +#[0-9]+ .* in " "$log" | grep -E "/(Sources|fuzz)/" | grep -v "FuzzSupport\|/fuzz/Sources/fuzz-" | head -3 \
-          | sed -E 's/^ +#[0-9]+ 0x[0-9a-f]+ in //; s/:[0-9]+:[0-9]+$//; s|'"$ROOT"'/||g' | tr '\n' ';')
+  local log=$1 what where
+  local p
+  for p in "Swift runtime failure: [^/]*" "Fatal error: .*" "ERROR: AddressSanitizer: [a-z-]+" "out-of-memory \(malloc\([0-9]+\)\)" \
+           "out-of-memory \(used: [0-9]+Mb" "ERROR: libFuzzer: [a-z -]+"; do
+    what=$(grep -m1 -oE "$p" "$log" | sed -E 's/ +$//; s/used: [0-9]+Mb/used > limit/')
+    [ -n "$what" ] && break
+  done
+  where=$(grep -E "^ +#[0-9]+ 0x[0-9a-f]+ in " "$log" | sed -E 's/^ +#[0-9]+ 0x[0-9a-f]+ in //' \
+          | grep -vE "^(Swift runtime failure|__sanitizer|fuzzer::|LLVMFuzzer|__libc|_start|main |__asan|__interceptor|malloc|calloc|realloc|operator new|\\\$s[0-9]+fuzz_|swift_|_swift)" \
+          | grep -vE "libc\.so|libFoundation|libswiftCore\.so" | head -3 \
+          | sed -E 's| /<compiler-generated>||; s|'"$ROOT"'/||g' \
+          | { if command -v "$SWIFT-demangle" >/dev/null 2>&1; then "$SWIFT-demangle" --simplified; else "$SWIFT" demangle --simplified 2>/dev/null || cat; fi; } \
+          | cut -c1-160 | paste -sd';' -)
   echo "${what:-unknown failure} @ ${where:-?}"
 }
 
 mkdir -p "$OUT"
+# Swift's own crash backtracer would catch the trap before libFuzzer (and ASan then flags its memory reads)
+export SWIFT_BACKTRACE=enable=no
 export ASAN_OPTIONS=${ASAN_OPTIONS:-"detect_leaks=0:allocator_may_return_null=0:handle_abort=1:symbolize=1"}
 export ASAN_SYMBOLIZER_PATH=${ASAN_SYMBOLIZER_PATH:-$(command -v llvm-symbolizer || true)}
 export BMRU_FUZZ_EXAMPLES=$ROOT/examples
@@ -81,7 +92,9 @@ export BMRU_FUZZ_EXAMPLES=$ROOT/examples
 want=("$@")
 summary=()
 failed=0
-for row in "${TARGETS[@]}"; do
+rows=("${TARGETS[@]}")
+[ ${#want[@]} -gt 0 ] && rows+=("${OPTIONAL_TARGETS[@]}")
+for row in "${rows[@]}"; do
   IFS='|' read -r name maxlen seeds <<<"$row"
   if [ ${#want[@]} -gt 0 ] && [[ ! " ${want[*]} " == *" $name "* ]]; then continue; fi
   exe=$BIN/$name
