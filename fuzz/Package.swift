@@ -1,0 +1,44 @@
+// swift-tools-version:6.0
+// Fuzzing harness for AnalogBMRU's parsers (libFuzzer). Built and run by scripts/fuzz.sh (`make fuzz`); see README.md.
+// A separate package so that the main package's `swift build` / `swift test` never see the fuzzer flags.
+import PackageDescription
+
+/// One executable per parser: each binary is a plain libFuzzer binary (`.build/release/fuzz-wav CRASH_FILE`
+/// replays one input), gets its own corpus and coverage map, and a crash in one parser never stops the others.
+/// name -> the main package's modules it calls
+let fuzzTargets: [(String, [String])] = [
+    ("fuzz-network", ["BMRUModel"]),       // NetworkFile.decode (+ encode of what decodes)
+    ("fuzz-stimulus", ["BMRUModel"]),      // StimulusFile.parse
+    ("fuzz-safetensors", ["BMRUModel"]),   // TensorFile.safetensors
+    ("fuzz-npz", ["BMRUModel"]),           // TensorFile.load(path:) of a .npz (zip layer, ZIPFoundation)
+    ("fuzz-npy", ["BMRUModel"]),           // TensorFile.npy (one .npy member, no zip)
+    ("fuzz-wav", ["KWS"]),                 // WAVFile.decode
+    ("fuzz-batch-json", ["CoSim"]),        // BatchManifest.parse, JSON (StrictJSON + JSONDecoder)
+    ("fuzz-batch-yaml", ["CoSim"]),        // BatchManifest.parse, YAML (Yams)
+    ("fuzz-calibration", ["Netlist"]),     // CalibrationFile decode + validate (+ table look-ups)
+    ("fuzz-selftest", []),                 // not a parser: traps on purpose, checks the harness (run only when named)
+    // ADD NEW TARGETS HERE, e.g. the SPICE deck flattener once Sources/Ngspice has DeckFlattener:
+    // ("fuzz-deck-flatten", ["Ngspice"]),  // DeckFlattener.flatten(text:baseDirectory:)
+    // then create Sources/fuzz-deck-flatten/Fuzz.swift (copy fuzz/templates/fuzz-deck-flatten.swift) and add a
+    // line to the TARGETS table in scripts/fuzz.sh. See README.md, "Adding a target".
+]
+
+let package = Package(
+    name: "AnalogBMRUFuzz",
+    platforms: [.macOS(.v13)],
+    dependencies: [
+        // the main package (its folder name differs between worktrees and CI clones, so it is named here)
+        .package(name: "AnalogBMRU", path: ".."),
+    ],
+    targets: [
+        .target(name: "FuzzSupport"),
+    ] + fuzzTargets.map { name, modules in
+        .executableTarget(
+            name: name,
+            dependencies: ["FuzzSupport"] + modules.map { .product(name: $0, package: "AnalogBMRU") },
+            // no main(): libFuzzer's main calls LLVMFuzzerTestOneInput
+            swiftSettings: [.unsafeFlags(["-parse-as-library"])]
+        )
+    },
+    swiftLanguageModes: [.v5]
+)
