@@ -17,10 +17,9 @@ let fuzzTargets: [(String, [String])] = [
     ("fuzz-batch-yaml", ["CoSim"]),        // BatchManifest.parse, YAML (Yams)
     ("fuzz-calibration", ["Netlist"]),     // CalibrationFile decode + validate (+ table look-ups)
     ("fuzz-selftest", []),                 // not a parser: traps on purpose, checks the harness (run only when named)
-    // ADD NEW TARGETS HERE, e.g. the SPICE deck flattener once Sources/Ngspice has DeckFlattener:
-    // ("fuzz-deck-flatten", ["Ngspice"]),  // DeckFlattener.flatten(text:baseDirectory:)
-    // then create Sources/fuzz-deck-flatten/Fuzz.swift (copy fuzz/templates/fuzz-deck-flatten.swift) and add a
-    // line to the TARGETS table in scripts/fuzz.sh. See README.md, "Adding a target".
+    ("fuzz-deck-flatten", ["Ngspice"]),    // DeckFlattener.flatten(text:baseDirectory:)
+    // ADD NEW TARGETS HERE, with a Sources/<target>/Fuzz.swift and a line in the TARGETS table of
+    // scripts/fuzz.sh. See README.md, "Adding a target".
 ]
 
 let package = Package(

@@ -28,9 +28,9 @@ OUT=${FUZZ_OUT:-out/fuzz}
 BIN=fuzz/.build/release
 
 # target | -max_len | seed files and globs in the repository (the committed fuzz/seeds/<target>/ are always added)
-# ADD NEW TARGETS HERE (and in fuzz/Package.swift); e.g. for the SPICE deck flattener:
-#   fuzz-deck-flatten|65536|netlists/*.spice netlists/*.cir
+# ADD NEW TARGETS HERE (and in fuzz/Package.swift)
 TARGETS=(
+  "fuzz-deck-flatten|16384|netlists/tiny.sp Tests/Fixtures/bad-inputs/deck/*/deck.sp"
   "fuzz-network|65536|examples/tiny.json examples/kws-shape.json examples/kws-yes.json Tests/BMRUModelTests/Fixtures/valid.json Tests/BMRUModelTests/Fixtures/invalid/*.json"
   "fuzz-stimulus|32768|examples/*.csv Tests/BMRUModelTests/Fixtures/invalid-stimulus/*.csv"
   "fuzz-safetensors|4096|"

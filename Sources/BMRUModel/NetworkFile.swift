@@ -121,23 +121,7 @@ public enum NetworkFile {
     // MARK: - shared helpers
 
     static func readFile(_ path: String, limit: Int) throws -> Data {
-        let url = URL(fileURLWithPath: path)
-        let size: Int
-        do {
-            let attrs = try FileManager.default.attributesOfItem(atPath: path)
-            if let type = attrs[.type] as? FileAttributeType, type == .typeDirectory {
-                throw FormatError(file: path, field: "", reason: "is a directory, not a file", kind: .io)
-            }
-            size = (attrs[.size] as? NSNumber)?.intValue ?? 0
-        } catch let e as FormatError { throw e } catch {
-            throw FormatError(file: path, field: "", reason: "cannot read: no such file or not accessible", kind: .io)
-        }
-        if size > limit {
-            throw FormatError(file: path, field: "", reason: "file is \(size) bytes, more than the limit of \(limit)", kind: .limit)
-        }
-        do { return try Data(contentsOf: url) } catch {
-            throw FormatError(file: path, field: "", reason: "cannot read: \(error.localizedDescription)", kind: .io)
-        }
+        try InputFile.read(path, limit: limit)
     }
 
     static func parseJSON(_ data: Data, file: String) throws -> (node: JSONNode, bytes: [UInt8]) {

@@ -203,11 +203,10 @@ public struct BatchManifest: Sendable {
 
     /// Reads and validates a manifest file. Relative paths inside resolve from the manifest's folder.
     public static func load(path: String) throws -> BatchManifest {
-        guard FileManager.default.fileExists(atPath: path) else {
-            throw BatchError(kind: .manifest, file: path, reason: "manifest file does not exist")
-        }
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw BatchError(kind: .manifest, file: path, reason: "manifest file is not readable")
+        let data: Data
+        // a JSON manifest is small; YAML ones are bounded again (1 MiB) by the prescan
+        do { data = try InputFile.read(path, limit: 16 << 20) } catch let e as FormatError {
+            throw BatchError(kind: .manifest, file: path, reason: "manifest file: \(e.reason)")
         }
         return try parse(data, file: path)
     }
@@ -265,8 +264,9 @@ public struct BatchManifest: Sendable {
         for (i, entry) in netList.enumerated() {
             guard case let .string(p) = entry, !p.isEmpty else { throw fail("networks[\(i)]", "must be a file path string") }
             let full = resolve(p)
-            guard let bytes = FileManager.default.contents(atPath: full) else {
-                throw fail("networks[\(i)]", "network file \(full) does not exist or is not readable")
+            let bytes: Data
+            do { bytes = try InputFile.read(full, limit: NetworkLimits.maxFileBytes) } catch let e as FormatError {
+                throw fail("networks[\(i)]", "network file \(full): \(e.reason)")
             }
             let net: Network
             do {
@@ -484,8 +484,9 @@ public struct BatchManifest: Sendable {
 
     static func fileStimulus(_ path: String, field: String, networks: [(path: String, sha256: String, network: Network)],
                              fail: (String, String) -> BatchError) throws -> BatchStimulus {
-        guard let bytes = FileManager.default.contents(atPath: path) else {
-            throw fail(field, "stimulus file \(path) does not exist or is not readable")
+        let bytes: Data
+        do { bytes = try InputFile.read(path, limit: StimulusFile.maxFileBytes) } catch let e as FormatError {
+            throw fail(field, "stimulus file \(path): \(e.reason)")
         }
         for n in networks {
             do {

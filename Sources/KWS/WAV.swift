@@ -1,4 +1,5 @@
 // Reading and writing RIFF/WAVE PCM audio without crashing on bad input.
+import BMRUModel
 import Foundation
 
 /// Decoded audio: mono or interleaved samples scaled to [-1, 1].
@@ -27,11 +28,9 @@ public enum WAVFile {
 
     /// Reads a WAV file. Accepts PCM 8/16/24/32-bit integer and 32/64-bit float.
     public static func read(path: String) throws -> Audio {
-        if let size = (try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? NSNumber, size.intValue > maxFileBytes {
-            throw KWSError(.badAudio, file: path, reason: "file is \(size.intValue) bytes, more than the limit of \(maxFileBytes)")
-        }
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw KWSError(.io, file: path, reason: "cannot read file")
+        let data: Data
+        do { data = try InputFile.read(path, limit: maxFileBytes) } catch let e as FormatError {
+            throw KWSError(e.kind == .limit ? .badAudio : .io, file: path, reason: e.reason)
         }
         return try decode(data, file: path)
     }

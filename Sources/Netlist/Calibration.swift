@@ -189,11 +189,9 @@ public struct CalibrationFile: Codable, Equatable, Sendable {
     /// Reads a calibration file and checks its syntax (strict JSON: line and column), its keys and types
     /// (field path) and every value against its physical range (`validate`); no model check.
     public static func read(path: String) throws -> CalibrationFile {
-        if let size = (try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? NSNumber, size.intValue > maxFileBytes {
-            throw CalibrationError(kind: .format, file: path, field: "-", reason: "file is \(size.intValue) bytes, more than the limit of \(maxFileBytes)")
-        }
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw CalibrationError(kind: .unreadable, file: path, field: "-", reason: "file does not exist or is not readable")
+        let data: Data
+        do { data = try InputFile.read(path, limit: maxFileBytes) } catch let e as FormatError {
+            throw CalibrationError(kind: e.kind == .limit ? .format : .unreadable, file: path, field: "-", reason: e.reason)
         }
         do { try StrictJSON.check(data) } catch let e as StrictJSONError {
             throw CalibrationError(kind: .format, file: path, field: "line \(e.line), column \(e.column)", reason: "not valid JSON: \(e.message)")

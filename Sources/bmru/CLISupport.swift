@@ -25,11 +25,9 @@ enum CLI {
     }
 
     static func readText(_ path: String, what: String) throws -> String {
-        guard FileManager.default.fileExists(atPath: path) else {
-            throw UsageFailure("\(path): \(what) file does not exist")
-        }
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw UsageFailure("\(path): \(what) file is not readable")
+        let data: Data
+        do { data = try InputFile.read(path, limit: 1 << 30) } catch let e as FormatError {
+            throw UsageFailure("\(path): \(what) file \(e.reason)")
         }
         guard let text = String(data: data, encoding: .utf8) else {
             throw UsageFailure("\(path): \(what) file is not UTF-8 text")

@@ -71,7 +71,7 @@ struct CoSimCmd: ParsableCommand {
             let outDir = ModelFiles.absolute(out)
             options.rawPath = ModelFiles.rawPath(outDir + "/deck.raw")
             try ModelFiles.requireUsableOutput(outDir, option: "--out", rawPath: options.rawPath ?? "")
-            try AtomicFolder.checkReplaceable(outDir, replaceable: ReportWriter.folderNames)
+            let earlier = try AtomicFolder.checkReplaceable(outDir, replaceable: ReportWriter.folderNames)
             for p in perturb {
                 let parts = p.split(separator: "=")
                 guard parts.count == 2, let f = Double(parts[1]) else { throw UsageFailure("--test-perturb \(p): expected SOURCE=FACTOR") }
@@ -81,11 +81,21 @@ struct CoSimCmd: ParsableCommand {
                        + (inputNoise > 0 ? ", input noise σ = \(inputNoise) units (seed \(noiseSeed))" : "") + " ...")
             let outcome: CoSimOutcome
             do {
-                outcome = try CoSimulation.run(network: net, stimulus: stim, options: options)
-            } catch let e as CoSimError {
-                throw UsageFailure("\(netPath): \(e)")
+                do {
+                    outcome = try CoSimulation.run(network: net, stimulus: stim, options: options)
+                } catch let e as CoSimError {
+                    throw UsageFailure("\(netPath): \(e)")
+                }
+                try ReportWriter.writeAll(outcome, to: outDir)
+            } catch {
+                // An earlier run's report (its junit.xml may say "pass") must not stand beside this failure: the
+                // folder held only this command's files (checked above), so it goes.
+                if earlier {
+                    FileOutput.removeTree(outDir)
+                    CLI.stderr("note: removed the earlier report in \(outDir): it does not describe this failed run")
+                }
+                throw error
             }
-            try ReportWriter.writeAll(outcome, to: outDir)
             if !quiet {
                 print(ReportWriter.markdown(outcome.report))
             }

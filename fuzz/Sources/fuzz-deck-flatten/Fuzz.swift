@@ -1,6 +1,4 @@
-// TEMPLATE for the SPICE deck flattener target. To enable: copy to fuzz/Sources/fuzz-deck-flatten/Fuzz.swift,
-// uncomment ("fuzz-deck-flatten", ["Ngspice"]) in fuzz/Package.swift, and add its line to TARGETS in
-// scripts/fuzz.sh (seeds: netlists/*.spice or whatever decks the repo has).
+// The SPICE deck flattener (Sources/Ngspice/DeckFlattener.swift): no input may crash it or hang it.
 //
 // Decks `.include` other files relative to baseDirectory: the input is flattened from a scratch folder that holds
 // only this input (as `input.spice`) and one small included file, so includes resolve without reading the repo.
