@@ -104,7 +104,7 @@ for row in "${rows[@]}"; do
   rm -f "$dir"/crash-* "$dir"/timeout-* "$dir"/oom-* "$dir"/leak-* "$dir"/slow-unit-* "$dir"/fuzz-*.log
   # seeds: committed hand-made ones plus the repository's own files (copied, so the fuzzer never writes to them)
   [ -d "fuzz/seeds/$name" ] && cp -f fuzz/seeds/"$name"/* "$dir/seeds/" 2>/dev/null
-  for g in $seeds; do for f in $g; do [ -f "$f" ] && cp -f "$f" "$dir/seeds/"; done; done
+  for g in $seeds; do for f in $g; do [ -f "$f" ] && cp -f "$f" "$dir/seeds/$(echo "$f" | tr / _)"; done; done
   dict=()
   [ -f "fuzz/dicts/${name#fuzz-}.dict" ] && dict=(-dict="fuzz/dicts/${name#fuzz-}.dict")
   mode=()
