@@ -38,8 +38,7 @@ public struct InputNoise: Codable, Equatable, Sendable {
     /// The standard normal draw of (seed, frame, input).
     public static func standardNormal(seed: UInt64, frame: Int, input: Int) -> Double {
         var g = SeededGenerator(seed: key(seed: seed, frame: frame, input: input))
-        let u1 = 1 - g.nextUnitDouble(), u2 = g.nextUnitDouble()
-        return (-2 * log(u1)).squareRoot() * cos(2 * Double.pi * u2)
+        return g.nextStandardNormal()
     }
 
     /// The noisy value of input `input` in frame `frame` whose clean value is `value`.

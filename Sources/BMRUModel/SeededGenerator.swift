@@ -1,3 +1,4 @@
+import Foundation
 // A small deterministic random number generator: SplitMix64 seeding a xoshiro256** state.
 // The sequence depends only on the seed (pure integer arithmetic), so it is the same on every platform.
 
@@ -30,6 +31,12 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable {
         return result
     }
 
+    /// Standard normal draw: Box–Muller on two uniforms, the first taken as 1 − u so that it lies in (0, 1].
+    public mutating func nextStandardNormal() -> Double {
+        let u1 = 1 - nextUnitDouble(), u2 = nextUnitDouble()
+        return Gaussian.boxMuller(u1, u2)
+    }
+
     /// Uniform in [0, 1), 53 random bits.
     public mutating func nextUnitDouble() -> Double {
         Double(next() >> 11) * 0x1p-53
@@ -49,5 +56,14 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable {
             let r = next()
             if r < limit { return Int(r % b) }
         }
+    }
+}
+
+/// The one Gaussian transform of the project (input noise, device offsets, training).
+public enum Gaussian {
+    /// Box–Muller: a standard normal value from `u1` in (0, 1] and `u2` in [0, 1).
+    @inline(__always)
+    public static func boxMuller(_ u1: Double, _ u2: Double) -> Double {
+        (-2 * log(u1)).squareRoot() * cos(2 * Double.pi * u2)
     }
 }

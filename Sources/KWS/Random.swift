@@ -25,8 +25,9 @@ struct KWSRandom: RandomNumberGenerator {
     mutating func index(_ n: Int) -> Int { g.nextInt(below: n) }
     /// standard normal (Box–Muller)
     mutating func normal() -> Double {
+        // this stream's own order of uniforms (u, then v) keeps trained networks reproducible
         let u = max(unit(), 0x1p-60), v = unit()
-        return (-2 * log(u)).squareRoot() * cos(2 * Double.pi * v)
+        return Gaussian.boxMuller(u, v)
     }
 }
 

@@ -36,9 +36,7 @@ public struct MismatchSample: Sendable, Equatable {
         var s: UInt64 = 0
         for b in h.prefix(8) { s = s << 8 | UInt64(b) }
         var g = SeededGenerator(seed: s)
-        // Box–Muller, u1 in (0, 1]
-        let u1 = 1 - g.nextUnitDouble(), u2 = g.nextUnitDouble()
-        return sigma * (-2 * log(u1)).squareRoot() * cos(2 * Double.pi * u2)
+        return sigma * g.nextStandardNormal()
     }
 }
 
