@@ -65,14 +65,14 @@ struct CharacterizeCell: ParsableCommand {
     func run() throws {
         try CLI.guarded {
             guard thetaLow >= 0, thetaHigh >= thetaLow, level >= 0, thetaHigh > 0 else {
-                throw ValidationError("need 0 ≤ θ_low ≤ θ_high, θ_high > 0 and level ≥ 0")
+                throw UsageFailure("need 0 ≤ θ_low ≤ θ_high, θ_high > 0 and level ≥ 0")
             }
             guard unitCurrent.allSatisfy({ $0 > 1e-15 && $0 <= 1e-3 }) else {
-                throw ValidationError("--unit-current must be in (1e-15, 1e-3] A")
+                throw UsageFailure("--unit-current must be in (1e-15, 1e-3] A")
             }
-            guard (10...100_000).contains(points) else { throw ValidationError("--points must be in 10...100000") }
-            if let r = ramp, !(r >= 1e-4 && r <= 100) { throw ValidationError("--ramp must be in [1e-4, 100] s") }
-            guard (10...5000).contains(rampSteps) else { throw ValidationError("--ramp-steps must be in 10...5000") }
+            guard (10...100_000).contains(points) else { throw UsageFailure("--points must be in 10...100000") }
+            if let r = ramp, !(r >= 1e-4 && r <= 100) { throw UsageFailure("--ramp must be in [1e-4, 100] s") }
+            guard (10...5000).contains(rampSteps) else { throw UsageFailure("--ramp-steps must be in 10...5000") }
             let opts = try common.deckOptions()
             var results: [CellMeasurement] = []
             print("corner \(common.corner.rawValue), VDD \(common.vdd) V, \(common.temp) °C; requested θ_low \(thetaLow), θ_high \(thetaHigh), level \(level) (units)")
@@ -148,8 +148,8 @@ struct CharacterizeMirror: ParsableCommand {
 
     func run() throws {
         try CLI.guarded {
-            guard ratio.allSatisfy({ $0 > 0 && $0 <= 64 && $0.isFinite }) else { throw ValidationError("--ratio must be in (0, 64]") }
-            guard current.allSatisfy({ $0 > 1e-15 && $0 <= 1e-3 }) else { throw ValidationError("--current must be in (1e-15, 1e-3] A") }
+            guard ratio.allSatisfy({ $0 > 0 && $0 <= 64 && $0.isFinite }) else { throw UsageFailure("--ratio must be in (0, 64]") }
+            guard current.allSatisfy({ $0 > 1e-15 && $0 <= 1e-3 }) else { throw UsageFailure("--current must be in (1e-15, 1e-3] A") }
             let opts = try common.deckOptions()
             var results: [MirrorMeasurement] = []
             print("corner \(common.corner.rawValue), VDD \(common.vdd) V, \(common.temp) °C")

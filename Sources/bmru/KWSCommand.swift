@@ -12,21 +12,12 @@ struct KWSGroup: ParsableCommand {
 }
 
 enum KWSCLI {
-    /// Maps thrown errors to one stderr line and exit status 2.
-    static func guarded(_ body: () throws -> Void) throws {
-        do { try body() } catch let e as ExitCode { throw e } catch let e as CleanExit { throw e } catch let e as ValidationError {
-            throw e
-        } catch {
-            FileHandle.standardError.write(Data(("error: \(error)\n").utf8))
-            throw ExitCode(2)
-        }
-    }
     static func note(_ s: String) { FileHandle.standardError.write(Data((s + "\n").utf8)) }
 
     /// Loads a dataset with progress and a per-file report of skipped audio.
     /// The MFCC extractor with `offset` added to the z-scores; refuses a non-finite or negative offset.
     static func extractor(offset: Double) throws -> MFCCExtractor {
-        guard offset.isFinite, offset >= 0 else { throw UsageFailureKWS("--feature-offset must be a finite number ≥ 0") }
+        guard offset.isFinite, offset >= 0 else { throw UsageFailure("--feature-offset must be a finite number ≥ 0") }
         var c = MFCCConfig(); c.offset = offset
         return MFCCExtractor(config: c)
     }
@@ -86,8 +77,8 @@ struct KWSSynth: ParsableCommand {
     @Option(help: "Highest SNR of the added noise, dB.") var snrMax: Double = 40
 
     func run() throws {
-        try KWSCLI.guarded {
-            guard snrMin <= snrMax else { throw UsageFailureKWS("--snr-min must be ≤ --snr-max") }
+        try CLI.guarded {
+            guard snrMin <= snrMax else { throw UsageFailure("--snr-min must be ≤ --snr-max") }
             var o = SynthOptions()
             o.seed = seed; o.perWord = perWord; o.snrMin = snrMin; o.snrMax = snrMax
             let t0 = Date()
@@ -99,11 +90,6 @@ struct KWSSynth: ParsableCommand {
                   + String(format: "%.1f s", Date().timeIntervalSince(t0)))
         }
     }
-}
-
-struct UsageFailureKWS: Error, CustomStringConvertible {
-    var description: String
-    init(_ s: String) { description = s }
 }
 
 struct KWSFeatures: ParsableCommand {
@@ -122,7 +108,7 @@ struct KWSFeatures: ParsableCommand {
     @Option(name: .customLong("feature-offset"), help: "Added to the z-scores (0 for networks trained before the offset was introduced).") var featureOffset: Double = MFCCConfig.defaultOffset
 
     func run() throws {
-        try KWSCLI.guarded {
+        try CLI.guarded {
             let a = try WAVFile.read(path: clip)
             guard a.channels == 1 else { throw KWSError(.badAudio, file: clip, reason: "\(a.channels) channels, expected mono") }
             let x = a.sampleRate == 16000 ? a.samples : Resampler(from: a.sampleRate, to: 16000).process(a.samples)
@@ -152,17 +138,17 @@ struct KWSEval: ParsableCommand {
     @Option(name: .customLong("feature-offset"), help: "Added to the z-scores of the MFCCs (as the network was trained: see its metadata).") var featureOffset: Double = MFCCConfig.defaultOffset
 
     func run() throws {
-        try KWSCLI.guarded {
-            guard let sp = DataSplit(rawValue: split) else { throw UsageFailureKWS("--split must be train, validation or test") }
+        try CLI.guarded {
+            guard let sp = DataSplit(rawValue: split) else { throw UsageFailure("--split must be train, validation or test") }
             let net = try NetworkFile.load(path: network)
             guard net.inputs == 13, net.layers.last?.outputs == 2 else {
-                throw UsageFailureKWS("\(network): a keyword spotter needs 13 inputs and 2 outputs (other, yes)")
+                throw UsageFailure("\(network): a keyword spotter needs 13 inputs and 2 outputs (other, yes)")
             }
             let fq = try FQNet(network: net)
             KWSCLI.checkOffset(network: net, file: network, offset: featureOffset)
             let ds = try KWSCLI.loadDataset(data, featureOffset: featureOffset)
             let clips = all ? ds.clips(sp) : ds.balanced(sp)
-            guard !clips.isEmpty else { throw UsageFailureKWS("\(data): the \(split) split is empty") }
+            guard !clips.isEmpty else { throw UsageFailure("\(data): the \(split) split is empty") }
             print("\(network) on \(data) \(split)\(all ? "" : " (balanced)"): ", terminator: "")
             print(KWSCLI.format(KWSTrainer.evaluate(fq, clips: clips)), terminator: "")
             if votes {

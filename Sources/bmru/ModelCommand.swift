@@ -23,10 +23,10 @@ struct Model: ParsableCommand {
     func run() throws {
         try CLI.guarded {
             if let dir = benchDir {
-                guard IdealModel.selectKernel(benchKernel) else { throw ValidationError("kernel \(benchKernel) not available") }
+                guard IdealModel.selectKernel(benchKernel) else { throw UsageFailure("kernel \(benchKernel) not available") }
                 try ModelBenchmark.run(directory: dir, repeats: benchRepeats); return }
             guard let network, let input, let output else {
-                throw ValidationError("give NETWORK, --input STIM.csv and -o OUT.csv")
+                throw UsageFailure("give NETWORK, --input STIM.csv and -o OUT.csv")
             }
             let net = try NetworkFile.load(path: network)
             let stim = try StimulusFile.load(path: input, inputs: net.inputs)

@@ -24,18 +24,18 @@ struct StimulusCommand: ParsableCommand {
             if let network {
                 let n = try NetworkFile.load(path: network)
                 if let w = width, w != n.inputs {
-                    throw ValidationError("--inputs \(w) disagrees with \(network), which has \(n.inputs) inputs")
+                    throw UsageFailure("--inputs \(w) disagrees with \(network), which has \(n.inputs) inputs")
                 }
                 width = n.inputs
             }
-            guard let width else { throw ValidationError("give --inputs N or --network NET") }
+            guard let width else { throw UsageFailure("give --inputs N or --network NET") }
             guard (1...NetworkLimits.maxInputs).contains(width) else {
-                throw ValidationError("--inputs must be 1...\(NetworkLimits.maxInputs)")
+                throw UsageFailure("--inputs must be 1...\(NetworkLimits.maxInputs)")
             }
             guard (0...StimulusFile.maxFrames).contains(frames) else {
-                throw ValidationError("--frames must be 0...\(StimulusFile.maxFrames)")
+                throw UsageFailure("--frames must be 0...\(StimulusFile.maxFrames)")
             }
-            guard density >= 0 && density <= 1 else { throw ValidationError("--density must be in [0, 1]") }
+            guard density >= 0 && density <= 1 else { throw UsageFailure("--density must be in [0, 1]") }
             let s = StimulusFile.random(inputs: width, frames: frames, seed: seed, density: density)
             try AtomicWrite.write(StimulusFile.csv(s), to: output)
         }

@@ -56,8 +56,8 @@ struct Train: ParsableCommand {
     @Option(help: "Test clips per class for --stimuli-dir.") var stimuli: Int = 1
 
     func run() throws {
-        try KWSCLI.guarded {
-            guard task == "kws" else { throw UsageFailureKWS("--task: only 'kws' is supported") }
+        try CLI.guarded {
+            guard task == "kws" else { throw UsageFailure("--task: only 'kws' is supported") }
             let t0 = Date()
             let ds = try KWSCLI.loadDataset(data, featureOffset: featureOffset)
             var cfg = TrainerConfig()
@@ -73,7 +73,7 @@ struct Train: ParsableCommand {
             let nTrain = ds.clips(.train).count
             if let s = steps { cfg.steps = s } else if let e = epochs { cfg.steps = max(1, Int((e * Double(nTrain) / Double(batch)).rounded())) }
             cfg.warmupSteps = min(cfg.warmupSteps, max(1, cfg.steps / 10))
-            guard checkpointEvery >= 1 else { throw UsageFailureKWS("--checkpoint-every must be ≥ 1") }
+            guard checkpointEvery >= 1 else { throw UsageFailure("--checkpoint-every must be ≥ 1") }
             let ckPath = checkpoint ?? output + ".ckpt"
             let stop = StopFlag()
             let trap = SignalTrap { sig in
@@ -81,7 +81,7 @@ struct Train: ParsableCommand {
                 KWSCLI.note("train: \(sig == SIGINT ? "interrupted" : "terminated"); saving the checkpoint after the current step")
             }
             defer { trap.cancel() }
-            guard restarts >= 1 else { throw UsageFailureKWS("--restarts must be ≥ 1") }
+            guard restarts >= 1 else { throw UsageFailure("--restarts must be ≥ 1") }
             let ckPaths = KWSTrainer.checkpointPaths(ckPath, config: cfg, restarts: restarts)
             let existing = ckPaths.filter { FileManager.default.fileExists(atPath: $0) }
             if resume {
@@ -116,7 +116,7 @@ struct Train: ParsableCommand {
                                         featureOffset: featureOffset)
             let net = r.net.network(name: "kws-yes", metadataJSON: meta)
             let problems = NetworkFile.validate(net, file: output)
-            guard problems.isEmpty else { throw UsageFailureKWS("trained network is invalid: \(problems[0])") }
+            guard problems.isEmpty else { throw UsageFailure("trained network is invalid: \(problems[0])") }
             try AtomicWrite.write(String(decoding: try NetworkFile.encode(net), as: UTF8.self), to: output)
             for p in ckPaths { try? FileManager.default.removeItem(atPath: p) }
             if let dir = stimuliDir { try writeStimuli(ds: ds, net: r.net, dir: dir) }
