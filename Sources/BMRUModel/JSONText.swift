@@ -241,12 +241,6 @@ struct JSONReader {
 
 /// Deterministic JSON text output (shared by the network encoder and the deck mapping writer).
 public enum JSONWriter {
-    /// Shortest text that reads back as the same Double (Swift's description); -0 is written as 0.
-    public static func number(_ d: Double) -> String {
-        if d == 0 { return "0.0" }
-        return d.description
-    }
-
     /// A JSON string literal: quotes, backslashes and control characters escaped.
     public static func string(_ s: String) -> String {
         var out = "\""

@@ -70,8 +70,8 @@ public enum NetworkFile {
         o += "  \"format\": \(JSONWriter.string(formatName)),\n"
         o += "  \"version\": \(version),\n"
         o += "  \"name\": \(JSONWriter.string(network.name)),\n"
-        o += "  \"unit_current\": \(JSONWriter.number(network.unitCurrent)),\n"
-        o += "  \"frame_period\": \(JSONWriter.number(network.framePeriod)),\n"
+        o += "  \"unit_current\": \(NumberText.json(network.unitCurrent)),\n"
+        o += "  \"frame_period\": \(NumberText.json(network.framePeriod)),\n"
         o += "  \"inputs\": \(network.inputs),\n"
         o += "  \"layers\": ["
         for (k, layer) in network.layers.enumerated() {
@@ -94,7 +94,7 @@ public enum NetworkFile {
     }
 
     private static func numberList(_ xs: [Double]) -> String {
-        "[" + xs.map(JSONWriter.number).joined(separator: ", ") + "]"
+        "[" + xs.map(NumberText.json).joined(separator: ", ") + "]"
     }
 
     private static func encodeLayer(_ l: Layer) -> String {

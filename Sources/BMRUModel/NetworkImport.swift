@@ -116,8 +116,8 @@ public enum NetworkImport {
     public static func architectureJSON(of network: Network) -> Data {
         var o = "{\n  \"format\": \"bmru-network\",\n  \"version\": 1,\n"
         o += "  \"name\": \(JSONWriter.string(network.name)),\n"
-        o += "  \"unit_current\": \(JSONWriter.number(network.unitCurrent)),\n"
-        o += "  \"frame_period\": \(JSONWriter.number(network.framePeriod)),\n"
+        o += "  \"unit_current\": \(NumberText.json(network.unitCurrent)),\n"
+        o += "  \"frame_period\": \(NumberText.json(network.framePeriod)),\n"
         o += "  \"inputs\": \(network.inputs),\n  \"layers\": [\n"
         o += network.layers.map { l in
             var f = ["\"name\": \(JSONWriter.string(l.name))", "\"kind\": \"\(l.kind.rawValue)\""]

@@ -119,7 +119,7 @@ public struct BatchJob: Codable, Equatable, Sendable {
 
     /// "typical / 27 °C / 1.8 V" — the summary's grouping key (with the network)
     public var conditionLabel: String {
-        "\(corner) / \(BatchFmt.short(temperature_c)) °C / \(BatchFmt.short(vdd)) V"
+        "\(corner) / \(NumberText.short(temperature_c)) °C / \(NumberText.short(vdd)) V"
     }
 }
 
@@ -347,9 +347,9 @@ public struct BatchManifest: Sendable {
             var out: [Double] = []
             for (i, x) in (try list(key) ?? [.number(d)]).enumerated() {
                 guard let v = x.number, v.isFinite, range.contains(v) else {
-                    throw fail("\(key)[\(i)]", "must be a number in [\(BatchFmt.short(range.lowerBound)), \(BatchFmt.short(range.upperBound))] \(unit)")
+                    throw fail("\(key)[\(i)]", "must be a number in [\(NumberText.short(range.lowerBound)), \(NumberText.short(range.upperBound))] \(unit)")
                 }
-                if out.contains(v) { throw fail("\(key)[\(i)]", "duplicate value \(BatchFmt.short(v))") }
+                if out.contains(v) { throw fail("\(key)[\(i)]", "duplicate value \(NumberText.short(v))") }
                 out.append(v)
             }
             return out
@@ -391,7 +391,7 @@ public struct BatchManifest: Sendable {
                 guard let v = x.number, v.isFinite, v >= 0, v <= 1000 else {
                     throw fail("noise.sigma[\(i)]", "must be a finite number in [0, 1000] (model units RMS per frame and input)")
                 }
-                if sigma.contains(v) { throw fail("noise.sigma[\(i)]", "duplicate value \(BatchFmt.short(v))") }
+                if sigma.contains(v) { throw fail("noise.sigma[\(i)]", "duplicate value \(NumberText.short(v))") }
                 sigma.append(v)
             }
             var n: Int64 = 1
@@ -804,10 +804,3 @@ enum JSONValue: Decodable, Equatable {
     }
 }
 
-enum BatchFmt {
-    /// shortest round-tripping text of a number, without a trailing ".0"
-    static func short(_ x: Double) -> String {
-        if x.rounded() == x && abs(x) < 1e15 { return String(Int64(x)) }
-        return "\(x)"
-    }
-}

@@ -1,3 +1,4 @@
+import BMRUModel
 import Foundation
 
 /// `DIR/batch.json`: what a batch folder was made from, so that `--resume` and `merge` can check it.
@@ -273,7 +274,7 @@ public enum BatchReportWriter {
 
     static func pct(_ x: Double?) -> String { x.map { String(format: "%.2f %%", $0 * 100) } ?? "–" }
     static func sci(_ x: Double?) -> String { x.map { $0.isFinite ? String(format: "%.3g", $0) : "\($0)" } ?? "–" }
-    static func num(_ x: Double) -> String { BatchFmt.short(x) }
+    static func num(_ x: Double) -> String { NumberText.short(x) }
     /// how the group's decks were sized
     static func sizes(_ g: BatchSummary.Group) -> String { g.calibration_sha256.map { "calibrated (\($0.prefix(8)))" } ?? "nominal" }
 

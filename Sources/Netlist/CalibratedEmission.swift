@@ -65,12 +65,12 @@ extension Emission {
     func calibrationTechnology() -> [String: String] {
         var t: [String: String] = [:]
         if let c = options.calibration {
-            t["calibration"] = "\(c.generator), corner \(c.corner), \(Fmt.num(c.temperatureC)) C, models " +
+            t["calibration"] = "\(c.generator), corner \(c.corner), \(NumberText.spice(c.temperatureC)) C, models " +
                 c.modelFiles.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value.prefix(12))" }.joined(separator: ", ")
-            t["calibration_operating_current_a"] = Fmt.num(network.unitCurrent)
+            t["calibration_operating_current_a"] = NumberText.spice(network.unitCurrent)
         }
         if let s = options.mismatchSample {
-            t["mismatch_sample"] = "seed \(s.seed), delvto per device, A_VT nmos \(Fmt.num(s.nmosAVT)) pmos \(Fmt.num(s.pmosAVT)) V.um"
+            t["mismatch_sample"] = "seed \(s.seed), delvto per device, A_VT nmos \(NumberText.spice(s.nmosAVT)) pmos \(NumberText.spice(s.pmosAVT)) V.um"
         }
         return t
     }
@@ -81,7 +81,7 @@ extension DeckEmitter {
     static func applyMismatchSample(_ text: String, _ options: DeckOptions) -> String {
         guard let s = options.mismatchSample else { return text }
         let offsets = DeviceOffsets.draw(s, text: text)
-        let note = "* shared mismatch sample \(s.seed): per-device delvto drawn by bmru (A_VT nmos \(Fmt.num(s.nmosAVT)), pmos \(Fmt.num(s.pmosAVT)) V.um)\n"
+        let note = "* shared mismatch sample \(s.seed): per-device delvto drawn by bmru (A_VT nmos \(NumberText.spice(s.nmosAVT)), pmos \(NumberText.spice(s.pmosAVT)) V.um)\n"
         var out = DeviceOffsets.apply(to: text, offsets: offsets)
         if let r = out.range(of: "\n.temp ") { out.insert(contentsOf: "\n" + note.dropLast(), at: r.lowerBound) }
         return out

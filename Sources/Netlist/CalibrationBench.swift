@@ -197,7 +197,7 @@ public enum CalibrationBench {
             var text = try DeckEmitter.emit(network: net, stimulus: nil, options: o).text
             let old = "iin_0 0 in_0 dc 0\n"
             guard text.contains(old) else { throw CharacterizationError(reason: "cell bench: input line of iin_0 not found") }
-            text = text.replacingOccurrences(of: old, with: "* calibration sweep: the cell input copies i(vsw) x theta_high x I_unit / 1 nA\nisw 0 nsw dc 0\nvsw nsw 0 0\nfin_0 0 in_0 vsw \(Fmt.num(c.0 * iu / 1e-9))\n")
+            text = text.replacingOccurrences(of: old, with: "* calibration sweep: the cell input copies i(vsw) x theta_high x I_unit / 1 nA\nisw 0 nsw dc 0\nvsw nsw 0 0\nfin_0 0 in_0 vsw \(NumberText.spice(c.0 * iu / 1e-9))\n")
             return text
         }
         return (try deck(0, top, step), try deck(top, 0, -step))
@@ -284,16 +284,16 @@ public enum CalibrationBench {
         s += ".include \"\(options.modelsDirectory)/design.ngspice\"\n"
         s += ".lib \"\(options.modelsDirectory)/sm141064.ngspice\" \(options.corner.rawValue)\n"
         s += ".param sw_stat_global=0 sw_stat_mismatch=1\n.option seed=\(seed)\n"
-        s += ".temp \(Fmt.num(options.temperature))\n" + Technology.options + "\n"
-        s += "vdd vdd 0 \(Fmt.num(options.vdd))\n"
+        s += ".temp \(NumberText.spice(options.temperature))\n" + Technology.options + "\n"
+        s += "vdd vdd 0 \(NumberText.spice(options.vdd))\n"
         var saves: [String] = []
         for (gi, g) in monteCarloGroups.enumerated() {
             for k in 0..<monteCarloInstances {
                 let d = "d\(gi)_\(k)"
                 if g.device.hasPrefix("n") {
-                    s += "i\(gi)_\(k) 0 \(d) dc 1n\nx\(gi)_\(k) \(d) \(d) 0 0 \(g.device) w=\(Fmt.um(g.w)) l=\(Fmt.um(g.l))\n"
+                    s += "i\(gi)_\(k) 0 \(d) dc 1n\nx\(gi)_\(k) \(d) \(d) 0 0 \(g.device) w=\(NumberText.micrometres(g.w)) l=\(NumberText.micrometres(g.l))\n"
                 } else {
-                    s += "i\(gi)_\(k) \(d) 0 dc 1n\nx\(gi)_\(k) \(d) \(d) vdd vdd \(g.device) w=\(Fmt.um(g.w)) l=\(Fmt.um(g.l))\n"
+                    s += "i\(gi)_\(k) \(d) 0 dc 1n\nx\(gi)_\(k) \(d) \(d) vdd vdd \(g.device) w=\(NumberText.micrometres(g.w)) l=\(NumberText.micrometres(g.l))\n"
                 }
                 saves.append(d)
             }
@@ -343,7 +343,7 @@ public enum CalibrationBench {
         let sens = try analyzeSensitivity(nominal: relu, shifted: shifted)
         var rows: [CellTableRow] = []
         for iu in cellUnitCurrents {
-            progress("cells at I_unit \(Fmt.num(iu)) A: \(cellGrid.count) cells, 2 sweeps of \(sweepPoints) points each")
+            progress("cells at I_unit \(NumberText.spice(iu)) A: \(cellGrid.count) cells, 2 sweeps of \(sweepPoints) points each")
             var points: [CellPoint] = []
             for c in cellGrid {
                 let d = try cellDecks(unitCurrent: iu, cell: c, options: options)

@@ -7,8 +7,8 @@ import Foundation
 enum CellLibrary {
     static func text() -> String {
         let n = Technology.nmos, p = Technology.pmos
-        let wu = Fmt.um(Technology.unitWidth), lu = Fmt.um(Technology.unitLength)
-        let wp = Fmt.um(Technology.pmosWidth), lp = Fmt.um(Technology.pmosLength)
+        let wu = NumberText.micrometres(Technology.unitWidth), lu = NumberText.micrometres(Technology.unitLength)
+        let wp = NumberText.micrometres(Technology.pmosWidth), lp = NumberText.micrometres(Technology.pmosLength)
         let r = Technology.referenceFingers, k = Technology.biasCopyFingers
         return """
         * ======================================================================================
@@ -122,33 +122,3 @@ enum CellLibrary {
     }
 }
 
-/// Number formatting for decks: locale-independent and deterministic.
-enum Fmt {
-    /// A length in µm on the 5 nm grid, e.g. "4u", "1.235u".
-    static func um(_ x: Double) -> String {
-        let milli = Int(saturating: (x * 1000).rounded())  // widths are bounded upstream; never traps
-        let whole = milli / 1000, frac = milli % 1000
-        if frac == 0 { return "\(whole)u" }
-        var f = String(frac)
-        while f.count < 3 { f = "0" + f }
-        while f.hasSuffix("0") { f.removeLast() }
-        return "\(whole).\(f)u"
-    }
-
-    /// A SPICE number with 12 significant digits ("1e-10", "0.01001", "2.5e-10"), so that products like
-    /// 0.1 × 1e-9 do not print as 1.0000000000000001e-10. Independent of the process locale.
-    static func num(_ x: Double) -> String {
-        if x == 0 { return "0" }
-        if x == x.rounded(), abs(x) < 1e15 { return String(Int64(x)) }
-        var s = String(format: "%.12g", x).replacingOccurrences(of: ",", with: ".")
-        // "1e-10" rather than "1e-010" on platforms that pad exponents
-        if let e = s.range(of: "e") {
-            let mant = String(s[..<e.lowerBound])
-            var exp = String(s[e.upperBound...])
-            let sign = exp.hasPrefix("-") ? "-" : ""
-            exp = String(exp.drop { $0 == "-" || $0 == "+" || $0 == "0" })
-            s = mant + "e" + sign + (exp.isEmpty ? "0" : exp)
-        }
-        return s
-    }
-}

@@ -205,7 +205,7 @@ struct Emission {
     }
 
     var iu: Double { network.unitCurrent }
-    var vdd: String { Fmt.num(options.vdd) }
+    var vdd: String { NumberText.spice(options.vdd) }
 
     mutating func line(_ s: String) { out += s; out += "\n" }
 
@@ -222,9 +222,9 @@ struct Emission {
         line("* ---------------------------------------------------------------- supplies and shared bias")
         line("vdd_bias vdd_bias 0 \(vdd)")
         probe("i(vdd_bias)", "supply_current", nil, nil)
-        line("ibias_cn vdd_bias bias_cn dc \(Fmt.num(iu))")
-        line("ibias_st bias_sp 0 dc \(Fmt.num(iu / 4))")
-        line("ibias_cp bias_cp 0 dc \(Fmt.num(iu))")
+        line("ibias_cn vdd_bias bias_cn dc \(NumberText.spice(iu))")
+        line("ibias_st bias_sp 0 dc \(NumberText.spice(iu / 4))")
+        line("ibias_cp bias_cp 0 dc \(NumberText.spice(iu))")
         line("xbias vdd_bias bias_cn bias_sp bias_cp bmru_biasgen")
         inputs()
         var sources = (0..<network.inputs).map { "in_\($0)" }
@@ -261,15 +261,15 @@ struct Emission {
         line("* network: \(DeckEmitter.printable(network.name))")
         line("* network sha256: \(options.networkSHA256 ?? "not given")")
         line("* generator: bmru \(options.generatorVersion), netlist format \(DeckEmitter.mappingFormatVersion)")
-        line("* corner \(options.corner.rawValue), VDD \(vdd) V, temperature \(Fmt.num(options.temperature)) C")
-        line("* unit current \(Fmt.num(iu)) A, frame period \(Fmt.num(network.framePeriod)) s, frames \(frames)")
+        line("* corner \(options.corner.rawValue), VDD \(vdd) V, temperature \(NumberText.spice(options.temperature)) C")
+        line("* unit current \(NumberText.spice(iu)) A, frame period \(NumberText.spice(network.framePeriod)) s, frames \(frames)")
         if !options.perturbations.isEmpty {
-            let p = options.perturbations.sorted { $0.key < $1.key }.map { "\($0.key) x\(Fmt.num($0.value))" }
+            let p = options.perturbations.sorted { $0.key < $1.key }.map { "\($0.key) x\(NumberText.spice($0.value))" }
             line("* TEST PERTURBATIONS (deliberately broken circuit): " + p.joined(separator: ", "))
         }
         line("*")
         line("* Probe contract (all lower case):")
-        line("*   frame k's input holds on [k*T, (k+1)*T), edges within the first \(Fmt.num(options.edgeFraction * 100)) % of the frame;")
+        line("*   frame k's input holds on [k*T, (k+1)*T), edges within the first \(NumberText.spice(options.edgeFraction * 100)) % of the frame;")
         line("*   the value at the end of frame k is compared with the model's frame k output.")
         line("*   v(s_<L>_<i>)  state of unit i of bmru layer L (high = 1)")
         line("*   i(vo_<L>_<i>) output current of unit i of layer L (identity last layer: i(vo_<L>_<i>_p) - i(vo_<L>_<i>_n))")
@@ -287,7 +287,7 @@ struct Emission {
             line("* design.ngspice enables Monte Carlo by default: nominal devices here")
             line(".param sw_stat_global=0 sw_stat_mismatch=0")
         }
-        line(".temp \(Fmt.num(options.temperature))")
+        line(".temp \(NumberText.spice(options.temperature))")
         line("* abstol/chgtol/gmin far below the pA currents that matter; gear integration (see Technology.options)")
         line(Technology.options)
     }
@@ -301,11 +301,11 @@ struct Emission {
             var spec: String
             if let s = stimulus, !s.frames.isEmpty {
                 let v = s.frames.map { max($0[i], 0) * iu }
-                var pts = "0 \(Fmt.num(v[0]))"
+                var pts = "0 \(NumberText.spice(v[0]))"
                 for k in 1..<v.count where v[k] != v[k - 1] {
-                    pts += " \(Fmt.num(Double(k) * T)) \(Fmt.num(v[k - 1])) \(Fmt.num(Double(k) * T + edge)) \(Fmt.num(v[k]))"
+                    pts += " \(NumberText.spice(Double(k) * T)) \(NumberText.spice(v[k - 1])) \(NumberText.spice(Double(k) * T + edge)) \(NumberText.spice(v[k]))"
                 }
-                spec = "dc \(Fmt.num(v[0])) pwl(\(pts))"
+                spec = "dc \(NumberText.spice(v[0])) pwl(\(pts))"
             } else {
                 spec = "dc 0"
             }
@@ -337,12 +337,12 @@ struct Emission {
         case .belowMinimumDropped:
             param(pname, w, r.kind.rawValue, [], realized: 0,
                   note: "|w| below half the smallest realisable weight \(Technology.smallestWeight); no device")
-            line("* \(element): weight \(Fmt.num(w)) below half the minimum \(Fmt.num(Technology.smallestWeight)): not drawn")
+            line("* \(element): weight \(NumberText.spice(w)) below half the minimum \(NumberText.spice(Technology.smallestWeight)): not drawn")
         case .fingers, .belowMinimumRounded, .narrowFinger:
             let sub = cascoded ? "bmru_wc" : "bmru_w"
             let cn = cascoded ? " bias_cn" : ""
-            line("\(element) \(node) \(gate)\(cn) \(sub) w=\(Fmt.um(r.fingerWidth)) fingers=\(r.fingers)")
-            param(pname, w, r.kind.rawValue, [element], fingers: r.fingers, width: Double(Fmt.um(r.fingerWidth).dropLast())!,
+            line("\(element) \(node) \(gate)\(cn) \(sub) w=\(NumberText.micrometres(r.fingerWidth)) fingers=\(r.fingers)")
+            param(pname, w, r.kind.rawValue, [element], fingers: r.fingers, width: Double(NumberText.micrometres(r.fingerWidth).dropLast())!,
                   realized: sign * r.realizedMagnitude,
                   note: r.kind == .belowMinimumRounded ? "rounded up to the smallest realisable weight \(Technology.smallestWeight)"
                       : r.kind == .narrowFinger ? "one finger in the 0.5-1.2 um model bin, sized from the measured table" : nil)
@@ -378,7 +378,7 @@ struct Emission {
                     param("\(l.name).bias[\(j)]", b, "none", [], realized: 0, note: "zero bias: no source")
                 } else {
                     let a = scaled(el, abs(b) * iu)
-                    line("\(el) \(b > 0 ? p : m) 0 dc \(Fmt.num(a))")
+                    line("\(el) \(b > 0 ? p : m) 0 dc \(NumberText.spice(a))")
                     param("\(l.name).bias[\(j)]", b, "ideal_current", [el], current: abs(b) * iu, realized: b,
                           note: b > 0 ? "sunk through the positive output diode" : "sunk through the negative output diode")
                 }
@@ -400,11 +400,11 @@ struct Emission {
             if positive { line("xpm_\(L)_\(j) \(sup) \(p) \(n) bias_cp bmru_pmirror") }
             let b = l.bias[j], el = "ib_\(L)_\(j)"
             if b > 0 {
-                line("\(el) \(sup) \(n) dc \(Fmt.num(scaled(el, b * iu)))")
+                line("\(el) \(sup) \(n) dc \(NumberText.spice(scaled(el, b * iu)))")
                 param("\(l.name).bias[\(j)]", b, "ideal_current", [el], current: b * iu, realized: b)
             } else if b < 0 {
                 let k4 = Double(Technology.biasCopyFingers)
-                line("\(el) vdd_bias nb_\(L)_\(j) dc \(Fmt.num(scaled(el, -b * iu / k4)))")
+                line("\(el) vdd_bias nb_\(L)_\(j) dc \(NumberText.spice(scaled(el, -b * iu / k4)))")
                 line("xnb_\(L)_\(j) \(n) nb_\(L)_\(j) bmru_nbias")
                 param("\(l.name).bias[\(j)]", b, "ideal_current_mirrored", [el, "xnb_\(L)_\(j)"], current: -b * iu, realized: b,
                       note: "reference |b|*I/\(Technology.biasCopyFingers) from vdd_bias, \(Technology.biasCopyFingers)-finger copy sinks |b|*I")
@@ -421,9 +421,9 @@ struct Emission {
                 let k4 = Double(Technology.biasCopyFingers)
                 let cr = cellRealization(thetaLow: lo, thetaHigh: hi, level: lv)
                 let ith = "ith_\(L)_\(j)", iwd = "iwd_\(L)_\(j)", ilv = "ilv_\(L)_\(j)"
-                line("\(ith) rth_\(L)_\(j) 0 dc \(Fmt.num(scaled(ith, cr.thetaHighBias * iu / k4)))")
-                line("\(iwd) vdd_bias rwd_\(L)_\(j) dc \(Fmt.num(scaled(iwd, cr.widthBias * iu / k4)))")
-                line("\(ilv) rlv_\(L)_\(j) 0 dc \(Fmt.num(scaled(ilv, cr.levelBias * iu / k4)))")
+                line("\(ith) rth_\(L)_\(j) 0 dc \(NumberText.spice(scaled(ith, cr.thetaHighBias * iu / k4)))")
+                line("\(iwd) vdd_bias rwd_\(L)_\(j) dc \(NumberText.spice(scaled(iwd, cr.widthBias * iu / k4)))")
+                line("\(ilv) rlv_\(L)_\(j) 0 dc \(NumberText.spice(scaled(ilv, cr.levelBias * iu / k4)))")
                 line("xcell_\(L)_\(j) \(sup) vdd_bias \(c) x_\(L)_\(j) s_\(L)_\(j) y_\(L)_\(j) bias_cn bias_sp rth_\(L)_\(j) rwd_\(L)_\(j) rlv_\(L)_\(j) bmru_cell")
                 line("vo_\(L)_\(j) y_\(L)_\(j) \(o) 0")
                 line("xd_\(L)_\(j) \(o) bmru_ndiode")
@@ -468,8 +468,8 @@ struct Emission {
     /// A unit-gain cascoded copy (residual, relu result) into a PMOS sum diode.
     mutating func copy(_ pname: String, element: String, node: String, gate: String) {
         let r = weightRealization(pname, 1, cascoded: true)   // nominal unless calibrated
-        line("\(element) \(node) \(gate) bias_cn bmru_wc w=\(Fmt.um(r.fingerWidth)) fingers=\(r.fingers)")
-        param(pname, 1, "copy", [element], fingers: r.fingers, width: Double(Fmt.um(r.fingerWidth).dropLast())!,
+        line("\(element) \(node) \(gate) bias_cn bmru_wc w=\(NumberText.micrometres(r.fingerWidth)) fingers=\(r.fingers)")
+        param(pname, 1, "copy", [element], fingers: r.fingers, width: Double(NumberText.micrometres(r.fingerWidth).dropLast())!,
               realized: r.realizedMagnitude, note: "structural unit-gain copy (not a trained parameter)")
     }
 
@@ -487,11 +487,11 @@ struct Emission {
         line(s)
         switch options.analysis {
         case .transient:
-            line(".tran \(Fmt.num(network.framePeriod / Double(options.stepsPerFrame))) \(Fmt.num(stopTime))")
+            line(".tran \(NumberText.spice(network.framePeriod / Double(options.stepsPerFrame))) \(NumberText.spice(stopTime))")
         case .operatingPoint:
             line(".op")
         case let .dcSweep(src, a, b, st):
-            line(".dc \(src) \(Fmt.num(a)) \(Fmt.num(b)) \(Fmt.num(st))")
+            line(".dc \(src) \(NumberText.spice(a)) \(NumberText.spice(b)) \(NumberText.spice(st))")
         }
         line("* standalone: `ngspice -b DECK.sp` runs the analysis above and writes the raw file")
         line(".control")

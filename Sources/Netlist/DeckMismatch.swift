@@ -1,3 +1,4 @@
+import BMRUModel
 import Foundation
 
 // Monte Carlo mismatch for emitted decks (DeckOptions.mismatchSeed).
@@ -43,7 +44,7 @@ enum DeckMismatch {
             }
             guard !w.isEmpty, !l.isEmpty else { out.append(line); continue }
             let name = tokens[0]
-            out.append(".param sig_\(name)='0.7071*\(Fmt.num(dev.parVth))*1e-6/sqrt((\(l)-(\(Fmt.num(dev.parL))))*(\(m))*((\(w))-(\(Fmt.num(dev.parW)))))'")
+            out.append(".param sig_\(name)='0.7071*\(NumberText.spice(dev.parVth))*1e-6/sqrt((\(l)-(\(NumberText.spice(dev.parL))))*(\(m))*((\(w))-(\(NumberText.spice(dev.parW)))))'")
             out.append(".param mis_\(name)=agauss(0,sig_\(name),1)")
             out.append(line + " delvto={mis_\(name)*sw_stat_mismatch}")
         }
@@ -56,7 +57,7 @@ enum DeckMismatch {
         let scales: [(String, Double)] = [("meg", 1e6), ("f", 1e-15), ("p", 1e-12), ("n", 1e-9), ("u", 1e-6), ("m", 1e-3), ("k", 1e3)]
         let lower = v.lowercased()
         for (suffix, scale) in scales where lower.hasSuffix(suffix) {
-            if let x = Double(lower.dropLast(suffix.count)) { return Fmt.num(x * scale) }
+            if let x = Double(lower.dropLast(suffix.count)) { return NumberText.spice(x * scale) }
         }
         return v
     }

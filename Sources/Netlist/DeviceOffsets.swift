@@ -152,7 +152,7 @@ public enum DeviceOffsets {
                 continue
             }
             if !inSub, first.hasPrefix("x"), let list = byInstance[first] {
-                out += line + list.sorted { $0.0 < $1.0 }.map { " dv_\($0.0)=\(Fmt.num(rounded($0.1)))" }.joined() + "\n"
+                out += line + list.sorted { $0.0 < $1.0 }.map { " dv_\($0.0)=\(NumberText.spice(rounded($0.1)))" }.joined() + "\n"
                 continue
             }
             out += line + "\n"

@@ -74,7 +74,7 @@ enum MappingJSON {
     }
 
     static func num(_ x: Double) -> String {
-        x.isFinite ? "\(x)" : "null"
+        x.isFinite ? NumberText.json(x) : "null"
     }
 
     static func str(_ s: String) -> String {

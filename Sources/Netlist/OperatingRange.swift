@@ -92,7 +92,7 @@ public struct OperatingRange: Sendable, Equatable {
         var errors: [RangeFinding] = [], warnings: [RangeFinding] = []
         func error(_ f: String, _ r: String) { if errors.count < limit { errors.append(RangeFinding(severity: .error, field: f, reason: r)) } }
         func warn(_ f: String, _ r: String) { if warnings.count < limit { warnings.append(RangeFinding(severity: .warning, field: f, reason: r)) } }
-        func amps(_ x: Double) -> String { Fmt.num(x) + " A" }
+        func amps(_ x: Double) -> String { NumberText.spice(x) + " A" }
         let iu = network.unitCurrent
         if iu.isFinite {
             if !(iu >= minUnitCurrent && iu <= maxCurrent) {
@@ -106,13 +106,13 @@ public struct OperatingRange: Sendable, Equatable {
             let tau = settlingTime(current: iu)
             let hardMin = minFrameTimeConstants * tau, charMin = characterisedFrameTimeConstants * tau
             if T < hardMin {
-                error("frame_period", "is \(Fmt.num(T)) s, shorter than \(Fmt.num(minFrameTimeConstants)) settling time constants (\(Fmt.num(hardMin)) s at \(amps(iu)); τ ≈ \(Fmt.num(settlingCharge)) A·s / I)")
+                error("frame_period", "is \(NumberText.spice(T)) s, shorter than \(NumberText.spice(minFrameTimeConstants)) settling time constants (\(NumberText.spice(hardMin)) s at \(amps(iu)); τ ≈ \(NumberText.spice(settlingCharge)) A·s / I)")
             } else if T > maxFramePeriod {
-                error("frame_period", "is \(Fmt.num(T)) s, longer than the limit of \(Fmt.num(maxFramePeriod)) s")
+                error("frame_period", "is \(NumberText.spice(T)) s, longer than the limit of \(NumberText.spice(maxFramePeriod)) s")
             } else if T < charMin {
-                warn("frame_period", "is \(Fmt.num(T)) s, shorter than the characterised \(Fmt.num(characterisedFrameTimeConstants)) settling time constants (\(Fmt.num(charMin)) s at \(amps(iu)))")
+                warn("frame_period", "is \(NumberText.spice(T)) s, shorter than the characterised \(NumberText.spice(characterisedFrameTimeConstants)) settling time constants (\(NumberText.spice(charMin)) s at \(amps(iu)))")
             } else if T > characterisedMaxFramePeriod {
-                warn("frame_period", "is \(Fmt.num(T)) s, longer than the characterised \(Fmt.num(characterisedMaxFramePeriod)) s")
+                warn("frame_period", "is \(NumberText.spice(T)) s, longer than the characterised \(NumberText.spice(characterisedMaxFramePeriod)) s")
             }
         }
         // currents and settling are judged at a unit current that can be built
@@ -122,9 +122,9 @@ public struct OperatingRange: Sendable, Equatable {
         func current(_ f: String, _ x: Double, what: String, characterised: Double) {
             guard x.isFinite else { return }
             if iuOK, abs(x) * iu > currentLimit {
-                error(f, "is \(Fmt.num(x)) units = \(amps(abs(x) * iu)) of \(what), more than the limit of \(amps(maxCurrent))")
+                error(f, "is \(NumberText.spice(x)) units = \(amps(abs(x) * iu)) of \(what), more than the limit of \(amps(maxCurrent))")
             } else if abs(x) > characterised {
-                warn(f, "is \(Fmt.num(x)) units of \(what), outside the characterised ±\(Fmt.num(characterised)) units (calibration grid)")
+                warn(f, "is \(NumberText.spice(x)) units of \(what), outside the characterised ±\(NumberText.spice(characterised)) units (calibration grid)")
             }
         }
         for (k, l) in network.layers.enumerated() {
@@ -133,9 +133,9 @@ public struct OperatingRange: Sendable, Equatable {
                 for (c, w) in row.enumerated() where w.isFinite && abs(w) > characterisedWeight {
                     let m = Self.fingerCount(w)
                     if m > Double(maxFingers) {
-                        error("\(p).weights[\(r)][\(c)]", "is \(Fmt.num(w)): \(m < 1e15 ? String(Int64(m)) : Fmt.num(m)) fingers, more than the limit of \(maxFingers) fingers per weight")
+                        error("\(p).weights[\(r)][\(c)]", "is \(NumberText.spice(w)): \(m < 1e15 ? String(Int64(m)) : NumberText.spice(m)) fingers, more than the limit of \(maxFingers) fingers per weight")
                     } else {
-                        warn("\(p).weights[\(r)][\(c)]", "is \(Fmt.num(w)): \(Int64(m)) fingers, outside the characterised |w| ≤ \(Fmt.num(characterisedWeight))")
+                        warn("\(p).weights[\(r)][\(c)]", "is \(NumberText.spice(w)): \(Int64(m)) fingers, outside the characterised |w| ≤ \(NumberText.spice(characterisedWeight))")
                     }
                 }
             }
@@ -145,7 +145,7 @@ public struct OperatingRange: Sendable, Equatable {
                     current("\(p).theta_high[\(j)]", h, what: "threshold", characterised: characterisedCurrentUnits)
                     if let lo = l.thetaLow, j < lo.count, lo[j].isFinite, h.isFinite, h - lo[j] > characterisedWidth,
                        !(iuOK && abs(h) * iu > currentLimit) {
-                        warn("\(p).theta_low[\(j)]", "hysteresis width θ_high − θ_low = \(Fmt.num(h - lo[j])) units, outside the characterised \(Fmt.num(characterisedWidth)) units")
+                        warn("\(p).theta_low[\(j)]", "hysteresis width θ_high − θ_low = \(NumberText.spice(h - lo[j])) units, outside the characterised \(NumberText.spice(characterisedWidth)) units")
                     }
                 }
                 for (j, v) in (l.level ?? []).enumerated() { current("\(p).level[\(j)]", v, what: "level", characterised: characterisedCurrentUnits) }
@@ -154,7 +154,7 @@ public struct OperatingRange: Sendable, Equatable {
         if let s = stimulus, iuOK {
             outer: for (t, row) in s.frames.enumerated() {
                 for (i, x) in row.enumerated() where x.isFinite && x * iu > currentLimit {
-                    error("stimulus.frames[\(t)][\(i)]", "is \(Fmt.num(x)) units = \(amps(x * iu)) of input, more than the limit of \(amps(maxCurrent))")
+                    error("stimulus.frames[\(t)][\(i)]", "is \(NumberText.spice(x)) units = \(amps(x * iu)) of input, more than the limit of \(amps(maxCurrent))")
                     if errors.count >= limit { break outer }
                 }
             }

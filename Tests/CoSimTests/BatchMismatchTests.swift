@@ -66,8 +66,8 @@ struct BatchMismatchTests {
         for (name, c) in DeckMismatch.devices {
             let start = try #require(pdk.range(of: ".subckt \(name) "))
             let body = pdk[start.upperBound...].prefix(800)
-            #expect(body.contains("par_vth=\(Fmt.num(c.parVth))"), "\(name) par_vth")
-            #expect(body.contains("par_l=\(Fmt.num(c.parL))") && body.contains("par_w=\(Fmt.num(c.parW))"), "\(name) par_l / par_w")
+            #expect(body.contains("par_vth=\(NumberText.spice(c.parVth))"), "\(name) par_vth")
+            #expect(body.contains("par_l=\(NumberText.spice(c.parL))") && body.contains("par_w=\(NumberText.spice(c.parW))"), "\(name) par_l / par_w")
         }
         func deck(_ devices: String, seed: Int) -> String {
             """
