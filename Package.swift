@@ -10,6 +10,7 @@ let package = Package(
         .library(name: "BMRUModel", targets: ["BMRUModel"]),
         .library(name: "KWS", targets: ["KWS"]),
         .library(name: "CoSim", targets: ["CoSim"]),
+        .library(name: "Batch", targets: ["Batch"]),
         .library(name: "Netlist", targets: ["Netlist"]),
         .library(name: "Ngspice", targets: ["Ngspice"]),
     ],
@@ -31,23 +32,29 @@ let package = Package(
             .product(name: "ZIPFoundation", package: "ZIPFoundation"),
         ]),
         .target(name: "Netlist", dependencies: ["BMRUModel"]),
-        .target(name: "CoSim", dependencies: [
-            "BMRUModel", "Netlist", "Ngspice",
+        .target(name: "CoSim", dependencies: ["BMRUModel", "Netlist", "Ngspice"]),
+        .target(name: "Batch", dependencies: [
+            "CoSim", "BMRUModel", "Netlist", "Ngspice",
             .product(name: "Yams", package: "Yams"),
         ]),
         .target(name: "KWS", dependencies: ["BMRUModel"]),
         .executableTarget(name: "bmru", dependencies: [
-            "Ngspice", "BMRUModel", "Netlist", "CoSim", "KWS",
+            "Ngspice", "BMRUModel", "Netlist", "CoSim", "Batch", "KWS",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .target(name: "TestSupport", path: "Tests/TestSupport"),
+        // batch manifests and fixtures shared by BatchTests and CoSimTests (FaultTests, NoiseTests)
+        .target(name: "BatchTestSupport", dependencies: ["Batch", "TestSupport"], path: "Tests/BatchTestSupport"),
         .testTarget(name: "NgspiceTests", dependencies: ["Ngspice", "TestSupport"]),
         .testTarget(name: "BMRUModelTests", dependencies: ["BMRUModel", "TestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "NetlistTests", dependencies: ["Netlist", "Ngspice", "BMRUModel", "TestSupport"],
                     exclude: ["Golden"]),
         .testTarget(name: "KWSTests", dependencies: ["KWS", "BMRUModel", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["TestSupport"]),
-        .testTarget(name: "CoSimTests", dependencies: ["CoSim", "Netlist", "Ngspice", "BMRUModel", "TestSupport"]),
+        .testTarget(name: "CoSimTests", dependencies: ["CoSim", "Batch", "Netlist", "Ngspice", "BMRUModel", "TestSupport",
+                                                       "BatchTestSupport"]),
+        .testTarget(name: "BatchTests", dependencies: ["Batch", "CoSim", "Netlist", "Ngspice", "BMRUModel", "TestSupport",
+                                                       "BatchTestSupport"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -13,8 +13,8 @@ let fuzzTargets: [(String, [String])] = [
     ("fuzz-npz", ["BMRUModel"]),           // TensorFile.load(path:) of a .npz (zip layer, ZIPFoundation)
     ("fuzz-npy", ["BMRUModel"]),           // TensorFile.npy (one .npy member, no zip)
     ("fuzz-wav", ["KWS"]),                 // WAVFile.decode
-    ("fuzz-batch-json", ["CoSim"]),        // BatchManifest.parse, JSON (StrictJSON + JSONDecoder)
-    ("fuzz-batch-yaml", ["CoSim"]),        // BatchManifest.parse, YAML (Yams)
+    ("fuzz-batch-json", ["Batch"]),        // BatchManifest.parse, JSON (StrictJSON + JSONDecoder)
+    ("fuzz-batch-yaml", ["Batch"]),        // BatchManifest.parse, YAML (Yams)
     ("fuzz-calibration", ["Netlist"]),     // CalibrationFile decode + validate (+ table look-ups)
     ("fuzz-selftest", []),                 // not a parser: traps on purpose, checks the harness (run only when named)
     ("fuzz-deck-flatten", ["Ngspice"]),    // DeckFlattener.flatten(text:baseDirectory:)

@@ -167,8 +167,8 @@ public enum ReportWriter {
     }
 }
 
-enum XML {
-    static func escape(_ s: String) -> String {
+public enum XML {
+    public static func escape(_ s: String) -> String {
         var o = ""
         for c in s {
             switch c {

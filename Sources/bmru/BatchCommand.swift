@@ -1,5 +1,6 @@
 import ArgumentParser
 import BMRUModel
+import Batch
 import CoSim
 import Dispatch
 import Foundation

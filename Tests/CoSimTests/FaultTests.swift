@@ -1,4 +1,6 @@
 import BMRUModel
+import Batch
+import BatchTestSupport
 import CoSim
 import Foundation
 import TestSupport
@@ -232,25 +234,6 @@ struct FaultTests {
         return p
     }
 
-    /// The live (not zombie) children of `pid`, from /proc.
-    static func children(of pid: pid_t) -> [pid_t] {
-        var out: [pid_t] = []
-        for entry in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? [] {
-            guard let child = pid_t(entry), let stat = try? String(contentsOfFile: "/proc/\(entry)/stat", encoding: .utf8),
-                  let close = stat.lastIndex(of: ")") else { continue }
-            let fields = stat[stat.index(after: close)...].split(separator: " ")
-            // after "(comm)": state, ppid, ...
-            if fields.count > 1, fields[0] != "Z", pid_t(fields[1]) == pid { out.append(child) }
-        }
-        return out
-    }
-
-    static func alive(_ pid: pid_t) -> Bool {
-        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8), let close = stat.lastIndex(of: ")") else { return false }
-        let fields = stat[stat.index(after: close)...].split(separator: " ")
-        return fields.first != "Z" && fields.first != "X"
-    }
-
     static func jobFolders(_ jobsDir: String) -> Set<String> {
         Set(((try? FileManager.default.contentsOfDirectory(atPath: jobsDir)) ?? []).filter { !$0.hasPrefix(".") })
     }
@@ -285,9 +268,9 @@ struct FaultTests {
         defer { if !reaped { kill(parent, SIGKILL); var st: Int32 = 0; waitpid(parent, &st, 0) } }
         var workers: [pid_t] = []
         let deadline = Date().addingTimeInterval(60)
-        while workers.count < 2 && Self.alive(parent) && Date() < deadline {
+        while workers.count < 2 && Processes.alive(parent) && Date() < deadline {
             usleep(50_000)
-            workers = Self.children(of: parent)
+            workers = Processes.children(of: parent)
         }
         try #require(workers.count == 2, "precondition not met: the batch did not start 2 workers (saw \(workers))")
         usleep(500_000)   // the workers are inside their first jobs
@@ -297,8 +280,8 @@ struct FaultTests {
         reaped = true
         let atKill = Self.jobFolders(out + "/jobs")
         let killed = Date()
-        while workers.contains(where: Self.alive) && Date().timeIntervalSince(killed) < 1 { usleep(20_000) }
-        let survivors = workers.filter(Self.alive)
+        while workers.contains(where: Processes.alive) && Date().timeIntervalSince(killed) < 1 { usleep(20_000) }
+        let survivors = workers.filter(Processes.alive)
         print("workersDieWithParent: workers \(workers) gone after \(String(format: "%.3f", Date().timeIntervalSince(killed))) s (survivors \(survivors)); job folders at the kill: \(atKill.count)")
         #expect(survivors.isEmpty, "workers \(survivors) still run \(Date().timeIntervalSince(killed)) s after the batch was killed")
         sleep(4)
@@ -315,7 +298,7 @@ struct FaultTests {
         let first = try startBatch([manifest, "--out", out, "--jobs", "1", "--quiet"])
         defer { if first.isRunning { kill(first.processIdentifier, SIGKILL); first.waitUntilExit() } }
         let deadline = Date().addingTimeInterval(60)
-        while Self.children(of: first.processIdentifier).isEmpty && first.isRunning && Date() < deadline { usleep(50_000) }
+        while Processes.children(of: first.processIdentifier).isEmpty && first.isRunning && Date() < deadline { usleep(50_000) }
         try #require(first.isRunning && FileManager.default.fileExists(atPath: out + "/batch.json"),
                      "precondition not met: the first batch is not running")
         let started = Date()
@@ -336,7 +319,7 @@ struct FaultTests {
     @Test("a full disk in a batch stops it with exit 2 naming the path and ENOSPC, records no false failure, and --resume after freeing space completes it")
     func batchDiskFull() throws {
         let dir = try TestEnvironment.temporaryDirectory("batch-full-manifest")
-        let manifest = try BatchRunTests.sixJobs(in: dir)
+        let manifest = try BatchFixtures.sixJobs(in: dir)
         // a job folder is about 70 KiB: two or three fit
         let disk = try ScratchMount.tmpfs(kilobytes: 200, label: "batch-full")
         defer { disk.unmount() }

@@ -1,4 +1,6 @@
 import BMRUModel
+import Batch
+import BatchTestSupport
 import CoSim
 import Foundation
 import Netlist

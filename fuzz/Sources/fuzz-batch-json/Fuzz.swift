@@ -1,7 +1,7 @@
 // libFuzzer target: a batch manifest in JSON (BatchManifest.parse, then the job expansion `bmru batch` does).
 // The input is parsed as if it were examples/fuzz-input.json, so it can name the example networks and stimuli
 // (tiny.json, tiny.csv, ...) and the parser goes past the file references.
-import CoSim
+import Batch
 import Foundation
 import FuzzSupport
 

@@ -1,4 +1,5 @@
 import BMRUModel
+import CoSim
 import Foundation
 
 /// How to run a batch.

@@ -1,4 +1,6 @@
 import BMRUModel
+import Batch
+import BatchTestSupport
 import CoSim
 import Foundation
 import TestSupport
@@ -7,18 +9,6 @@ import Testing
 /// Real batches: the `bmru` executable, its worker processes, real ngspice on the GF180MCU models.
 @Suite("Batch runs (worker processes, real ngspice)", .serialized)
 struct BatchRunTests {
-    /// 6 small jobs: tiny network × 1 random stimulus (4 frames) × typical/ff × nominal + 2 mismatch samples.
-    static func sixJobs(in dir: String) throws -> String {
-        try BatchFixtures.write("""
-            {"format": "bmru-batch", "version": 1, "name": "six",
-             "networks": ["\(BatchFixtures.tinyNetwork)"],
-             "stimuli": [{"random": {"frames": 4, "seed": 9, "density": 0.25}}],
-             "corners": ["typical", "ff"],
-             "mismatch": {"samples": 2, "seed": 700, "nominal": true},
-             "required_yield": 0.5}
-            """, in: dir, name: "six.json")
-    }
-
     func bmru(_ args: [String], env: [String: String] = [:]) throws -> TestEnvironment.ProcessOutput {
         var e = env
         e["BMRU_MODELS"] = try TestEnvironment.modelsDirectory()
@@ -42,7 +32,7 @@ struct BatchRunTests {
     @Test("a worker killed with SIGKILL costs only its job: retried once, then recorded as failed; no partial files")
     func killedWorker() throws {
         let dir = try TestEnvironment.temporaryDirectory("batch-kill")
-        let manifest = try Self.sixJobs(in: dir)
+        let manifest = try BatchFixtures.sixJobs(in: dir)
         let jobs = try BatchFixtures.cliJobs(manifest)
         let retried = jobs[1].id, doomed = jobs[4].id
         let out = dir + "/out"
@@ -77,7 +67,7 @@ struct BatchRunTests {
     @Test("interrupt, --resume (finished jobs untouched), shards merged == unsharded summary, samples reproduce alone")
     func resumeShardsAndReproduction() throws {
         let dir = try TestEnvironment.temporaryDirectory("batch-resume")
-        let manifest = try Self.sixJobs(in: dir)
+        let manifest = try BatchFixtures.sixJobs(in: dir)
         let models = try TestEnvironment.modelsDirectory()
         let jobs = try BatchFixtures.cliJobs(manifest)
         let out = dir + "/full"
@@ -183,7 +173,7 @@ struct BatchRunTests {
         // the first worker to appear is stopped before it can answer its first job: to the pool it hangs
         var stopped: pid_t?
         while stopped == nil && p.isRunning && Date().timeIntervalSince(started) < 60 {
-            if let w = FaultTests.children(of: p.processIdentifier).first {
+            if let w = Processes.children(of: p.processIdentifier).first {
                 kill(w, SIGSTOP)
                 stopped = w
             } else {
@@ -201,7 +191,7 @@ struct BatchRunTests {
         // killed no earlier than the limit (8 s + 1 s grace)
         #expect(elapsed >= 9, "finished after \(elapsed) s")
         #expect(stderr.contains("1 retried"), "\(stderr.suffix(800))")
-        #expect(!FaultTests.alive(stopped!), "the stopped worker was not killed")
+        #expect(!Processes.alive(stopped!), "the stopped worker was not killed")
     }
 
     @Test("a simulation that fails (time limit, halted in ngspice) is recorded as failed with the reason; the batch goes on; exit 1")

@@ -1,4 +1,5 @@
 import BMRUModel
+import CoSim
 import Foundation
 import Netlist
 import Ngspice

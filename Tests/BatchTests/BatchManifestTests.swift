@@ -1,39 +1,10 @@
 import BMRUModel
+import Batch
+import BatchTestSupport
 import CoSim
 import Foundation
 import TestSupport
 import Testing
-
-/// Manifests written by the tests, pointing at the shipped tiny example network.
-enum BatchFixtures {
-    static var tinyNetwork: String { TestEnvironment.packageRoot.appendingPathComponent("examples/tiny.json").path }
-    static var tinyStimulus: String { TestEnvironment.packageRoot.appendingPathComponent("examples/tiny.csv").path }
-
-    /// The jobs `bmru batch MANIFEST` runs: the real models and the default calibration tables of the checkout.
-    static func cliJobs(_ manifest: String) throws -> [BatchJob] {
-        let m = try BatchManifest.load(path: manifest)
-        let models = try TestEnvironment.modelsDirectory()
-        let tables = try m.calibrations(modelsDirectory: models,
-                                        defaultDirectory: TestEnvironment.packageRoot.appendingPathComponent("models/calibration").path)
-        return try m.jobs(modelsDirectory: models, calibrations: tables.tables)
-    }
-
-    static func write(_ json: String, in dir: String, name: String = "batch.json") throws -> String {
-        let path = dir + "/" + name
-        try json.write(toFile: path, atomically: true, encoding: .utf8)
-        return path
-    }
-
-    static func manifest(corners: String = "[\"typical\", \"ff\"]", extra: String = "") -> String {
-        """
-        {"format": "bmru-batch", "version": 1, "name": "t",
-         "networks": ["\(tinyNetwork)"],
-         "stimuli": ["\(tinyStimulus)", {"random": {"frames": 5, "seed": 3, "density": 0.2}}],
-         "corners": \(corners), "temperatures": [27, 60],
-         "mismatch": {"samples": 2, "seed": 40, "nominal": true}\(extra)}
-        """
-    }
-}
 
 @Suite("Batch manifest")
 struct BatchManifestTests {
