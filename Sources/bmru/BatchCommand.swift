@@ -108,7 +108,7 @@ struct BatchMergeCmd: ParsableCommand {
 }
 
 /// The process the pool starts: reads one job description per line on stdin, runs it in-process, writes
-/// the job's folder atomically and answers one JSON line on stdout. Ends at EOF.
+/// the job's folder atomically and answers one JSON line on stdout. Ends at EOF. The loop is `BatchWorkerLoop`.
 struct BatchWorker: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "batch-worker", abstract: "Internal: a batch worker process.",
                                                     shouldDisplay: false)
@@ -118,48 +118,17 @@ struct BatchWorker: ParsableCommand {
 
     func run() throws {
         if let parent { ProcessLifetime.dieWithParent(parent) }
-        // TEST ONLY: BMRU_BATCH_TEST_KILL=<job id>[,<job id>...] makes the worker SIGKILL itself on that job's first
-        // attempt after writing every file into its temporary folder (just before the rename); "<job id>:always"
-        // on every attempt.
-        var killFirst = Set<String>(), killAlways = Set<String>()
-        for item in (ProcessInfo.processInfo.environment["BMRU_BATCH_TEST_KILL"] ?? "").split(separator: ",") {
-            if item.hasSuffix(":always") { killAlways.insert(String(item.dropLast(7))) } else { killFirst.insert(String(item)) }
-        }
-        // answers go to the original stdout; anything else that writes to fd 1 (a library printing) goes to stderr
-        let answers = FileHandle(fileDescriptor: dup(1), closeOnDealloc: true)
-        dup2(2, 1)
-        let decoder = JSONDecoder()
-        let encoder = JSONEncoder()
-        while let line = readLine(strippingNewline: true) {
-            if line.isEmpty { continue }
-            guard let request = try? decoder.decode(BatchWorkerRequest.self, from: Data(line.utf8)) else {
-                CLI.stderr("batch-worker: unreadable job description")
-                throw ExitCode(2)
-            }
-            let job = request.job
-            let hook: (() -> Void)? = (killAlways.contains(job.id) || (killFirst.contains(job.id) && request.attempt == 1))
-                ? { _ = Foundation.kill(getpid(), SIGKILL) } : nil
-            let started = Date()
-            var answer: BatchWorkerAnswer
-            var poisoned = false
-            do {
-                let r = try BatchJobRunner.run(job, jobsDirectory: request.jobs_directory, attempt: request.attempt, beforeCommit: hook)
-                answer = BatchWorkerAnswer(id: job.id, status: r.status, pass: r.pass, seconds: Date().timeIntervalSince(started), error: r.error)
-            } catch let p as BatchJobRunner.Poisoned {
-                answer = BatchWorkerAnswer(id: job.id, status: "poisoned", pass: false, seconds: Date().timeIntervalSince(started), error: p.error)
-                poisoned = true
-            } catch let e as BatchError where e.kind == .output {
-                // the job's folder could not be written: the parent stops the batch (not a failure of the job)
-                answer = BatchWorkerAnswer(id: job.id, status: "io-error", pass: false, seconds: Date().timeIntervalSince(started),
-                                           error: BatchJobError(kind: "output", message: e.reason, lines: [e.file]))
-            } catch {
-                CLI.stderr("batch-worker: job \(job.id): \(error)")
-                throw ExitCode(2)
-            }
-            var data = try encoder.encode(answer)
-            data.append(0x0a)
-            answers.write(data)
-            if poisoned { throw ExitCode(3) }
+        switch try BatchWorkerLoop.run() {
+        case .endOfInput:
+            return
+        case .unreadableRequest:
+            CLI.stderr("batch-worker: unreadable job description")
+            throw ExitCode(2)
+        case let .failed(jobID, error):
+            CLI.stderr("batch-worker: job \(jobID): \(error)")
+            throw ExitCode(2)
+        case .poisoned:
+            throw ExitCode(3)
         }
     }
 }
