@@ -2,6 +2,8 @@ import BMRUModel
 import Foundation
 import Netlist
 
+// The parts of a batch job (stimulus, thresholds, calibration tables) and the error of manifests and batch folders.
+
 /// Why a manifest or a batch folder cannot be used. `field` names the manifest key.
 public struct BatchError: Error, CustomStringConvertible, Sendable {
     public enum Kind: String, Sendable { case manifest, tooLarge, output, merge, worker }

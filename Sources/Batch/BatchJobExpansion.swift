@@ -2,6 +2,9 @@ import BMRUModel
 import Foundation
 import Netlist
 
+// A manifest's expansion into jobs: the calibration tables per corner, the cross product in job-index order and
+// the content-derived job ids.
+
 extension BatchManifest {
     /// The calibration tables of every corner, as the manifest's `calibration` key asks: `defaultDirectory` is the
     /// folder `bmru cosim` takes its tables from (models/calibration). Tables are checked against the model files

@@ -2,6 +2,9 @@ import BMRUModel
 import Foundation
 import Netlist
 
+// `BatchManifest.parse`: a manifest (JSON, or YAML via BatchManifestYAML.swift) checked key by key and its files
+// read; the format is described in BatchManifest.swift.
+
 extension BatchManifest {
     public static func parse(_ data: Data, file: String) throws -> BatchManifest {
         func fail(_ field: String, _ reason: String) -> BatchError {
