@@ -140,7 +140,9 @@ struct DeckSecurityTests {
     @Test("an emitted deck's own .control block (for `ngspice -b`) is removed in-process; the deck still runs")
     func emittedDeckControl() throws {
         let deck = TestEnvironment.packageRoot.appendingPathComponent("netlists/tiny.sp").path
+        // the committed deck names the models relative to netlists/; point it at the models this run uses
         let text = try String(contentsOfFile: deck, encoding: .utf8)
+            .replacingOccurrences(of: "../models/gf180mcu", with: try TestEnvironment.modelsDirectory())
         #expect(text.contains(".control"))
         let r = try Simulator.shared.run(SimulationRequest(deck: text, vectors: ["time"], source: deck))
         #expect(r.removed.count == 1 && r.removed[0].contains(".control"), "\(r.removed)")
