@@ -279,3 +279,20 @@ public enum StrictJSON {
         }
     }
 }
+
+/// Reports and job records as JSON: one encoder and decoder configuration (sorted keys, pretty, and
+/// non-finite numbers as the strings "inf", "-inf", "nan"), so every report file is deterministic.
+public enum ReportJSON {
+    public static func encode<T: Encodable>(_ value: T) throws -> Data {
+        let enc = JSONEncoder()
+        enc.outputFormatting = [.prettyPrinted, .sortedKeys]
+        enc.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        return try enc.encode(value)
+    }
+
+    public static func decode<T: Decodable>(_ type: T.Type, from data: Data) throws -> T {
+        let dec = JSONDecoder()
+        dec.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        return try dec.decode(type, from: data)
+    }
+}

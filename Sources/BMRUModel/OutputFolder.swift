@@ -140,7 +140,7 @@ public enum AtomicFolder {
         if mkdir(tmp, 0o755) != 0 {
             throw FormatError(file: target, field: "", reason: "cannot create the temporary folder \(tmp): \(FileOutput.reason(errno))", kind: .io)
         }
-        do {
+        try cleaningUp(tmp, target: target) {
             try body(tmp)
             if exists {
                 if bmru_rename_exchange(tmp, target) == 0 {
@@ -161,9 +161,16 @@ public enum AtomicFolder {
             } else {
                 try FileOutput.rename(tmp, to: target)
             }
+        }
+    }
+
+    /// Runs `body`; when it fails, removes the temporary folder `tmp` and names the folder the user asked for
+    /// (and the file that failed) in the error.
+    static func cleaningUp(_ tmp: String, target: String, _ body: () throws -> Void) throws {
+        do {
+            try body()
         } catch let e as FormatError {
             FileOutput.removeTree(tmp)
-            // the folder the user asked for, and the file that failed
             throw FormatError(file: target, field: "", reason: e.file == target ? e.reason : "not written: \(e.description)", kind: .io)
         } catch {
             FileOutput.removeTree(tmp)
@@ -184,7 +191,7 @@ public enum AtomicFolder {
         if mkdir(tmp, 0o755) != 0 {
             throw FormatError(file: target, field: "", reason: "cannot create the temporary folder \(tmp): \(FileOutput.reason(errno))", kind: .io)
         }
-        do {
+        try cleaningUp(tmp, target: target) {
             try body(tmp)
             let names = try FileManager.default.contentsOfDirectory(atPath: tmp)
             // the old report goes first, its `last` files before anything else
@@ -194,12 +201,6 @@ public enum AtomicFolder {
             let ordered = names.filter { !last.contains($0) }.sorted() + last.filter(names.contains)
             for name in ordered { try FileOutput.rename(tmp + "/" + name, to: target + "/" + name) }
             rmdir(tmp)
-        } catch let e as FormatError {
-            FileOutput.removeTree(tmp)
-            throw FormatError(file: target, field: "", reason: e.file == target ? e.reason : "not written: \(e.description)", kind: .io)
-        } catch {
-            FileOutput.removeTree(tmp)
-            throw error
         }
     }
 

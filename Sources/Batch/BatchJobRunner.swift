@@ -36,16 +36,11 @@ public struct BatchJobResult: Codable, Equatable, Sendable {
     }
 
     public func json() throws -> Data {
-        let enc = JSONEncoder()
-        enc.outputFormatting = [.prettyPrinted, .sortedKeys]
-        enc.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-        return try enc.encode(self)
+        try ReportJSON.encode(self)
     }
 
     public static func decode(_ data: Data) throws -> BatchJobResult {
-        let dec = JSONDecoder()
-        dec.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-        return try dec.decode(BatchJobResult.self, from: data)
+        try ReportJSON.decode(BatchJobResult.self, from: data)
     }
 }
 

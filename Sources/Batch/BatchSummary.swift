@@ -120,16 +120,11 @@ public struct BatchSummary: Codable, Equatable, Sendable {
     public var worst: [JobLine]
 
     public func json() throws -> Data {
-        let enc = JSONEncoder()
-        enc.outputFormatting = [.prettyPrinted, .sortedKeys]
-        enc.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-        return try enc.encode(self)
+        try ReportJSON.encode(self)
     }
 
     public static func decode(_ data: Data) throws -> BatchSummary {
-        let dec = JSONDecoder()
-        dec.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-        return try dec.decode(BatchSummary.self, from: data)
+        try ReportJSON.decode(BatchSummary.self, from: data)
     }
 
     static func line(_ r: BatchJobResult) -> JobLine {

@@ -171,16 +171,11 @@ public struct AgreementReport: Codable, Equatable, Sendable {
 
     /// Deterministic JSON (sorted keys, pretty).
     public func json() throws -> Data {
-        let enc = JSONEncoder()
-        enc.outputFormatting = [.prettyPrinted, .sortedKeys]
-        enc.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-        return try enc.encode(self)
+        try ReportJSON.encode(self)
     }
 
     public static func decode(_ data: Data) throws -> AgreementReport {
-        let dec = JSONDecoder()
-        dec.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-        return try dec.decode(AgreementReport.self, from: data)
+        try ReportJSON.decode(AgreementReport.self, from: data)
     }
 }
 

@@ -173,7 +173,9 @@ struct BatchRunTests {
         // the first worker to appear is stopped before it can answer its first job: to the pool it hangs
         var stopped: pid_t?
         while stopped == nil && p.isRunning && Date().timeIntervalSince(started) < 60 {
-            if let w = Processes.children(of: p.processIdentifier).first {
+            // only a worker that has started its program: stopped between fork and exec, a child would also
+            // stop its parent, which waits inside posix_spawn until the exec
+            if let w = Processes.children(of: p.processIdentifier).first(where: { Processes.arguments(of: $0).contains("batch-worker") }) {
                 kill(w, SIGSTOP)
                 stopped = w
             } else {
@@ -181,6 +183,9 @@ struct BatchRunTests {
             }
         }
         try #require(stopped != nil, "precondition not met: no worker appeared")
+        // bounded: a batch that never ends fails the test instead of hanging the suite
+        while p.isRunning && Date().timeIntervalSince(started) < 120 { usleep(20_000) }
+        try #require(!p.isRunning, "the batch did not finish within 120 s")
         p.waitUntilExit()
         let elapsed = Date().timeIntervalSince(started)
         let stderr = (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? ""
