@@ -12,6 +12,7 @@ let package = Package(
         .library(name: "CoSim", targets: ["CoSim"]),
         .library(name: "Batch", targets: ["Batch"]),
         .library(name: "Netlist", targets: ["Netlist"]),
+        .library(name: "Characterization", targets: ["Characterization"]),
         .library(name: "Ngspice", targets: ["Ngspice"]),
     ],
     dependencies: [
@@ -32,6 +33,8 @@ let package = Package(
             .product(name: "ZIPFoundation", package: "ZIPFoundation"),
         ]),
         .target(name: "Netlist", dependencies: ["BMRUModel"]),
+        // benches, calibration runs and the circuit-aware model: above the emitter, below co-simulation
+        .target(name: "Characterization", dependencies: ["Netlist", "BMRUModel"]),
         .target(name: "CoSim", dependencies: ["BMRUModel", "Netlist", "Ngspice"]),
         .target(name: "Batch", dependencies: [
             "CoSim", "BMRUModel", "Netlist", "Ngspice",
@@ -39,7 +42,7 @@ let package = Package(
         ]),
         .target(name: "KWS", dependencies: ["BMRUModel"]),
         .executableTarget(name: "bmru", dependencies: [
-            "Ngspice", "BMRUModel", "Netlist", "CoSim", "Batch", "KWS",
+            "Ngspice", "BMRUModel", "Netlist", "Characterization", "CoSim", "Batch", "KWS",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .target(name: "TestSupport", path: "Tests/TestSupport"),
@@ -49,9 +52,11 @@ let package = Package(
         .testTarget(name: "BMRUModelTests", dependencies: ["BMRUModel", "TestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "NetlistTests", dependencies: ["Netlist", "Ngspice", "BMRUModel", "TestSupport"],
                     exclude: ["Golden"]),
+        .testTarget(name: "CharacterizationTests", dependencies: ["Characterization", "Netlist", "Ngspice", "BMRUModel",
+                                                                  "TestSupport"]),
         .testTarget(name: "KWSTests", dependencies: ["KWS", "BMRUModel", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["TestSupport"]),
-        .testTarget(name: "CoSimTests", dependencies: ["CoSim", "Batch", "Netlist", "Ngspice", "BMRUModel", "TestSupport",
+        .testTarget(name: "CoSimTests", dependencies: ["CoSim", "Batch", "Characterization", "Netlist", "Ngspice", "BMRUModel", "TestSupport",
                                                        "BatchTestSupport"]),
         .testTarget(name: "BatchTests", dependencies: ["Batch", "CoSim", "Netlist", "Ngspice", "BMRUModel", "TestSupport",
                                                        "BatchTestSupport"]),

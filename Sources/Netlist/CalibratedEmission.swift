@@ -91,7 +91,7 @@ extension DeckEmitter {
 extension DeckOptions {
     /// These options with `operatingCurrents` filled from the stimulus (calibrated decks with a stimulus only):
     /// the ideal model's RMS input current of every weight's input, so each width is inverted where it works.
-    func withOperatingPoint(_ network: Network, _ stimulus: Stimulus?) -> DeckOptions {
+    public func withOperatingPoint(_ network: Network, _ stimulus: Stimulus?) -> DeckOptions {
         guard calibration != nil, operatingCurrents == nil, let s = stimulus, !s.frames.isEmpty else { return self }
         var o = self
         o.operatingCurrents = OperatingPoint.rms(network: network, stimulus: s)

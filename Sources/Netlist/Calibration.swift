@@ -95,6 +95,8 @@ public struct SettlingPoint: Codable, Equatable, Sendable {
     public var currentA: Double
     /// 63 % time constant of the output, s
     public var tauS: Double
+
+    public init(currentA: Double, tauS: Double) { self.currentA = currentA; self.tauS = tauS }
 }
 
 /// Device facts measured with the same models.

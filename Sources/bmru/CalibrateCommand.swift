@@ -1,6 +1,7 @@
 import ArgumentParser
 import BMRUModel
 import Foundation
+import Characterization
 import Netlist
 import Ngspice
 

@@ -3,6 +3,7 @@ import Batch
 import BatchTestSupport
 import CoSim
 import Foundation
+import Characterization
 import Netlist
 import TestSupport
 import Testing

@@ -1,5 +1,6 @@
 import BMRUModel
 import Foundation
+import Characterization
 import Netlist
 import Ngspice
 import TestSupport

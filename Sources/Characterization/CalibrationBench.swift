@@ -5,6 +5,7 @@
 // Running the decks is the caller's business: `measure` takes a `simulate` closure, so this module stays
 // simulator-free.
 
+import Netlist
 import BMRUModel
 import Foundation
 

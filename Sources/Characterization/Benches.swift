@@ -1,6 +1,7 @@
 // Characterisation benches built from the emitted cells: decks to run, and the analysis of their vectors.
 // Running them is the caller's business (bmru characterize, tests), so this module stays simulator-free.
 
+import Netlist
 import BMRUModel
 import Foundation
 

@@ -14,6 +14,7 @@
 // Second-order effects left out: cascode and inverter offsets, DIBL of a relu summing node that moves with
 // its output, gain changes of a PMOS sum mirror with its total current beyond the table.
 
+import Netlist
 import BMRUModel
 import Foundation
 
@@ -146,7 +147,7 @@ public struct CircuitAwareModel: Sendable {
                     r.down = (c.switchUp * fth - (c.switchUp - c.switchDown) * fwd) / r.copy
                     r.level = c.level * flv
                     r.levelOff = c.levelOff
-                    r.initial = UInt8((l.initialState ?? [])[safe: j] ?? 0)
+                    r.initial = UInt8(l.initialState.flatMap { j < $0.count ? $0[j] : nil } ?? 0)
                 }
                 rows.append(r)
             }
