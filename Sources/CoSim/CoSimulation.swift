@@ -16,8 +16,9 @@ public struct CoSimOptions: Sendable {
     public var decisionMargin: Double = 0.1
     public var requiredStateAgreement: Double = 0.995
     public var requireDecisionAgreement: Bool = true
-    /// TEST ONLY deck perturbations (see DeckOptions.perturbations)
-    public var perturbations: [String: Double] = [:]
+    /// a deck to simulate instead of the emitted one (an edited copy of it); its probes are read by the emitted
+    /// deck's names, and it is flattened and checked like every deck (Ngspice/DeckFlattener.swift)
+    public var suppliedDeck: SuppliedDeck?
     public var timeout: Double = 3600
     public var networkFile: String?
     public var networkSHA256: String?
@@ -43,6 +44,13 @@ public struct CoSimOptions: Sendable {
     }
 }
 
+/// A deck file given in place of the emitted deck: its path (named in messages, base of relative includes) and text.
+public struct SuppliedDeck: Sendable, Equatable {
+    public var path: String
+    public var text: String
+    public init(path: String, text: String) { self.path = path; self.text = text }
+}
+
 /// Why a co-simulation could not produce a report.
 public struct CoSimError: Error, CustomStringConvertible, Sendable {
     public enum Kind: String, Sendable { case input, netlist, simulation, probe }
@@ -62,7 +70,10 @@ public struct CoSimError: Error, CustomStringConvertible, Sendable {
 public struct CoSimOutcome: Sendable {
     public var report: AgreementReport
     public var traces: CoSimTraces
+    /// the deck emitted for the network (its mapping names the probes)
     public var deck: EmittedDeck
+    /// the text that was simulated: the emitted deck's, or the supplied deck's
+    public var simulatedDeck: String
     public var simulationLog: [String]
     /// the stimulus the deck and the model ran on, when input noise was added (nil: the clean stimulus)
     public var noisyStimulus: Stimulus? = nil
@@ -89,7 +100,6 @@ public enum CoSimulation {
         var deckOptions = DeckOptions(corner: options.corner, vdd: options.vdd, temperature: options.temperature,
                                       modelsDirectory: options.modelsDirectory, networkSHA256: options.networkSHA256,
                                       rawPath: options.rawPath, generatorVersion: options.generatorVersion)
-        deckOptions.perturbations = options.perturbations
         deckOptions.mismatchSeed = options.mismatchSeed
         deckOptions.calibration = options.calibration
         deckOptions.mismatchSample = options.mismatchSample
@@ -100,6 +110,9 @@ public enum CoSimulation {
             throw CoSimError(kind: .netlist, message: "cannot emit the deck: \(e)")
         }
         let wanted = deck.mapping.probes.map(\.vector)
+        if let s = options.suppliedDeck {
+            return (deck, SimulationRequest(deck: s.text, vectors: wanted, timeout: options.timeout, source: s.path))
+        }
         return (deck, SimulationRequest(deck: deck.text, vectors: wanted, timeout: options.timeout))
     }
 
@@ -348,13 +361,14 @@ public enum CoSimulation {
                               margin_units: options.margin, decision_margin_rel: options.decisionMargin,
                               state_threshold_v: vHalf),
             conditions: .init(corner: options.corner.rawValue, vdd: options.vdd, temperature_c: options.temperature,
-                              perturbations: options.perturbations, mismatch_seed: options.mismatchSeed),
+                              deck_file: options.suppliedDeck?.path, mismatch_seed: options.mismatchSeed),
             timing: .init(deck_load_s: result.loadSeconds, analysis_s: result.analysisSeconds, model_s: modelSeconds,
                           total_s: Date().timeIntervalSince(started)),
             pass: failures.isEmpty, failures: failures, noise: noise, path_dependence: pathDependence)
         let traces = CoSimTraces(frames: frames, framePeriod: T, series: series, stateWaveforms: waveforms,
                                  ambiguousFrames: ambiguousFrames, thresholds: thresholdsByName, vdd: options.vdd)
-        return CoSimOutcome(report: report, traces: traces, deck: deck, simulationLog: result.log,
+        return CoSimOutcome(report: report, traces: traces, deck: deck, simulatedDeck: options.suppliedDeck?.text ?? deck.text,
+                            simulationLog: result.log,
                             noisyStimulus: noise == nil ? nil : stimulus)
     }
 }

@@ -160,7 +160,7 @@ public struct CalibrationFile: Codable, Equatable, Sendable {
     /// sha256 of the cell library the emitter writes today: its circuit lines only (comments and blank lines
     /// are left out, so rewording a comment does not invalidate calibrations).
     public static var currentCellLibrarySHA256: String {
-        let circuit = CellLibrary.text().split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
+        let circuit = SpiceText.lines(CellLibrary.cards()).map { $0.trimmingCharacters(in: .whitespaces) }
             .filter { !$0.isEmpty && !$0.hasPrefix("*") }
         return SHA256.hex(Data(circuit.joined(separator: "\n").utf8))
     }

@@ -17,10 +17,14 @@ enum NoiseFixtures {
 
     /// The input currents (A) a deck's `iin_<i>` PWL sources drive, evaluated mid-frame, per frame and input.
     static func deckInputs(_ deckPath: String, inputs: Int, frames: Int, framePeriod: Double) throws -> [[Double]] {
-        let text = try String(contentsOfFile: deckPath, encoding: .utf8)
+        // SPICE lines: a line starting with "+" continues the one before
+        var lines: [String] = []
+        for l in try String(contentsOfFile: deckPath, encoding: .utf8).split(separator: "\n") {
+            if l.hasPrefix("+"), !lines.isEmpty { lines[lines.count - 1] += " " + l.dropFirst() } else { lines.append(String(l)) }
+        }
         var out = [[Double]](repeating: [Double](repeating: .nan, count: inputs), count: frames)
         for i in 0..<inputs {
-            guard let line = text.split(separator: "\n").first(where: { $0.hasPrefix("iin_\(i) ") }),
+            guard let line = lines.first(where: { $0.hasPrefix("iin_\(i) ") }),
                   let open = line.range(of: "pwl("), let close = line.range(of: ")", range: open.upperBound..<line.endIndex) else {
                 Issue.record("deck has no PWL source iin_\(i)")
                 continue
