@@ -140,39 +140,3 @@ struct SimulatorTests {
         }
     }
 }
-
-@Suite("ngspice in a child process")
-struct ProcessLevelTests {
-    /// 500 runs of a small deck in one process. Without `destroy all` + `remcirc` between runs ngspice keeps
-    /// every circuit and plot: a tiny deck grew resident memory by about 85 kB per run (24 -> 109 MB over
-    /// 1000 runs, design notes), and a GF180MCU mirror deck by about 440 kB per run here. With cleanup the
-    /// growth after the first run is allocator noise. The bound, 4 MB over 500 runs (8 kB per run), is a
-    /// tenth of the smaller leak.
-    @Test("500 sequential runs keep resident memory flat")
-    func memoryFlat() throws {
-        let bmru = try TestEnvironment.bmruExecutable()
-        let dir = try TestEnvironment.temporaryDirectory("mem")
-        let deck = "rc step\nv1 a 0 pulse(0 1 1u 1u 1u 1 2)\nr1 a b 1k\nc1 b 0 1n\nvo b c 0\nr2 c 0 1meg\n.tran 0.1u 20u\n.end"
-        try deck.write(toFile: dir + "/m.sp", atomically: true, encoding: .utf8)
-        let out = try TestEnvironment.run(bmru, ["spice", dir + "/m.sp", "--repeat", "500", "--vector", "v(b)", "--csv", dir + "/o.csv"])
-        #expect(out.status == 0, "\(out.stderr)")
-        func field(_ name: String) -> Int? {
-            out.stderr.split(separator: " ").first { $0.hasPrefix(name + "=") }.flatMap { Int($0.split(separator: "=")[1].trimmingCharacters(in: .whitespacesAndNewlines)) }
-        }
-        let first = try #require(field("rss_kb_after_first")), end = try #require(field("rss_kb_end"))
-        #expect(end - first < 4 * 1024, "RSS grew from \(first) kB to \(end) kB over 500 runs")
-    }
-
-    @Test("an ngspice controlled exit is an error, and the library then fails fast instead of crashing")
-    func controlledExitPoisons() throws {
-        let bmru = try TestEnvironment.bmruExecutable()
-        let dir = try TestEnvironment.temporaryDirectory("exit")
-        // an unbalanced brace in a parameter expression makes ngspice 39 give up ("cannot recover")
-        try "poison\nv1 a 0 1\nr1 a 0 {1k\n.op\n.end".write(toFile: dir + "/bad.sp", atomically: true, encoding: .utf8)
-        try "good\nv1 a 0 1\nr1 a 0 1k\n.op\n.end".write(toFile: dir + "/good.sp", atomically: true, encoding: .utf8)
-        let out = try TestEnvironment.run(bmru, ["spice", dir + "/bad.sp", "--then", dir + "/good.sp"])
-        #expect(out.status == 2, "\(out.stderr)")
-        #expect(out.stderr.contains("controlledExit"), "\(out.stderr)")
-        #expect(out.stderr.contains("then \(dir)/good.sp: error: controlledExit"), "\(out.stderr)")
-    }
-}
