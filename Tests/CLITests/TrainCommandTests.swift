@@ -42,28 +42,45 @@ import KWS
         let data = try Self.dataset()
         let out = data + "/net.json", ckpt = out + ".ckpt"
         let common = ["train", "--task", "kws", "--data", data, "--state", "2", "--steps", "1200", "--batch", "8",
-                      "--eval-every", "1000", "--checkpoint-every", "5"]
+                      "--eval-every", "10", "--checkpoint-every", "5"]
         let bmru = try TestEnvironment.bmruExecutable()
 
-        // 1. interrupted once a checkpoint exists: exit 130, the checkpoint stays, no network yet
+        // 1. interrupted once a checkpoint exists: exit 130, the checkpoint stays, no network yet. The test waits
+        //    for an event, not for time: the progress line of step 10 is written after the checkpoint of step 5
+        //    (checkpoints are renamed into place whole), and the interrupt then finds ~1190 steps still to run.
         let p = Process()
         p.executableURL = URL(fileURLWithPath: bmru)
         p.arguments = common + ["-o", out]
         p.standardOutput = FileHandle.nullDevice
-        let log = data + "/interrupted.log"
-        FileManager.default.createFile(atPath: log, contents: nil)
-        p.standardError = FileHandle(forWritingAtPath: log)
+        let errPipe = Pipe()
+        p.standardError = errPipe
         try p.run()
-        let deadline = Date().addingTimeInterval(120)
-        while !FileManager.default.fileExists(atPath: ckpt) && p.isRunning && Date() < deadline { usleep(20_000) }
-        #expect(p.isRunning, "training ended before its first checkpoint")
-        p.interrupt()
+        let stderr = errPipe.fileHandleForReading
+        var log = Data()
+        let tenth = Data("step 10/1200 ".utf8)
+        while log.range(of: tenth) == nil {
+            let chunk = stderr.availableData
+            if chunk.isEmpty { break }  // end of file: the process has ended
+            log += chunk
+        }
+        let seen = log.range(of: tenth) != nil
+        if seen {
+            #expect(FileManager.default.fileExists(atPath: ckpt), "no checkpoint after step 10")
+            p.interrupt()
+        }
+        log += stderr.readDataToEndOfFile()
         p.waitUntilExit()
+        let said = String(decoding: log, as: UTF8.self)
+        try #require(seen, "training ended before step 10 (exit \(p.terminationStatus)): \(said.suffix(400))")
         #expect(p.terminationStatus == 130)
-        #expect(FileManager.default.fileExists(atPath: ckpt))
         #expect(!FileManager.default.fileExists(atPath: out))
-        let said = try String(contentsOfFile: log, encoding: .utf8)
-        #expect(said.contains("training stopped at step") && said.contains("--resume"), "\(said.suffix(400))")
+        #expect(said.contains("--resume"), "\(said.suffix(400))")
+        // the step the message names is the step the checkpoint holds, and it is past the progress line seen
+        let stopped = try #require(said.firstMatch(of: #/training stopped at step (\d+) of 1200/#).flatMap { Int($0.1) },
+                                   "\(said.suffix(400))")
+        #expect(stopped >= 10)
+        let saved = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: ckpt))) as? [String: Any]
+        #expect(saved?["step"] as? Int == stopped, "checkpoint step \(String(describing: saved?["step"])), message step \(stopped)")
 
         // 2. resuming with another learning rate is refused, naming the option; nothing is written
         let refused = try TestEnvironment.run(bmru, common + ["--learning-rate", "0.02", "-o", out, "--resume"])
