@@ -64,10 +64,6 @@ struct BatchNoiseCommandTests {
 
 @Suite("bmru batch: signals, locks, full disks", .serialized)
 struct BatchFaultCommandTests {
-    func bmru(_ args: [String], cwd: String? = nil) throws -> TestEnvironment.ProcessOutput {
-        try BMRU.run(args, cwd: cwd, models: true)
-    }
-
     /// Jobs that each take seconds (100 frames): long enough to act on a running batch.
     static func slowManifest(in dir: String, corners: String = "[\"typical\", \"ff\", \"ss\", \"fs\"]") throws -> String {
         try BatchFixtures.write("""
@@ -157,7 +153,7 @@ struct BatchFaultCommandTests {
         try #require(first.isRunning && FileManager.default.fileExists(atPath: out + "/batch.json"),
                      "precondition not met: the first batch is not running")
         let started = Date()
-        let second = try bmru(["batch", manifest, "--out", out, "--resume", "--jobs", "1", "--quiet"])
+        let second = try BMRU.run(["batch", manifest, "--out", out, "--resume", "--jobs", "1", "--quiet"], models: true)
         #expect(second.status == 2, "exit \(second.status): \(second.stderr.suffix(600))")
         #expect(second.stderr.contains("another bmru batch") && second.stderr.contains(out), "\(second.stderr)")
         #expect(second.stderr.contains("process \(first.processIdentifier)"), "\(second.stderr)")
@@ -167,7 +163,7 @@ struct BatchFaultCommandTests {
         first.waitUntilExit()
         #expect(first.terminationStatus == 130)
         // the lock ended with the first process: a third run gets past it (and stops at its own, different, error)
-        let third = try bmru(["batch", manifest, "--out", out, "--resume", "--shard", "0/2", "--quiet"])
+        let third = try BMRU.run(["batch", manifest, "--out", out, "--resume", "--shard", "0/2", "--quiet"], models: true)
         #expect(third.status == 2 && third.stderr.contains("--shard") && !third.stderr.contains("another bmru batch"), "\(third.stderr)")
     }
 
@@ -179,7 +175,7 @@ struct BatchFaultCommandTests {
         let disk = try ScratchMount.tmpfs(kilobytes: 200, label: "batch-full")
         defer { disk.unmount() }
         let out = disk.path + "/out"
-        let r = try bmru(["batch", manifest, "--out", out, "--jobs", "2", "--quiet"])
+        let r = try BMRU.run(["batch", manifest, "--out", out, "--jobs", "2", "--quiet"], models: true)
         #expect(r.status == 2, "exit \(r.status): \(r.stderr.suffix(1500))")
         #expect(r.stderr.contains("No space left on device") && r.stderr.contains(out + "/jobs/"), "\(r.stderr.suffix(1500))")
         #expect(!r.stderr.contains("died"), "\(r.stderr.suffix(1500))")
@@ -196,7 +192,7 @@ struct BatchFaultCommandTests {
         #expect(!FileManager.default.fileExists(atPath: out + "/junit.xml"), "a stopped batch must leave no junit.xml")
 
         try disk.resize(kilobytes: 4096)
-        let resumed = try bmru(["batch", manifest, "--out", out, "--jobs", "2", "--resume", "--quiet"])
+        let resumed = try BMRU.run(["batch", manifest, "--out", out, "--jobs", "2", "--resume", "--quiet"], models: true)
         #expect(resumed.status == 0 || resumed.status == 1, "exit \(resumed.status): \(resumed.stderr.suffix(1500))")
         let summary = try BatchSummary.decode(try Data(contentsOf: URL(fileURLWithPath: out + "/summary.json")))
         #expect(summary.jobs_done == 6 && summary.jobs_failed == 0 && summary.complete, "\(summary.jobs_done) done, \(summary.jobs_failed) failed")
@@ -213,14 +209,14 @@ struct BatchFaultCommandTests {
             do { try fh.write(contentsOf: block) } catch { full = true }
         }
         try? fh.close()
-        let stopped = try bmru(["batch", manifest, "--out", out, "--jobs", "2", "--resume", "--quiet"])
+        let stopped = try BMRU.run(["batch", manifest, "--out", out, "--jobs", "2", "--resume", "--quiet"], models: true)
         #expect(stopped.status == 2 && stopped.stderr.contains("No space left on device"), "exit \(stopped.status): \(stopped.stderr.suffix(800))")
         for name in ["junit.xml", "summary.json", "summary.md", "summary.html"] {
             #expect(!FileManager.default.fileExists(atPath: out + "/" + name), "\(name) of the earlier run was left beside a stopped run")
         }
         #expect(!Self.jobFolders(jobsDir).contains(dropped))
         try FileManager.default.removeItem(atPath: filler)
-        let again = try bmru(["batch", manifest, "--out", out, "--jobs", "2", "--resume", "--quiet"])
+        let again = try BMRU.run(["batch", manifest, "--out", out, "--jobs", "2", "--resume", "--quiet"], models: true)
         #expect(again.status == 0 || again.status == 1, "exit \(again.status): \(again.stderr.suffix(800))")
         #expect(again.stderr.contains("5 already done, 1 to run"), "\(again.stderr.prefix(400))")
     }

@@ -102,10 +102,6 @@ struct CosimNoiseCommandTests {
 
 @Suite("bmru cosim: full disks, read-only and foreign folders", .serialized)
 struct CosimFaultCommandTests {
-    func bmru(_ args: [String], cwd: String? = nil) throws -> TestEnvironment.ProcessOutput {
-        try BMRU.run(args, cwd: cwd, models: true)
-    }
-
     @Test("cosim on a full disk: exit 2 naming the path and ENOSPC; no report, no junit.xml, no partial file; an earlier report is removed, not left beside the failure")
     func cosimDiskFull() throws {
         // about 68 KiB of report: the first fits in 96 KiB, a second beside it does not
@@ -187,12 +183,12 @@ struct CosimFaultCommandTests {
         let c = try BMRU.cosimTiny(ro.path + "/r")
         #expect(c.status == 2 && c.stderr.contains(ro.path) && c.stderr.contains("Read-only file system"), "cosim: \(c.stderr)")
         #expect(BMRU.noRawDump(c.stderr), "cosim: \(c.stderr)")
-        let n = try bmru(["netlist", BatchFixtures.tinyNetwork, "-o", ro.path + "/deck.sp"])
+        let n = try BMRU.run(["netlist", BatchFixtures.tinyNetwork, "-o", ro.path + "/deck.sp"], models: true)
         #expect(n.status == 2 && n.stderr.contains(ro.path + "/deck") && n.stderr.contains("Read-only file system"), "netlist: \(n.stderr)")
         #expect(BMRU.noRawDump(n.stderr), "netlist: \(n.stderr)")
         let dir = try TestEnvironment.temporaryDirectory("ro-manifest")
         let manifest = try BatchFixtures.write(BatchFixtures.manifest(corners: "[\"typical\"]"), in: dir)
-        let b = try bmru(["batch", manifest, "--out", ro.path + "/b", "--quiet"])
+        let b = try BMRU.run(["batch", manifest, "--out", ro.path + "/b", "--quiet"], models: true)
         #expect(b.status == 2 && b.stderr.contains(ro.path + "/b") && b.stderr.contains("Read-only file system"), "batch: \(b.stderr)")
         #expect(BMRU.noRawDump(b.stderr), "batch: \(b.stderr)")
         #expect(ro.tree().isEmpty)
