@@ -45,7 +45,7 @@ let package = Package(
             "Ngspice", "BMRUModel", "Netlist", "Characterization", "CoSim", "Batch", "KWS",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
-        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["BMRUModel"], path: "Tests/TestSupport"),
         // batch manifests and fixtures shared by BatchTests, CoSimTests (NoiseTests) and CLITests
         .target(name: "BatchTestSupport", dependencies: ["Batch", "TestSupport"], path: "Tests/BatchTestSupport"),
         .testTarget(name: "NgspiceTests", dependencies: ["Ngspice", "TestSupport"]),
