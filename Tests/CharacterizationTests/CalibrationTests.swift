@@ -121,17 +121,6 @@ struct CalibrationTests {
             #expect(e.file == Self.calibrationPath)
             #expect(e.reason.contains("bmru calibrate"))
         }
-        // and the CLI: exit 2, one clear line, no deck written
-        let bmru = try TestEnvironment.bmruExecutable()
-        let net = TestEnvironment.packageRoot.appendingPathComponent("examples").path
-        let example = try FileManager.default.contentsOfDirectory(atPath: net).filter { $0.hasSuffix(".json") }.sorted()
-            .map { net + "/" + $0 }.first { (try? NetworkFile.load(path: $0)) != nil }
-        let out = tmp.appendingPathComponent("deck.sp").path
-        let r = try TestEnvironment.run(bmru, ["netlist", try #require(example), "-o", out, "--models", tmp.path,
-                                               "--calibration", Self.calibrationPath])
-        #expect(r.status == 2)
-        #expect(r.stderr.contains("modelFiles.design.ngspice"), "stderr: \(r.stderr)")
-        #expect(!FileManager.default.fileExists(atPath: out))
         // a corrupt file names the field
         var json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: Self.calibrationPath))) as! [String: Any]
         json["version"] = 99

@@ -90,21 +90,4 @@ struct CircuitTests {
             #expect((raw?.count ?? 0) > 1000, "\(name): no raw file written")
         }
     }
-
-    @Test("`bmru netlist` into a folder whose path has a space: the deck runs standalone from its folder")
-    func folderWithSpace() throws {
-        let ngspice = try TestEnvironment.ngspiceCLI()
-        let dir = try TestEnvironment.temporaryDirectory("space") + "/my decks"
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        let examples = TestEnvironment.packageRoot.appendingPathComponent("examples").path
-        let r = try TestEnvironment.run(try TestEnvironment.bmruExecutable(),
-                                        ["netlist", examples + "/tiny.json", "--input", examples + "/tiny.csv", "-o", dir + "/tiny.sp"],
-                                        environment: ["BMRU_MODELS": try TestEnvironment.modelsDirectory()])
-        #expect(r.status == 0, "\(r.stderr)")
-        let deck = try String(contentsOfFile: dir + "/tiny.sp", encoding: .utf8)
-        #expect(deck.contains("\nwrite tiny.raw\n"))
-        let run = try TestEnvironment.run(ngspice, ["-b", "tiny.sp"], cwd: dir)
-        #expect(run.status == 0, "\(run.stderr.suffix(500))")
-        #expect((FileManager.default.contents(atPath: dir + "/tiny.raw")?.count ?? 0) > 1000)
-    }
 }

@@ -154,17 +154,6 @@ struct EmitterTests {
         var net3 = Nets.small()
         net3.layers[1].name = "PRE"
         #expect(throws: NetlistError.self) { try DeckEmitter.emit(network: net3, stimulus: nil, options: options()) }
-        // and the command line refuses such a file with exit status 2 and writes nothing
-        let bmru = try TestEnvironment.bmruExecutable()
-        let bad = """
-        {"format": "bmru-network", "version": 1, "name": "evil", "unit_current": 1e-9, "frame_period": 0.01, "inputs": 1,
-         "layers": [{"name": "a\\n.control\\nshell touch /tmp/pwned\\n.endc", "kind": "dense", "weights": [[1]], "bias": [0]}]}
-        """
-        try bad.write(toFile: dir + "/evil.json", atomically: true, encoding: .utf8)
-        let r = try TestEnvironment.run(bmru, ["netlist", dir + "/evil.json", "-o", deckPath, "--models", try TestEnvironment.modelsDirectory()])
-        #expect(r.status == 2)
-        #expect(!FileManager.default.fileExists(atPath: deckPath))
-        #expect(!FileManager.default.fileExists(atPath: dir + "/deck.mapping.json"))
     }
 
     @Test("weights are sized so effective widths are in the trained ratio")
