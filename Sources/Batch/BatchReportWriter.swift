@@ -163,14 +163,12 @@ public enum BatchReportWriter {
         let w = 220.0, h = 22.0
         let values = rs.compactMap { r in r.report.map { ($0.state_agreement, r.pass) } }
         let lo = min(0.9, (values.map(\.0).min() ?? 1) - 0.01)
-        var o = "<svg width=\"\(Int(w))\" height=\"\(Int(h))\" viewBox=\"0 0 \(Int(w)) \(Int(h))\" role=\"img\">"
-        o += "<title>state agreement from \(pct(lo)) (left) to 100 % (right)</title>"
-        o += "<line x1=\"4\" y1=\"\(h / 2)\" x2=\"\(w - 4)\" y2=\"\(h / 2)\" stroke=\"#bbb\"/>"
+        var c = SVGChart(width: w, height: h, title: "state agreement from \(pct(lo)) (left) to 100 % (right)")
+        c.line(x1: 4, y1: h / 2, x2: w - 4, y2: h / 2, stroke: "#bbb")
         for (i, (v, pass)) in values.enumerated() {
-            let x = 4 + (w - 8) * (max(v, lo) - lo) / (1 - lo)
-            let y = h / 2 + Double(i % 5 - 2) * 2.5
-            o += String(format: "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"2.5\"", x, y) + " fill=\"\(pass ? "#2a7" : "#d22")\" fill-opacity=\"0.7\"/>"
+            c.circle(x: 4 + (w - 8) * (max(v, lo) - lo) / (1 - lo), y: h / 2 + Double(i % 5 - 2) * 2.5, r: 2.5,
+                     fill: pass ? "#2a7" : "#d22", opacity: 0.7)
         }
-        return o + "</svg>"
+        return c.svg
     }
 }
