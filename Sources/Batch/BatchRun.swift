@@ -18,12 +18,12 @@ public struct BatchRunOptions: Sendable {
     /// the folder of default calibration tables (<corner>.json, models/calibration), used when the manifest
     /// leaves `calibration` out or says "default"
     public var calibrationDirectory: String?
-    /// the worker process: executable and arguments (`bmru batch-worker`)
-    public var workerCommand: [String]
+    /// the worker process (by default `bmru batch-worker` of this executable)
+    public var workerCommand: BatchWorkerCommand
     /// a worker that has not answered after its job's timeout plus this many seconds is killed (and the job retried)
     public var workerGrace: Double = 60
 
-    public init(out: String, workers: Int, modelsDirectory: String, workerCommand: [String]) {
+    public init(out: String, workers: Int, modelsDirectory: String, workerCommand: BatchWorkerCommand = .bmru()) {
         self.out = out; self.workers = workers; self.modelsDirectory = modelsDirectory; self.workerCommand = workerCommand
     }
 }

@@ -55,8 +55,7 @@ struct BatchRunCmd: ParsableCommand {
             let dir = ModelFiles.directory(option: models)
             try ModelFiles.require(dir)
             let m = try BatchManifest.load(path: ModelFiles.absolute(manifest))
-            var options = BatchRunOptions(out: ModelFiles.absolute(out), workers: n, modelsDirectory: dir,
-                                          workerCommand: [WorkerExecutable.path(), "batch-worker", "--parent", "\(getpid())"])
+            var options = BatchRunOptions(out: ModelFiles.absolute(out), workers: n, modelsDirectory: dir)
             options.shard = shardValue
             options.resume = resume
             options.retryFailed = retryFailed
@@ -130,17 +129,6 @@ struct BatchWorker: ParsableCommand {
         case .poisoned:
             throw ExitCode(3)
         }
-    }
-}
-
-enum WorkerExecutable {
-    /// this executable, by an absolute path (arguments[0] may be relative or a name found on PATH)
-    static func path() -> String {
-        let proc = URL(fileURLWithPath: "/proc/self/exe")
-        if FileManager.default.fileExists(atPath: proc.path) {
-            return proc.resolvingSymlinksInPath().path
-        }
-        return Bundle.main.executablePath ?? ModelFiles.absolute(CommandLine.arguments[0])
     }
 }
 

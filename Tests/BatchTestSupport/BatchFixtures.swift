@@ -7,12 +7,16 @@ public enum BatchFixtures {
     public static var tinyNetwork: String { TestEnvironment.packageRoot.appendingPathComponent("examples/tiny.json").path }
     public static var tinyStimulus: String { TestEnvironment.packageRoot.appendingPathComponent("examples/tiny.csv").path }
 
+    /// the checkout's default calibration tables (models/calibration), which `bmru batch` uses
+    public static var defaultCalibrationDirectory: String {
+        TestEnvironment.packageRoot.appendingPathComponent("models/calibration").path
+    }
+
     /// The jobs `bmru batch MANIFEST` runs: the real models and the default calibration tables of the checkout.
     public static func cliJobs(_ manifest: String) throws -> [BatchJob] {
         let m = try BatchManifest.load(path: manifest)
         let models = try TestEnvironment.modelsDirectory()
-        let tables = try m.calibrations(modelsDirectory: models,
-                                        defaultDirectory: TestEnvironment.packageRoot.appendingPathComponent("models/calibration").path)
+        let tables = try m.calibrations(modelsDirectory: models, defaultDirectory: defaultCalibrationDirectory)
         return try m.jobs(modelsDirectory: models, calibrations: tables.tables)
     }
 

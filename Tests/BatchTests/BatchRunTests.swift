@@ -29,17 +29,77 @@ struct BatchRunTests {
 
     static let jobFiles = ["deck.mapping.json", "deck.sp", "junit.xml", "report.html", "report.json", "report.md", "result.json", "waveforms.csv"]
 
+    /// This build's `bmru batch-worker`, dying with the test process.
+    static func plainWorker() throws -> BatchWorkerCommand {
+        BatchWorkerCommand(executable: try TestEnvironment.bmruExecutable(), arguments: ["batch-worker", "--parent", "\(getpid())"])
+    }
+
+    /// A worker that is the real one, SIGKILLed on chosen jobs: the script execs the worker (so the process the pool
+    /// started and knows by its pid is the real worker) with its stdin fed through a filter that kills it with
+    /// SIGKILL when a request names a chosen job, before the worker reads that request. Arguments: MARKS ONCE ALWAYS
+    /// WORKER [ARGS...], ONCE and ALWAYS comma-separated job ids: a job in ONCE is killed the first time it arrives
+    /// (MARKS/<id> records that), one in ALWAYS every time.
+    static func killingWorker(in dir: String, once: [String], always: [String]) throws -> BatchWorkerCommand {
+        let script = dir + "/killing-worker.sh"
+        try """
+            #!/bin/bash
+            marks=$1 once=$2 always=$3
+            shift 3
+            exec "$@" < <(
+              while IFS= read -r line; do
+                for id in ${always//,/ }; do
+                  case $line in *"\"$id\""*) kill -KILL $$; exit 0 ;; esac
+                done
+                for id in ${once//,/ }; do
+                  case $line in *"\"$id\""*) if mkdir "$marks/$id" 2>/dev/null; then kill -KILL $$; exit 0; fi ;; esac
+                done
+                printf '%s\n' "$line"
+              done
+            )
+
+            """.write(toFile: script, atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: script)
+        try FileManager.default.createDirectory(atPath: dir + "/marks", withIntermediateDirectories: true)
+        let worker = try plainWorker()
+        return BatchWorkerCommand(executable: script, arguments: [dir + "/marks", once.joined(separator: ","), always.joined(separator: ",")]
+                                  + [worker.executable] + worker.arguments)
+    }
+
+    /// Runs a manifest as `bmru batch --jobs 2` does (the checkout's models and default calibration tables), with
+    /// `worker` as the pool's worker process; returns the outcome and the last progress report.
+    static func run(_ manifest: String, out: String, worker: BatchWorkerCommand) throws -> (BatchRunOutcome, BatchProgress?) {
+        var options = BatchRunOptions(out: out, workers: 2, modelsDirectory: try TestEnvironment.modelsDirectory(), workerCommand: worker)
+        options.calibrationDirectory = BatchFixtures.defaultCalibrationDirectory
+        final class Last: @unchecked Sendable {
+            let lock = NSLock()
+            var progress: BatchProgress?
+        }
+        let last = Last()
+        let outcome = try BatchRun(manifest: try BatchManifest.load(path: manifest), options: options).run(onProgress: { p in
+            last.lock.lock(); last.progress = p; last.lock.unlock()
+        })
+        return (outcome, last.progress)
+    }
+
     @Test("a worker killed with SIGKILL costs only its job: retried once, then recorded as failed; no partial files")
     func killedWorker() throws {
         let dir = try TestEnvironment.temporaryDirectory("batch-kill")
         let manifest = try BatchFixtures.sixJobs(in: dir)
         let jobs = try BatchFixtures.cliJobs(manifest)
         let retried = jobs[1].id, doomed = jobs[4].id
+
+        // positive control: the plain worker runs every one of these jobs on its first attempt
+        let (plain, plainProgress) = try Self.run(manifest, out: dir + "/plain", worker: try Self.plainWorker())
+        #expect(plain.summary.jobs_done == 6 && plain.summary.jobs_failed == 0 && plainProgress?.retried == 0)
+        for j in jobs {
+            let res = try Self.result(dir + "/plain/jobs", j.id)
+            #expect(res.status == "ok" && res.attempts == 1, "\(j.id): \(res.status), attempt \(res.attempts)")
+        }
+
+        // the same jobs with workers SIGKILLed on `retried` once and on `doomed` every time
         let out = dir + "/out"
-        // the worker SIGKILLs itself after writing the job's files into its temporary folder, before the rename
-        let r = try bmru(["batch", manifest, "--out", out, "--jobs", "2", "--quiet"],
-                         env: ["BMRU_BATCH_TEST_KILL": "\(retried),\(doomed):always"])
-        #expect(r.status == 0 || r.status == 1, "exit \(r.status): \(r.stderr.suffix(1500))")
+        let (_, progress) = try Self.run(manifest, out: out, worker: try Self.killingWorker(in: dir, once: [retried], always: [doomed]))
+        #expect(FileManager.default.fileExists(atPath: dir + "/marks/" + retried), "the worker was not killed on \(retried)")
         let jobsDir = out + "/jobs"
         // every job has a folder; nothing half-written is left
         #expect(Self.entries(jobsDir) == jobs.map(\.id).sorted(), "\(Self.entries(jobsDir))")
@@ -47,10 +107,14 @@ struct BatchRunTests {
         #expect(again.status == "ok" && again.attempts == 2)
         let files = try FileManager.default.contentsOfDirectory(atPath: jobsDir + "/" + retried).sorted()
         #expect(files == Self.jobFiles)
-        // a report that decodes is a complete report
-        _ = try AgreementReport.decode(try Data(contentsOf: URL(fileURLWithPath: jobsDir + "/" + retried + "/report.json")))
+        // a report that decodes is a complete report, and the retried job's is the plain worker's
+        var report = try AgreementReport.decode(try Data(contentsOf: URL(fileURLWithPath: jobsDir + "/" + retried + "/report.json")))
+        let plainReport = try #require(try Self.result(dir + "/plain/jobs", retried).report)
+        report.timing = plainReport.timing
+        #expect(report == plainReport)
         let failed = try Self.result(jobsDir, doomed)
         #expect(failed.status == "failed" && failed.attempts == 2 && failed.error?.kind == "worker")
+        #expect(failed.error?.message.contains("died while running the job") == true, "\(String(describing: failed.error))")
         #expect(failed.error?.lines.joined().contains("signal 9") == true, "\(String(describing: failed.error))")
         #expect(try FileManager.default.contentsOfDirectory(atPath: jobsDir + "/" + doomed).sorted() == ["error.log", "result.json"])
         // the batch went on: the other jobs finished normally on their first attempt
@@ -61,7 +125,12 @@ struct BatchRunTests {
         let summary = try BatchSummary.decode(try Data(contentsOf: URL(fileURLWithPath: out + "/summary.json")))
         #expect(summary.jobs_done == 6 && summary.jobs_failed == 1 && summary.complete)
         #expect(summary.worst.first?.id == doomed)
-        #expect(r.stderr.contains("retried"))
+        // one requeue for each killed attempt short of the last: `retried` once, `doomed` once
+        #expect(progress?.retried == 2 && progress?.done == 6 && progress?.failed == 1)
+        // summary.html: a strip chart per group (typical, ff), a dot per job with a report
+        let charts = try SVGCharts.parse(html: try String(contentsOfFile: out + "/summary.html", encoding: .utf8))
+        #expect(charts.count == 2 && charts.map { $0.elements["circle"] ?? 0 }.reduce(0, +) == 5)
+        #expect(charts.allSatisfy { $0.texts.first?.hasPrefix("state agreement from") == true })
     }
 
     @Test("interrupt, --resume (finished jobs untouched), shards merged == unsharded summary, samples reproduce alone")
