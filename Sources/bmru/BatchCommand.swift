@@ -39,8 +39,6 @@ struct BatchRunCmd: ParsableCommand {
     @Option(help: "Folder with design.ngspice and sm141064.ngspice (default: $BMRU_MODELS or models/gf180mcu).")
     var models: String?
     @Flag(help: "Print only the summary path, not the summary.") var quiet = false
-    /// a worker gets its job's timeout_s plus this many seconds before it is killed as hung
-    @Option(name: .customLong("worker-grace"), help: .hidden) var workerGrace: Double = 60
 
     func run() throws {
         let outcome: BatchRunOutcome = try CLI.guarded {
@@ -61,8 +59,6 @@ struct BatchRunCmd: ParsableCommand {
             options.retryFailed = retryFailed
             options.allowLarge = allowLarge
             options.calibrationDirectory = CalibrationFiles.defaultDirectory()
-            guard workerGrace > 0, workerGrace.isFinite else { throw UsageFailure("--worker-grace: must be a positive number of seconds") }
-            options.workerGrace = workerGrace
             let batch = BatchRun(manifest: m, options: options)
             let signals = SignalTrap { sig in
                 CLI.stderr("batch: \(sig == SIGINT ? "interrupted" : "terminated"); stopping workers (finished jobs are kept; continue with --resume)")

@@ -218,7 +218,7 @@ struct BatchRunTests {
         }
     }
 
-    @Test("a hung worker (stopped with a real SIGSTOP) is killed after the job's time limit and its job is retried on a fresh worker")
+    @Test("a hung worker (stopped with a real SIGSTOP) is killed by the watchdog and its job recorded as failed for the time limit; the others complete")
     func hungWorker() throws {
         let dir = try TestEnvironment.temporaryDirectory("batch-hang")
         let manifest = try BatchFixtures.write("""
@@ -228,44 +228,63 @@ struct BatchRunTests {
              "required_yield": 0, "timeout_s": 8}
             """, in: dir)
         let jobs = try BatchFixtures.cliJobs(manifest)
-        let errPath = dir + "/stderr.txt"
-        FileManager.default.createFile(atPath: errPath, contents: nil)
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: try TestEnvironment.bmruExecutable())
-        p.arguments = ["batch", manifest, "--out", dir + "/out", "--jobs", "2", "--worker-grace", "1", "--quiet"]
-        p.environment = ProcessInfo.processInfo.environment.merging(["BMRU_MODELS": try TestEnvironment.modelsDirectory()]) { _, n in n }
-        p.standardOutput = FileHandle.nullDevice
-        p.standardError = FileHandle(forWritingAtPath: errPath)
-        let started = Date()
-        try p.run()
-        defer { if p.isRunning { kill(p.processIdentifier, SIGKILL); p.waitUntilExit() } }
+        let jobsDir = dir + "/out/jobs"
+        // one attempt per job: the hung job's record says why it has no report
+        var config = BatchPool.Configuration(command: try Self.plainWorker(), workers: 2)
+        config.graceSeconds = 1
+        config.maxAttempts = 1
+        let pool = BatchPool(configuration: config)
+        final class Outcome: @unchecked Sendable {
+            var results: [String: BatchJobResult]?
+            var error: Error?
+        }
+        let outcome = Outcome()
+        let finished = DispatchSemaphore(value: 0)
+        Thread {
+            do { outcome.results = try pool.run(jobs, jobsDirectory: jobsDir, onProgress: { _ in }) } catch { outcome.error = error }
+            finished.signal()
+        }.start()
         // the first worker to appear is stopped before it can answer its first job: to the pool it hangs
         var stopped: pid_t?
-        while stopped == nil && p.isRunning && Date().timeIntervalSince(started) < 60 {
+        let started = Date()
+        while stopped == nil && Date().timeIntervalSince(started) < 60 {
             // only a worker that has started its program: stopped between fork and exec, a child would also
-            // stop its parent, which waits inside posix_spawn until the exec
-            if let w = Processes.children(of: p.processIdentifier).first(where: { Processes.arguments(of: $0).contains("batch-worker") }) {
+            // stop its parent (this process), which waits inside posix_spawn until the exec
+            if let w = Processes.children(of: getpid()).first(where: { Processes.arguments(of: $0).contains("batch-worker") }) {
                 kill(w, SIGSTOP)
                 stopped = w
             } else {
                 usleep(2_000)
             }
         }
-        try #require(stopped != nil, "precondition not met: no worker appeared")
-        // bounded: a batch that never ends fails the test instead of hanging the suite
-        while p.isRunning && Date().timeIntervalSince(started) < 120 { usleep(20_000) }
-        try #require(!p.isRunning, "the batch did not finish within 120 s")
-        p.waitUntilExit()
-        let elapsed = Date().timeIntervalSince(started)
-        let stderr = (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? ""
-        #expect(p.terminationStatus == 0, "exit \(p.terminationStatus): \(stderr.suffix(1200))")
-        let attempts = try jobs.map { try Self.result(dir + "/out/jobs", $0.id) }
-        #expect(attempts.allSatisfy { $0.status == "ok" })
-        #expect(attempts.map(\.attempts).sorted() == [1, 1, 1, 2], "\(attempts.map(\.attempts))")
-        // killed no earlier than the limit (8 s + 1 s grace)
-        #expect(elapsed >= 9, "finished after \(elapsed) s")
-        #expect(stderr.contains("1 retried"), "\(stderr.suffix(800))")
-        #expect(!Processes.alive(stopped!), "the stopped worker was not killed")
+        // bounded: a pool that never ends fails the test instead of hanging the suite
+        if finished.wait(timeout: .now() + 120) == .timedOut {
+            pool.abort()
+            finished.wait()
+            Issue.record("the batch did not finish within 120 s")
+        }
+        let pid = try #require(stopped, "precondition not met: no worker appeared")
+        #expect(outcome.error == nil, "\(String(describing: outcome.error))")
+        #expect(!Processes.alive(pid), "the stopped worker was not killed")
+        let results = try #require(outcome.results)
+        #expect(Set(results.keys) == Set(jobs.map(\.id)))
+        // the stopped worker's job, one of the two that went out first, failed for the time limit with how the
+        // worker ended; its folder holds only the record
+        let failed = results.values.filter { $0.status != "ok" }
+        try #require(failed.count == 1, "\(results.values.map { "\($0.job.index): \($0.status) \(String(describing: $0.error))" })")
+        let hung = failed[0]
+        #expect([jobs[0].id, jobs[1].id].contains(hung.job.id))
+        #expect(hung.status == "failed" && hung.attempts == 1 && hung.error?.kind == "worker")
+        #expect(hung.error?.message.contains("exceeded the job's time limit (8.0 s + 1.0 s grace) and was killed") == true,
+                "\(String(describing: hung.error))")
+        #expect(hung.error?.lines == ["worker \(pid) was killed by signal 9 (SIGKILL)"], "\(String(describing: hung.error))")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: jobsDir + "/" + hung.job.id).sorted() == ["error.log", "result.json"])
+        #expect(try Self.result(jobsDir, hung.job.id) == hung)
+        // the other jobs completed on their first attempt, on the other worker and on the stopped one's successor
+        for r in results.values where r.job.id != hung.job.id {
+            #expect(r.status == "ok" && r.attempts == 1 && r.report != nil, "job \(r.job.index): \(r.status)")
+        }
+        #expect(Self.entries(jobsDir) == jobs.map(\.id).sorted(), "\(Self.entries(jobsDir))")
     }
 
     @Test("a simulation that fails (time limit, halted in ngspice) is recorded as failed with the reason; the batch goes on; exit 1")
