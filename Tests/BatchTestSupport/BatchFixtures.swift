@@ -47,4 +47,21 @@ public enum BatchFixtures {
              "required_yield": 0.5}
             """, in: dir, name: "six.json")
     }
+
+    /// the names in a batch's jobs folder, sorted (temporary folders start with ".")
+    public static func entries(_ jobsDir: String) -> [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: jobsDir)) ?? []).sorted()
+    }
+
+    /// the jobs of a jobs folder that have a result
+    public static func finished(_ jobsDir: String) -> [String] {
+        entries(jobsDir).filter { !$0.hasPrefix(".") && FileManager.default.fileExists(atPath: jobsDir + "/" + $0 + "/result.json") }
+    }
+
+    public static func result(_ jobsDir: String, _ id: String) throws -> BatchJobResult {
+        try BatchJobResult.decode(try Data(contentsOf: URL(fileURLWithPath: jobsDir + "/" + id + "/result.json")))
+    }
+
+    /// the files of a job folder with a report
+    public static let jobFiles = ["deck.mapping.json", "deck.sp", "junit.xml", "report.html", "report.json", "report.md", "result.json", "waveforms.csv"]
 }
