@@ -77,11 +77,7 @@ public final class BatchPool: @unchecked Sendable {
     public func run(_ jobs: [BatchJob], jobsDirectory: String,
                     onProgress: @escaping @Sendable (BatchProgress) -> Void) throws -> [String: BatchJobResult] {
         signal(SIGPIPE, SIG_IGN)
-        do {
-            try FileOutput.makeDirectory(jobsDirectory)
-        } catch let e as FormatError {
-            throw BatchError(kind: .output, file: e.file, reason: e.reason)
-        }
+        try BatchError.writing { try FileOutput.makeDirectory(jobsDirectory) }
         lock.lock()
         queue = jobs.map { ($0, 1) }
         progress.total = jobs.count

@@ -36,6 +36,17 @@ public enum BatchFixtures {
         """
     }
 
+    /// A manifest of the tiny network and one random stimulus (`frames`, `seed`) over `corners`, written into `dir`;
+    /// `extra`: more keys, e.g. `"timeout_s": 8`.
+    public static func randomStimulus(name: String, frames: Int, seed: Int, corners: [String], extra: String = "",
+                                      in dir: String) throws -> String {
+        try write("""
+            {"format": "bmru-batch", "version": 1, "name": "\(name)", "networks": ["\(tinyNetwork)"],
+             "stimuli": [{"random": {"frames": \(frames), "seed": \(seed)}}],
+             "corners": [\(corners.map { "\"\($0)\"" }.joined(separator: ", "))]\(extra.isEmpty ? "" : ", " + extra)}
+            """, in: dir)
+    }
+
     /// 6 small jobs: tiny network × 1 random stimulus (4 frames) × typical/ff × nominal + 2 mismatch samples.
     public static func sixJobs(in dir: String) throws -> String {
         try BatchFixtures.write("""

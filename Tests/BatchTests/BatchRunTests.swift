@@ -118,12 +118,8 @@ struct BatchRunTests {
     @Test("a hung worker (stopped with a real SIGSTOP) is killed by the watchdog and its job recorded as failed for the time limit; the others complete")
     func hungWorker() throws {
         let dir = try TestEnvironment.temporaryDirectory("batch-hang")
-        let manifest = try BatchFixtures.write("""
-            {"format": "bmru-batch", "version": 1, "name": "hang",
-             "networks": ["\(BatchFixtures.tinyNetwork)"],
-             "stimuli": [{"random": {"frames": 3, "seed": 2}}], "corners": ["typical", "ff", "ss", "fs"],
-             "required_yield": 0, "timeout_s": 8}
-            """, in: dir)
+        let manifest = try BatchFixtures.randomStimulus(name: "hang", frames: 3, seed: 2, corners: ["typical", "ff", "ss", "fs"],
+                                                        extra: "\"required_yield\": 0, \"timeout_s\": 8", in: dir)
         let jobs = try BatchFixtures.cliJobs(manifest)
         let jobsDir = dir + "/out/jobs"
         // one attempt per job: the hung job's record says why it has no report

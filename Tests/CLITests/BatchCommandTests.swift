@@ -102,11 +102,8 @@ struct BatchCommandTests {
     func failedSimulation() throws {
         let dir = try TestEnvironment.temporaryDirectory("batch-fail")
         // a 1 ms limit: the simulator halts the analysis (a real ngspice bg_halt) and reports a timeout
-        let manifest = try BatchFixtures.write("""
-            {"format": "bmru-batch", "version": 1, "name": "fail",
-             "networks": ["\(BatchFixtures.tinyNetwork)"],
-             "stimuli": [{"random": {"frames": 6, "seed": 2}}], "corners": ["typical", "ss", "ff"], "timeout_s": 0.001}
-            """, in: dir)
+        let manifest = try BatchFixtures.randomStimulus(name: "fail", frames: 6, seed: 2, corners: ["typical", "ss", "ff"],
+                                                        extra: "\"timeout_s\": 0.001", in: dir)
         let r = try bmru(["batch", manifest, "--out", dir + "/out", "--jobs", "1", "--quiet"])
         #expect(r.status == 1, "exit \(r.status): \(r.stderr.suffix(800))")
         let summary = try BatchSummary.decode(try Data(contentsOf: URL(fileURLWithPath: dir + "/out/summary.json")))
@@ -124,10 +121,7 @@ struct BatchCommandTests {
     @Test("bad manifests exit 2 with the key named; nothing is written")
     func badManifest() throws {
         let dir = try TestEnvironment.temporaryDirectory("batch-bad")
-        let path = try BatchFixtures.write("""
-            {"format": "bmru-batch", "version": 1, "networks": ["\(BatchFixtures.tinyNetwork)"],
-             "stimuli": [{"random": {"frames": 3, "seed": 1}}], "corners": ["typical", "slow"]}
-            """, in: dir)
+        let path = try BatchFixtures.randomStimulus(name: "bad", frames: 3, seed: 1, corners: ["typical", "slow"], in: dir)
         let r = try bmru(["batch", path, "--out", dir + "/out"])
         #expect(r.status == 2)
         #expect(r.stderr.contains("corners[1]") && r.stderr.contains(path), "\(r.stderr)")
