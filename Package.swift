@@ -46,7 +46,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .target(name: "TestSupport", path: "Tests/TestSupport"),
-        // batch manifests and fixtures shared by BatchTests, CLITests and CoSimTests (FaultTests, NoiseTests)
+        // batch manifests and fixtures shared by BatchTests, CoSimTests (NoiseTests) and CLITests
         .target(name: "BatchTestSupport", dependencies: ["Batch", "TestSupport"], path: "Tests/BatchTestSupport"),
         .testTarget(name: "NgspiceTests", dependencies: ["Ngspice", "TestSupport"]),
         .testTarget(name: "BMRUModelTests", dependencies: ["BMRUModel", "TestSupport"], resources: [.copy("Fixtures")]),
@@ -54,8 +54,9 @@ let package = Package(
                     exclude: ["Golden"]),
         .testTarget(name: "CharacterizationTests", dependencies: ["Characterization", "Netlist", "Ngspice", "BMRUModel",
                                                                   "TestSupport"]),
-        .testTarget(name: "KWSTests", dependencies: ["KWS", "BMRUModel", "TestSupport"]),
-        .testTarget(name: "CLITests", dependencies: ["Batch", "CoSim", "BMRUModel", "TestSupport", "BatchTestSupport"]),
+        .testTarget(name: "KWSTests", dependencies: ["KWS", "BMRUModel"]),
+        // end-to-end tests of the bmru binary, one file per command; the libraries read back what it wrote
+        .testTarget(name: "CLITests", dependencies: ["BMRUModel", "KWS", "CoSim", "Batch", "TestSupport", "BatchTestSupport"]),
         .testTarget(name: "CoSimTests", dependencies: ["CoSim", "Batch", "Characterization", "Netlist", "Ngspice", "BMRUModel", "TestSupport",
                                                        "BatchTestSupport"]),
         .testTarget(name: "BatchTests", dependencies: ["Batch", "CoSim", "Netlist", "Ngspice", "BMRUModel", "TestSupport",

@@ -164,12 +164,13 @@ public struct IdealModel: Sendable {
         columns.withUnsafeBufferPointer { w in
         bias.withUnsafeBufferPointer { b in
         z.withUnsafeMutableBufferPointer { zb in
-            let xp = x.baseAddress!, wp = w.baseAddress!, bp = b.baseAddress!, zp = zb.baseAddress!
+            let p = AffineBuffers(x: x.baseAddress!, w: w.baseAddress!, b: b.baseAddress!, z: zb.baseAddress!)
             if chunks == 1 {
-                affineFrames(xp, n, wp, bp, m, zp, 0..<T)
+                affineFrames(p.x, n, p.w, p.b, m, p.z, 0..<T)
             } else {
+                // each chunk writes its own frames of z and only reads x, w, b
                 DispatchQueue.concurrentPerform(iterations: chunks) { c in
-                    affineFrames(xp, n, wp, bp, m, zp, (T * c / chunks)..<(T * (c + 1) / chunks))
+                    affineFrames(p.x, n, p.w, p.b, m, p.z, (T * c / chunks)..<(T * (c + 1) / chunks))
                 }
             }
         }}}}
@@ -194,4 +195,13 @@ public struct IdealModel: Sendable {
     /// depend on the path; this is for tests and benchmarks.
     @discardableResult
     public static func selectKernel(_ name: String) -> Bool { bmru_select_kernel(name) != 0 }
+}
+
+/// The affine map's buffers, shared by the threads of one call: each thread writes a disjoint range of frames of
+/// `z` and only reads the others, and the buffers outlive the call.
+private struct AffineBuffers: @unchecked Sendable {
+    let x: UnsafePointer<Double>
+    let w: UnsafePointer<Double>
+    let b: UnsafePointer<Double>
+    let z: UnsafeMutablePointer<Double>
 }

@@ -72,15 +72,15 @@ public enum CalibrationBench {
         var o = options
         o.analysis = .operatingPoint
         o.calibration = nil
-        o.perturbations = [:]
-        var text = try DeckEmitter.emit(network: mirrorNetwork(identity: identity), stimulus: mirrorStimulus, options: o).text
-        if !offsets.isEmpty { text = DeviceOffsets.apply(to: text, offsets: offsets) }
-        // the PMOS output diodes' voltages for the PMOS slope
-        if identity {
-            let nodes = (0..<(mirrorCurrents.count * fingerWidths.count)).map { "v(p_m_\($0))" }
-            text = text.replacingOccurrences(of: "\n.op\n", with: "\n.save " + nodes.joined(separator: " ") + "\n.op\n")
+        var emitted = try DeckEmitter.emit(network: mirrorNetwork(identity: identity), stimulus: mirrorStimulus, options: o)
+        try emitted.edit { deck in
+            if !offsets.isEmpty { DeviceOffsets.apply(to: &deck, offsets: offsets) }
+            // the PMOS output diodes' voltages for the PMOS slope
+            if identity {
+                try deck.insertBeforeAnalysis(.save((0..<(mirrorCurrents.count * fingerWidths.count)).map { "v(p_m_\($0))" }))
+            }
         }
-        return text
+        return emitted.text
     }
 
     /// Row index of (current k, width w) in the relu deck: positive row, negative row = +1.
@@ -193,13 +193,21 @@ public enum CalibrationBench {
         func deck(_ a: Double, _ b: Double, _ s: Double) throws -> String {
             var o = options
             o.calibration = nil
-            o.perturbations = [:]
             o.analysis = .dcSweep(source: "isw", start: a, stop: b, step: s)
-            var text = try DeckEmitter.emit(network: net, stimulus: nil, options: o).text
-            let old = "iin_0 0 in_0 dc 0\n"
-            guard text.contains(old) else { throw CharacterizationError(reason: "cell bench: input line of iin_0 not found") }
-            text = text.replacingOccurrences(of: old, with: "* calibration sweep: the cell input copies i(vsw) x theta_high x I_unit / 1 nA\nisw 0 nsw dc 0\nvsw nsw 0 0\nfin_0 0 in_0 vsw \(NumberText.spice(c.0 * iu / 1e-9))\n")
-            return text
+            var emitted = try DeckEmitter.emit(network: net, stimulus: nil, options: o)
+            do {
+                try emitted.edit { deck in
+                    try deck.replaceElement("iin_0", with: [
+                        .comment("calibration sweep: the cell input copies i(vsw) x theta_high x I_unit / 1 nA"),
+                        .element(.source("isw", ["0", "nsw"], .dc(0))),
+                        .element(.source("vsw", ["nsw", "0"], .constant(0))),
+                        .element(.source("fin_0", ["0", "in_0"], .currentControlled(through: "vsw", gain: c.0 * iu / 1e-9))),
+                    ])
+                }
+            } catch {
+                throw CharacterizationError(reason: "cell bench: \(error)")
+            }
+            return emitted.text
         }
         return (try deck(0, top, step), try deck(top, 0, -step))
     }
@@ -240,7 +248,6 @@ public enum CalibrationBench {
         let stim = Stimulus(frames: [x.map { $0 / 2 }, x], inputs: n)
         var o = options
         o.calibration = nil
-        o.perturbations = [:]
         o.analysis = .transient
         o.stepsPerFrame = 4000
         o.edgeFraction = 0.0005

@@ -83,7 +83,7 @@ public struct CircuitAwareModel: Sendable {
         o.analysis = .operatingPoint
         o.mismatchSample = nil   // the offsets are drawn from the plain deck, as the emitter does
         let deck = try DeckEmitter.emit(network: network, stimulus: nil, options: o)
-        let offsets = options.mismatch.map { s in DeviceOffsets.draw(s, text: deck.text).mapValues(DeviceOffsets.rounded) } ?? [:]
+        let offsets = options.mismatch.map { s in DeviceOffsets.draw(s, deck: deck.deck).mapValues(DeviceOffsets.rounded) } ?? [:]
         self.offsets = offsets
         let cal = options.calibration
         let sn = cal.devices.nmosDelvtoSensitivity, sp = cal.devices.pmosDelvtoSensitivity

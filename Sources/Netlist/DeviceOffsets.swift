@@ -1,8 +1,9 @@
 // Shared-sample mismatch: explicit per-device threshold-voltage offsets written into a deck as `delvto`
 // instance parameters, drawn in Swift so that the circuit-aware model sees exactly the same sample.
 //
-// Every MOSFET line `m<d>` of a cell-library subcircuit gets `delvto={dv_<d>}` and the subcircuit a parameter
-// `dv_<d>=0`; each instance `x<i> … <subckt>` that has offsets gets `dv_<d>=<volts>`. A device is named
+// Every MOSFET `m<d>` of a cell-library subcircuit gets `delvto={dv_<d>}` and the subcircuit a parameter
+// `dv_<d>=0`; each instance `x<i> … <subckt>` that has offsets (top level or inside a layer's subcircuit, which
+// is instanced once) gets `dv_<d>=<volts>`. The deck is changed as typed cards (SpiceDeck). A device is named
 // "<instance>.<d>" (lower case), e.g. "xw_pre_0_3.m1", "xcell_cell1_0.mthm".
 //
 // The draw: σ = A_VT / sqrt(W_eff·L_eff·m) with the PDK's effective sizes (W_eff = W + 0.1 µm,
@@ -50,27 +51,9 @@ public enum DeviceOffsets {
         public var m: Double
     }
 
-    struct SubcktDevice { var name: String; var model: String; var w: String; var l: String; var m: String }
-
-    /// Subcircuit name -> its MOSFET lines, parsed from the deck's library section.
-    static func subcircuits(_ text: String) -> [String: [SubcktDevice]] {
-        var out: [String: [SubcktDevice]] = [:]
-        var current: String?
-        for raw in text.split(separator: "\n") {
-            let t = raw.split(separator: " ").map(String.init)
-            guard let first = t.first?.lowercased() else { continue }
-            if first == ".subckt", t.count >= 2 { current = t[1].lowercased(); out[current!] = []; continue }
-            if first == ".ends" { current = nil; continue }
-            guard let c = current, first.hasPrefix("m"), t.count >= 6 else { continue }
-            var w = "", l = "", m = "1"
-            for kv in t.dropFirst(6) {
-                let p = kv.split(separator: "=", maxSplits: 1).map(String.init)
-                guard p.count == 2 else { continue }
-                switch p[0] { case "w": w = p[1]; case "l": l = p[1]; case "m": m = p[1]; default: break }
-            }
-            out[c]!.append(SubcktDevice(name: first, model: t[5].lowercased(), w: w, l: l, m: m))
-        }
-        return out
+    /// Subcircuit name -> its MOSFETs (the cell library's subcircuits; a layer subcircuit has none).
+    static func mosfets(_ deck: SpiceDeck) -> [String: [SpiceElement]] {
+        deck.subcircuits.mapValues { $0.elements.filter(\.isMOSFET) }.filter { !$0.value.isEmpty }
     }
 
     /// A number in µm from a SPICE value ("4u", "1.2e-06") or a number (fingers).
@@ -81,41 +64,34 @@ public enum DeviceOffsets {
         return nil
     }
 
-    /// Every MOSFET of the deck's subcircuit instances (top-level `x` lines), with resolved geometry.
-    public static func devices(in text: String) -> [Device] {
-        let subs = subcircuits(text)
+    /// Every MOSFET of the deck's cell instances (at the top level or inside a layer), with resolved geometry.
+    public static func devices(in deck: SpiceDeck) -> [Device] {
+        let subs = mosfets(deck), defs = deck.subcircuits
         var out: [Device] = []
-        var inSub = false
-        for raw in text.split(separator: "\n") {
-            let t = raw.split(separator: " ").map(String.init)
-            guard let first = t.first?.lowercased() else { continue }
-            if first == ".subckt" { inSub = true; continue }
-            if first == ".ends" { inSub = false; continue }
-            guard !inSub, first.hasPrefix("x") else { continue }
-            // subckt name: the last token without '='
-            guard let sk = t.last(where: { !$0.contains("=") })?.lowercased(), let devs = subs[sk] else { continue }
+        for x in deck.allElements where x.isInstance {
+            guard let sk = x.model, let devs = subs[sk] else { continue }
             var params: [String: String] = [:]
-            for kv in t where kv.contains("=") {
-                let p = kv.split(separator: "=", maxSplits: 1).map(String.init)
-                if p.count == 2 { params[p[0].lowercased()] = p[1] }
-            }
+            for p in defs[sk]?.parameters ?? [] { params[p.name] = p.value }
+            for p in x.parameters { params[p.name] = p.value }
             for d in devs {
-                func resolve(_ s: String) -> String {
+                func resolve(_ s: String?) -> String? {
+                    guard let s else { return nil }
                     if s.hasPrefix("{") && s.hasSuffix("}") { return params[String(s.dropFirst().dropLast())] ?? s }
                     return s
                 }
-                guard let w = number(resolve(d.w), micro: true), let l = number(resolve(d.l), micro: true),
-                      let m = number(resolve(d.m), micro: false) else { continue }
-                out.append(Device(name: first + "." + d.name, pmos: d.model.hasPrefix("p"), w: w, l: l, m: m))
+                guard let w = resolve(d.parameter("w")).flatMap({ number($0, micro: true) }),
+                      let l = resolve(d.parameter("l")).flatMap({ number($0, micro: true) }),
+                      let m = number(resolve(d.parameter("m")) ?? "1", micro: false) else { continue }
+                out.append(Device(name: x.name + "." + d.name, pmos: d.model?.hasPrefix("p") == true, w: w, l: l, m: m))
             }
         }
         return out
     }
 
     /// Offsets of every device of the deck for a sample.
-    public static func draw(_ sample: MismatchSample, text: String) -> [String: Double] {
+    public static func draw(_ sample: MismatchSample, deck: SpiceDeck) -> [String: Double] {
         var o: [String: Double] = [:]
-        for d in devices(in: text) {
+        for d in devices(in: deck) {
             o[d.name] = sample.offset(device: d.name, sigma: sample.sigma(pmos: d.pmos, w: d.w, l: d.l, m: d.m))
         }
         return o
@@ -124,40 +100,32 @@ public enum DeviceOffsets {
     /// Offsets are written (and used by the model) rounded to 1 nV.
     public static func rounded(_ v: Double) -> Double { (v * 1e9).rounded() / 1e9 }
 
-    /// The deck with `delvto` parameters on every library MOSFET and the given offsets (V) on the instances.
-    public static func apply(to text: String, offsets: [String: Double]) -> String {
+    /// Gives every library MOSFET `delvto={dv_<d>}` (its subcircuit a parameter `dv_<d>=0`) and the instances the
+    /// given offsets (V, "<instance>.<d>" -> value).
+    public static func apply(to deck: inout SpiceDeck, offsets: [String: Double]) {
         var byInstance: [String: [(String, Double)]] = [:]
         for (k, v) in offsets {
             let p = k.split(separator: ".", maxSplits: 1).map(String.init)
             guard p.count == 2 else { continue }
             byInstance[p[0], default: []].append((p[1], v))
         }
-        let subs = subcircuits(text)
-        var out = ""
-        out.reserveCapacity(text.utf8.count + offsets.count * 24)
-        var inSub = false
-        for raw in text.split(separator: "\n", omittingEmptySubsequences: false) {
-            let line = String(raw)
-            let t = line.split(separator: " ").map(String.init)
-            let first = t.first?.lowercased() ?? ""
-            if first == ".subckt", t.count >= 2, let devs = subs[t[1].lowercased()], !devs.isEmpty {
-                inSub = true
-                out += line + devs.map { " dv_\($0.name)=0" }.joined() + "\n"
-                continue
+        let subs = mosfets(deck)
+        deck.mapSubcircuits { s in
+            guard let devs = subs[s.name] else { return s }
+            var s = s
+            s.parameters += devs.map { SpiceParameter("dv_\($0.name)", "0") }
+            s.cards = s.cards.map { c in
+                guard case var .element(e) = c, e.isMOSFET else { return c }
+                e.parameters.append(SpiceParameter("delvto", "{dv_\(e.name)}"))
+                return .element(e)
             }
-            if first == ".subckt" { inSub = true }
-            if first == ".ends" { inSub = false }
-            if inSub, first.hasPrefix("m"), t.count >= 6 {
-                out += line + " delvto={dv_\(first)}\n"
-                continue
-            }
-            if !inSub, first.hasPrefix("x"), let list = byInstance[first] {
-                out += line + list.sorted { $0.0 < $1.0 }.map { " dv_\($0.0)=\(NumberText.spice(rounded($0.1)))" }.joined() + "\n"
-                continue
-            }
-            out += line + "\n"
+            return s
         }
-        out.removeLast()   // the split's last piece got a newline the text does not have
-        return out
+        deck.mapElements { e in
+            guard e.isInstance, let list = byInstance[e.name] else { return e }
+            var e = e
+            e.parameters += list.sorted { $0.0 < $1.0 }.map { SpiceParameter("dv_\($0.0)", NumberText.spice(rounded($0.1))) }
+            return e
+        }
     }
 }

@@ -37,10 +37,6 @@ enum MappingJSON {
                 }
                 o += "  ]"
             }),
-            ("perturbations", { o in
-                o += "{" + m.perturbations.sorted { $0.key < $1.key }.map { str($0.key) + ": " + num($0.value) }
-                    .joined(separator: ", ") + "}"
-            }),
             ("probes", { o in
                 o += "[\n"
                 for (k, p) in m.probes.enumerated() {

@@ -81,7 +81,11 @@ public enum Technology {
     ///   currents are read at frame ends, long after the edges, and still agreed with the model.
     /// The time step is frame/4 (ngspice also caps its internal step at it): inputs are piecewise
     /// constant, so steps only need to be short around edges and switching events.
-    public static let options = ".options method=gear reltol=3e-3 abstol=1e-15 chgtol=1e-16 gmin=1e-15 trtol=20"
+    public static let simulatorOptions: [(String, String)] = [
+        ("method", "gear"), ("reltol", "3e-3"), ("abstol", "1e-15"), ("chgtol", "1e-16"), ("gmin", "1e-15"), ("trtol", "20"),
+    ]
+    /// `simulatorOptions` as the deck's card reads (recorded in the mapping).
+    public static var options: String { ".options " + simulatorOptions.map { "\($0.0)=\($0.1)" }.joined(separator: " ") }
 }
 
 /// How one weight is realised as fingers of the unit NMOS.

