@@ -13,7 +13,7 @@ let fuzzTargets: [(String, [String])] = [
     ("fuzz-npz", ["BMRUModel"]),           // TensorFile.load(path:) of a .npz (zip layer, ZIPFoundation)
     ("fuzz-npy", ["BMRUModel"]),           // TensorFile.npy (one .npy member, no zip)
     ("fuzz-wav", ["KWS"]),                 // WAVFile.decode
-    ("fuzz-batch-json", ["Batch"]),        // BatchManifest.parse, JSON (StrictJSON + JSONDecoder)
+    ("fuzz-batch-json", ["Batch"]),        // BatchManifest.parse, JSON (JSONNode.parse, the strict reader)
     ("fuzz-batch-yaml", ["Batch"]),        // BatchManifest.parse, YAML (Yams)
     ("fuzz-calibration", ["Netlist"]),     // CalibrationFile decode + validate (+ table look-ups)
     ("fuzz-selftest", []),                 // not a parser: traps on purpose, checks the harness (run only when named)

@@ -4,8 +4,10 @@
 
 import Foundation
 
-/// A parsed JSON value. Arrays consisting only of numbers are stored packed.
-enum JSONNode {
+/// A parsed JSON value. Arrays consisting only of numbers are stored packed. The one JSON value type of the
+/// package: network files, safetensors headers and batch manifests (YAML ones converted to it); accessors in
+/// JSONNodeAccess.swift.
+public enum JSONNode {
     case null
     case bool(Bool)
     case number(Double)
@@ -15,7 +17,7 @@ enum JSONNode {
     /// members in file order, each with the byte range of its value's text
     case object([(key: String, value: JSONNode, range: Range<Int>)])
 
-    var typeName: String {
+    public var typeName: String {
         switch self {
         case .null: return "null"
         case .bool: return "a boolean"
@@ -272,11 +274,7 @@ public struct StrictJSONError: Error, CustomStringConvertible, Sendable {
 public enum StrictJSON {
     /// Throws `StrictJSONError` (with line and column) unless `data` is one strict JSON value.
     public static func check(_ data: Data) throws {
-        do {
-            _ = try JSONReader.parse(data)
-        } catch let e as JSONSyntaxError {
-            throw StrictJSONError(line: e.line, column: e.column, message: e.message)
-        }
+        _ = try JSONNode.parse(data)
     }
 }
 

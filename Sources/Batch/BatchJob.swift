@@ -17,6 +17,16 @@ public struct BatchError: Error, CustomStringConvertible, Sendable {
     public var description: String {
         field.isEmpty ? "\(file): \(reason)" : "\(file): \(field): \(reason)"
     }
+
+    /// Runs file output of the batch folder: a `FormatError` (the path and the errno reason) becomes a
+    /// `BatchError` of `kind` naming the same path and reason.
+    static func writing<T>(_ kind: Kind = .output, _ body: () throws -> T) throws -> T {
+        do {
+            return try body()
+        } catch let e as FormatError {
+            throw BatchError(kind: kind, file: e.file, reason: e.reason)
+        }
+    }
 }
 
 /// The agreement thresholds every job of a batch is judged by.

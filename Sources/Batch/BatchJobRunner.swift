@@ -186,9 +186,7 @@ public enum BatchJobRunner {
 
     /// Runs the job and writes `DIR/jobs/<id>/`. A failure of the job itself (bad input, ngspice error) is a
     /// "failed" result written like any other; only a poisoned library throws (`Poisoned`), writing nothing.
-    /// `beforeCommit` runs after every file is in the temporary folder, just before the rename (test hook).
-    public static func run(_ job: BatchJob, jobsDirectory: String, attempt: Int,
-                           beforeCommit: (() -> Void)? = nil) throws -> BatchJobResult {
+    public static func run(_ job: BatchJob, jobsDirectory: String, attempt: Int) throws -> BatchJobResult {
         var outcome: CoSimOutcome?
         var failure: BatchJobError?
         do {
@@ -216,14 +214,13 @@ public enum BatchJobRunner {
         }
         let result = BatchJobResult(job: job, status: outcome == nil ? "failed" : "ok", pass: outcome?.report.pass ?? false,
                                     report: outcome?.report, error: failure, attempts: attempt)
-        try commit(result, outcome: outcome, jobsDirectory: jobsDirectory, beforeCommit: beforeCommit)
+        try commit(result, outcome: outcome, jobsDirectory: jobsDirectory)
         return result
     }
 
     /// Writes a job folder atomically (temporary folder, then one rename). When the folder already exists
     /// (an earlier attempt finished after all), the existing one is kept.
-    public static func commit(_ result: BatchJobResult, outcome: CoSimOutcome?, jobsDirectory: String,
-                              beforeCommit: (() -> Void)? = nil) throws {
+    public static func commit(_ result: BatchJobResult, outcome: CoSimOutcome?, jobsDirectory: String) throws {
         let fm = FileManager.default
         let final = jobsDirectory + "/" + result.job.id
         let tmp = jobsDirectory + "/" + temporaryPrefix(result.job.id) + "\(getpid())"
@@ -248,7 +245,6 @@ public enum BatchJobRunner {
             try? fm.removeItem(atPath: tmp)
             throw BatchError(kind: .output, file: tmp, reason: "cannot write the job's files: \(error)")
         }
-        beforeCommit?()
         if rename(tmp, final) != 0 {
             let code = errno
             try? fm.removeItem(atPath: tmp)

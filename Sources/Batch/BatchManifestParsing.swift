@@ -12,20 +12,18 @@ extension BatchManifest {
         }
         guard data.count <= 16 << 20 else { throw fail("", "manifest is larger than 16 MiB") }
         let ext = URL(fileURLWithPath: file).pathExtension.lowercased()
-        let root: JSONValue
+        // read once: JSON by the strict reader of network files, YAML converted to the same value
+        let root: JSONNode
         if ext == "yaml" || ext == "yml" {
             root = try yamlValue(data, fail: fail)
         } else {
             do {
-                try StrictJSON.check(data)
-                root = try JSONDecoder().decode(JSONValue.self, from: data)
+                root = try JSONNode.parse(data)
             } catch let e as StrictJSONError {
                 throw fail("", "not valid JSON (\(e))")
-            } catch {
-                throw fail("", "not valid JSON (\(Self.describe(error)))")
             }
         }
-        guard case let .object(top) = root else { throw fail("", "the manifest must be an object (a mapping of keys)") }
+        guard let top = root.fields else { throw fail("", "the manifest must be an object (a mapping of keys)") }
         let known: Set<String> = ["format", "version", "name", "networks", "stimuli", "corners", "temperatures", "vdds",
                                   "mismatch", "noise", "thresholds", "required_yield", "timeout_s", "comment", "calibration"]
         for k in top.keys.sorted() where !known.contains(k) {
@@ -52,7 +50,7 @@ extension BatchManifest {
         }
 
         // networks
-        guard case let .array(netList)? = top["networks"], !netList.isEmpty else {
+        guard let netList = top["networks"]?.elements, !netList.isEmpty else {
             throw fail("networks", "must be a non-empty array of network file paths")
         }
         var networks: [(path: String, sha256: String, network: Network)] = []
@@ -81,17 +79,16 @@ extension BatchManifest {
         }
 
         // stimuli
-        guard case let .array(stimList)? = top["stimuli"], !stimList.isEmpty else {
+        guard let stimList = top["stimuli"]?.elements, !stimList.isEmpty else {
             throw fail("stimuli", "must be a non-empty array (file paths or {\"random\": {...}} objects)")
         }
         var stimuli: [BatchStimulus] = []
         for (i, entry) in stimList.enumerated() {
             let field = "stimuli[\(i)]"
             var s: BatchStimulus
-            switch entry {
-            case let .string(p):
+            if case let .string(p) = entry {
                 s = try fileStimulus(resolve(p), field: field, networks: networks, fail: fail)
-            case let .object(o):
+            } else if let o = entry.fields {
                 guard o.count == 1, let (k, value) = o.first, k == "file" || k == "random" else {
                     throw fail(field, "an object stimulus has exactly one key, \"file\" or \"random\"")
                 }
@@ -99,7 +96,7 @@ extension BatchManifest {
                     guard case let .string(p) = value, !p.isEmpty else { throw fail(field + ".file", "must be a file path string") }
                     s = try fileStimulus(resolve(p), field: field + ".file", networks: networks, fail: fail)
                 } else {
-                    guard case let .object(r) = value else { throw fail(field + ".random", "must be an object with frames, seed and density") }
+                    guard let r = value.fields else { throw fail(field + ".random", "must be an object with frames, seed and density") }
                     for key in r.keys.sorted() where !["frames", "seed", "density"].contains(key) {
                         throw fail(field + ".random.\(key)", "unknown key (expected frames, seed, density)")
                     }
@@ -116,7 +113,7 @@ extension BatchManifest {
                     }
                     s = .random(frames: Int(frames), seed: seed, density: density)
                 }
-            default:
+            } else {
                 throw fail(field, "must be a file path or an object {\"file\": ...} / {\"random\": {...}}")
             }
             if let j = stimuli.firstIndex(of: s) { throw fail(field, "same stimulus as stimuli[\(j)]") }
@@ -124,9 +121,9 @@ extension BatchManifest {
         }
 
         // conditions
-        func list(_ key: String) throws -> [JSONValue]? {
+        func list(_ key: String) throws -> [JSONNode]? {
             guard let v = top[key] else { return nil }
-            guard case let .array(a) = v, !a.isEmpty else { throw fail(key, "must be a non-empty array") }
+            guard let a = v.elements, !a.isEmpty else { throw fail(key, "must be a non-empty array") }
             guard a.count <= 1000 else { throw fail(key, "more than 1000 entries") }
             return a
         }
@@ -154,7 +151,7 @@ extension BatchManifest {
 
         var mismatch: Mismatch?
         if let m = top["mismatch"] {
-            guard case let .object(o) = m else { throw fail("mismatch", "must be an object {samples, seed, nominal}") }
+            guard let o = m.fields else { throw fail("mismatch", "must be an object {samples, seed, nominal}") }
             for key in o.keys.sorted() where !["samples", "seed", "nominal"].contains(key) {
                 throw fail("mismatch.\(key)", "unknown key (expected samples, seed, nominal)")
             }
@@ -174,11 +171,11 @@ extension BatchManifest {
 
         var noise: Noise?
         if let m = top["noise"] {
-            guard case let .object(o) = m else { throw fail("noise", "must be an object {sigma, samples, seed}") }
+            guard let o = m.fields else { throw fail("noise", "must be an object {sigma, samples, seed}") }
             for key in o.keys.sorted() where !["sigma", "samples", "seed"].contains(key) {
                 throw fail("noise.\(key)", "unknown key (expected sigma, samples, seed)")
             }
-            guard case let .array(levels)? = o["sigma"], !levels.isEmpty, levels.count <= 1000 else {
+            guard let levels = o["sigma"]?.elements, !levels.isEmpty, levels.count <= 1000 else {
                 throw fail("noise.sigma", "must be a non-empty array (at most 1000) of noise levels, model units RMS")
             }
             var sigma: [Double] = []
@@ -206,7 +203,7 @@ extension BatchManifest {
 
         var thresholds = BatchThresholds()
         if let t = top["thresholds"] {
-            guard case let .object(o) = t else { throw fail("thresholds", "must be an object") }
+            guard let o = t.fields else { throw fail("thresholds", "must be an object") }
             let keys = ["required_state_agreement", "require_decision_agreement", "margin", "decision_margin"]
             for key in o.keys.sorted() where !keys.contains(key) {
                 throw fail("thresholds.\(key)", "unknown key (expected \(keys.joined(separator: ", ")))")
@@ -291,12 +288,5 @@ extension BatchManifest {
             }
         }
         return .file(path: path, sha256: SHA256.hex(bytes))
-    }
-
-    static func describe(_ error: Error) -> String {
-        if case let DecodingError.dataCorrupted(ctx) = error {
-            return ctx.underlyingError.map { "\($0.localizedDescription)" } ?? ctx.debugDescription
-        }
-        return "\(error)"
     }
 }

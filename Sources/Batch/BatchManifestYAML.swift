@@ -1,11 +1,12 @@
+import BMRUModel
 import Foundation
 import Yams
 
 extension BatchManifest {
-    /// A YAML manifest as the JSON value of the same structure: plain scalars by YAML's core schema (null,
+    /// A YAML manifest as the JSON value (`JSONNode`) of the same structure: plain scalars by YAML's core schema (null,
     /// true/false, integers, floats, else strings), quoted scalars always strings; keys must be strings;
     /// anchors/aliases and duplicate keys are refused.
-    static func yamlValue(_ data: Data, fail: (String, String) -> BatchError) throws -> JSONValue {
+    static func yamlValue(_ data: Data, fail: (String, String) -> BatchError) throws -> JSONNode {
         guard let text = String(data: data, encoding: .utf8) else { throw fail("", "not valid YAML (not UTF-8 text)") }
         // before Yams sees anything: its composer expands aliases into copies, so a few hundred bytes of
         // nested aliases grow without limit, and it recurses once per nesting level
@@ -19,26 +20,31 @@ extension BatchManifest {
             throw fail("", "not valid YAML (\(error))")
         }
         guard let root = node else { throw fail("", "the YAML manifest is empty") }
-        func convert(_ n: Node, _ path: String, depth: Int) throws -> JSONValue {
+        func convert(_ n: Node, _ path: String, depth: Int) throws -> JSONNode {
             guard depth < 64 else { throw fail(path, "nested too deeply") }
             switch n {
             case let .scalar(s):
                 if s.style != .plain { return .string(s.string) }
                 if n.null != nil { return .null }
                 if let b = n.bool { return .bool(b) }
-                if let i = n.int { return .integer(Int64(i)) }
+                // an integer beyond 2^53 − 1 is rounded here and then refused as a manifest integer, as in JSON
+                if let i = n.int { return .number(Double(i)) }
                 if let d = n.float { return .number(d) }
                 return .string(s.string)
             case let .sequence(seq):
                 return .array(try seq.enumerated().map { try convert($0.element, "\(path)[\($0.offset)]", depth: depth + 1) })
             case let .mapping(map):
-                var o: [String: JSONValue] = [:]
+                var members: [(key: String, value: JSONNode)] = []
                 for (k, v) in map {
                     guard case let .scalar(ks) = k else { throw fail(path, "keys must be plain strings") }
                     let field = path.isEmpty ? ks.string : path + "." + ks.string
-                    o[ks.string] = try convert(v, field, depth: depth + 1)
+                    members.append((ks.string, try convert(v, field, depth: depth + 1)))
                 }
-                return .object(o)
+                do {
+                    return try JSONNode.object(members: members)
+                } catch let e as JSONNode.DuplicateKey {
+                    throw fail(path.isEmpty ? e.key : path + "." + e.key, "duplicate key \"\(e.key)\"")
+                }
             case .alias:
                 throw fail(path, "YAML aliases are not supported")
             }

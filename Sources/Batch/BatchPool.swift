@@ -23,19 +23,20 @@ public struct BatchProgress: Sendable {
     public var last: BatchJobResult?
 }
 
-/// A pool of worker processes (`bmru batch-worker`), each running one job at a time with its own libngspice.
+/// A pool of worker processes (`BatchWorkerCommand`, by default `bmru batch-worker`), each running one job at a
+/// time with its own libngspice.
 /// Jobs go to whichever worker is free. A worker that dies or exceeds its job's time limit (plus a grace
 /// period) is killed and replaced; its job is retried once on a fresh worker and then recorded as failed.
 public final class BatchPool: @unchecked Sendable {
     public struct Configuration: Sendable {
-        /// the worker executable and its arguments, e.g. ["/path/bmru", "batch-worker"]
-        public var command: [String]
+        /// the process every worker is
+        public var command: BatchWorkerCommand
         public var workers: Int
         /// a worker gets the job's timeout plus this many seconds before it is killed
         public var graceSeconds: Double = 60
         /// attempts per job before it is recorded as failed
         public var maxAttempts: Int = 2
-        public init(command: [String], workers: Int) {
+        public init(command: BatchWorkerCommand = .bmru(), workers: Int) {
             self.command = command; self.workers = max(1, workers)
         }
     }
@@ -76,11 +77,7 @@ public final class BatchPool: @unchecked Sendable {
     public func run(_ jobs: [BatchJob], jobsDirectory: String,
                     onProgress: @escaping @Sendable (BatchProgress) -> Void) throws -> [String: BatchJobResult] {
         signal(SIGPIPE, SIG_IGN)
-        do {
-            try FileOutput.makeDirectory(jobsDirectory)
-        } catch let e as FormatError {
-            throw BatchError(kind: .output, file: e.file, reason: e.reason)
-        }
+        try BatchError.writing { try FileOutput.makeDirectory(jobsDirectory) }
         lock.lock()
         queue = jobs.map { ($0, 1) }
         progress.total = jobs.count
@@ -303,8 +300,9 @@ final class WorkerProcess: @unchecked Sendable {
         self.pid = pid; self.input = input; self.output = output
     }
 
-    static func spawn(_ command: [String]) throws -> WorkerProcess {
-        guard let exe = command.first else { throw BatchError(kind: .worker, file: "", reason: "no worker command") }
+    static func spawn(_ command: BatchWorkerCommand) throws -> WorkerProcess {
+        let exe = command.executable
+        guard !exe.isEmpty else { throw BatchError(kind: .worker, file: "", reason: "no worker command") }
         spawnLock.lock()
         defer { spawnLock.unlock() }
         var toChild: [Int32] = [0, 0], fromChild: [Int32] = [0, 0]
@@ -321,7 +319,7 @@ final class WorkerProcess: @unchecked Sendable {
         defer { posix_spawn_file_actions_destroy(&actions) }
         posix_spawn_file_actions_adddup2(&actions, toChild[0], 0)
         posix_spawn_file_actions_adddup2(&actions, fromChild[1], 1)
-        let argv: [UnsafeMutablePointer<CChar>?] = command.map { strdup($0) } + [nil]
+        let argv: [UnsafeMutablePointer<CChar>?] = ([exe] + command.arguments).map { strdup($0) } + [nil]
         defer { for p in argv { free(p) } }
         // the worker starts with default signal dispositions (we ignore SIGPIPE, and SIGINT while a batch runs)
         var attributes = posix_spawnattr_t()

@@ -37,6 +37,18 @@ public enum BatchReportWriter {
         n.decision_jobs > 0 ? "\(n.decision_changes) / \(n.model_decision_changes) of \(n.decision_jobs)" : "–"
     }
 
+    /// The noise robustness table of Markdown and HTML alike: its header, and a row per group with noise.
+    static let noiseHeader = ["network", "conditions", "noise σ", "draws", "circuit first half", "circuit second half",
+                              "model first half", "model second half", "decisions changed circuit / model"]
+    static func noiseRows(_ s: BatchSummary) -> [[String]] {
+        s.groups.compactMap { g in
+            guard let n = g.noise, let sigma = g.noise_sigma else { return nil }
+            return [g.network, "\(g.corner) \(num(g.temperature_c)) °C \(num(g.vdd)) V", num(sigma), "\(n.noise_samples)",
+                    meanMax(n.state_difference_first_half), meanMax(n.state_difference_second_half),
+                    meanMax(n.model_state_difference_first_half), meanMax(n.model_state_difference_second_half), decisionChanges(n)]
+        }
+    }
+
     public static func markdown(_ s: BatchSummary) -> String {
         var o = "## Batch `\(s.batch)`\(s.shard.map { " (shard \($0))" } ?? ""): \(s.pass ? "PASS" : "FAIL")\n\n"
         o += "| jobs | done | passed | failed (no report) | missing | yield | required |\n|---|---|---|---|---|---|---|\n"
@@ -52,13 +64,9 @@ public enum BatchReportWriter {
         if noisy {
             o += "\n**Noise robustness** (each noisy run against the ideal model on the clean stimulus: fraction of (frame, unit) states that differ, "
             o += "mean / max over the draws, in the first and the second half of the frames; jobs whose sequence decision changed)\n\n"
-            o += "| network | conditions | noise σ | draws | circuit first half | circuit second half | model first half | model second half | decisions changed circuit / model |\n"
-            o += "|---|---|---|---|---|---|---|---|---|\n"
-            for g in s.groups {
-                guard let n = g.noise, let sigma = g.noise_sigma else { continue }
-                o += "| \(g.network) | \(g.corner) \(num(g.temperature_c)) °C \(num(g.vdd)) V | \(num(sigma)) | \(n.noise_samples) | \(meanMax(n.state_difference_first_half)) | \(meanMax(n.state_difference_second_half)) | "
-                o += "\(meanMax(n.model_state_difference_first_half)) | \(meanMax(n.model_state_difference_second_half)) | \(decisionChanges(n)) |\n"
-            }
+            o += "| " + noiseHeader.joined(separator: " | ") + " |\n"
+            o += "|" + String(repeating: "---|", count: noiseHeader.count) + "\n"
+            for row in noiseRows(s) { o += "| " + row.joined(separator: " | ") + " |\n" }
         }
         let bad = s.worst.filter { !$0.pass }
         if !bad.isEmpty {
@@ -135,12 +143,12 @@ public enum BatchReportWriter {
         o += "</table>\n"
         if noisy {
             o += "<h2>Noise robustness</h2>\n<p>Each noisy run against the ideal model on the clean stimulus: fraction of (frame, unit) states that differ, mean / max over the draws, in the first and the second half of the frames (if noise accumulated, the second half would be worse); jobs whose sequence decision changed.</p>\n"
-            o += "<table><tr><th class=l>network</th><th class=l>conditions</th><th>noise σ</th><th>draws</th><th>circuit first half</th><th>circuit second half</th><th>model first half</th><th>model second half</th><th>decisions changed circuit / model</th></tr>\n"
-            for g in s.groups {
-                guard let n = g.noise, let sigma = g.noise_sigma else { continue }
-                o += "<tr><td class=l>\(e(g.network))</td><td class=l>\(e(g.corner)) \(num(g.temperature_c)) °C \(num(g.vdd)) V</td><td>\(num(sigma))</td><td>\(n.noise_samples)</td>"
-                o += "<td>\(meanMax(n.state_difference_first_half))</td><td>\(meanMax(n.state_difference_second_half))</td><td>\(meanMax(n.model_state_difference_first_half))</td><td>\(meanMax(n.model_state_difference_second_half))</td><td>\(decisionChanges(n))</td></tr>\n"
+            // the first two columns (network, conditions) are text, left-aligned
+            func cells(_ row: [String], _ tag: String) -> String {
+                row.enumerated().map { i, c in "<\(tag)\(i < 2 ? " class=l" : "")>\(e(c))</\(tag)>" }.joined()
             }
+            o += "<table><tr>" + cells(noiseHeader, "th") + "</tr>\n"
+            for row in noiseRows(s) { o += "<tr>" + cells(row, "td") + "</tr>\n" }
             o += "</table>\n"
         }
         o += "<h2>Worst jobs</h2>\n<table><tr><th class=l>job</th><th class=l>network</th><th class=l>conditions</th><th class=l>stimulus</th><th>mismatch seed</th><th class=l>status</th><th>state agreement</th><th>decision agreement</th><th class=l>reason</th></tr>\n"
@@ -163,14 +171,12 @@ public enum BatchReportWriter {
         let w = 220.0, h = 22.0
         let values = rs.compactMap { r in r.report.map { ($0.state_agreement, r.pass) } }
         let lo = min(0.9, (values.map(\.0).min() ?? 1) - 0.01)
-        var o = "<svg width=\"\(Int(w))\" height=\"\(Int(h))\" viewBox=\"0 0 \(Int(w)) \(Int(h))\" role=\"img\">"
-        o += "<title>state agreement from \(pct(lo)) (left) to 100 % (right)</title>"
-        o += "<line x1=\"4\" y1=\"\(h / 2)\" x2=\"\(w - 4)\" y2=\"\(h / 2)\" stroke=\"#bbb\"/>"
+        var c = SVGChart(width: w, height: h, title: "state agreement from \(pct(lo)) (left) to 100 % (right)")
+        c.line(x1: 4, y1: h / 2, x2: w - 4, y2: h / 2, stroke: "#bbb")
         for (i, (v, pass)) in values.enumerated() {
-            let x = 4 + (w - 8) * (max(v, lo) - lo) / (1 - lo)
-            let y = h / 2 + Double(i % 5 - 2) * 2.5
-            o += String(format: "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"2.5\"", x, y) + " fill=\"\(pass ? "#2a7" : "#d22")\" fill-opacity=\"0.7\"/>"
+            c.circle(x: 4 + (w - 8) * (max(v, lo) - lo) / (1 - lo), y: h / 2 + Double(i % 5 - 2) * 2.5, r: 2.5,
+                     fill: pass ? "#2a7" : "#d22", opacity: 0.7)
         }
-        return o + "</svg>"
+        return c.svg
     }
 }

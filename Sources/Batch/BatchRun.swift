@@ -18,12 +18,12 @@ public struct BatchRunOptions: Sendable {
     /// the folder of default calibration tables (<corner>.json, models/calibration), used when the manifest
     /// leaves `calibration` out or says "default"
     public var calibrationDirectory: String?
-    /// the worker process: executable and arguments (`bmru batch-worker`)
-    public var workerCommand: [String]
+    /// the worker process (by default `bmru batch-worker` of this executable)
+    public var workerCommand: BatchWorkerCommand
     /// a worker that has not answered after its job's timeout plus this many seconds is killed (and the job retried)
     public var workerGrace: Double = 60
 
-    public init(out: String, workers: Int, modelsDirectory: String, workerCommand: [String]) {
+    public init(out: String, workers: Int, modelsDirectory: String, workerCommand: BatchWorkerCommand = .bmru()) {
         self.out = out; self.workers = workers; self.modelsDirectory = modelsDirectory; self.workerCommand = workerCommand
     }
 }
@@ -81,11 +81,7 @@ public final class BatchRun: @unchecked Sendable {
         if fm.fileExists(atPath: dir, isDirectory: &isDir), !isDir.boolValue {
             throw BatchError(kind: .output, file: dir, reason: "--out exists and is not a folder")
         }
-        do {
-            try FileOutput.makeDirectory(dir)
-        } catch let e as FormatError {
-            throw BatchError(kind: .output, file: e.file, reason: e.reason)
-        }
+        try BatchError.writing { try FileOutput.makeDirectory(dir) }
         let folderLock = try BatchLock.acquire(dir: dir)
         defer { folderLock.release() }
         if let old = try? BatchRecord.load(dir: dir) {
@@ -105,11 +101,9 @@ public final class BatchRun: @unchecked Sendable {
         // the summary of an earlier run is out of date from here on (it is written again at the end): a run that
         // stops on an error (disk full) or is killed leaves no summary or junit.xml that could pass for its own
         for name in BatchReportWriter.fileNames { unlink(dir + "/" + name) }
-        do {
+        try BatchError.writing {
             try FileOutput.makeDirectory(jobsDir)
             try ReportWriter.atomicWrite(try record.json(), to: dir + "/batch.json")
-        } catch let e as FormatError {
-            throw BatchError(kind: .output, file: e.file, reason: e.reason)
         }
 
         // what is left to do; temporaries of this run's jobs are leftovers of a killed run
@@ -154,11 +148,7 @@ public final class BatchRun: @unchecked Sendable {
         let results = selected.compactMap { BatchJobRunner.readResult(jobsDirectory: jobsDir, id: $0.id) }
         let summary = BatchSummary.make(name: manifest.name, manifestSHA256: manifest.sha256, shard: options.shard?.description,
                                         requiredYield: manifest.requiredYield, expected: selected.map(\.id), results: results)
-        do {
-            try BatchReportWriter.writeAll(summary, results: results, to: dir)
-        } catch let e as FormatError {
-            throw BatchError(kind: .output, file: e.file, reason: e.reason)
-        }
+        try BatchError.writing { try BatchReportWriter.writeAll(summary, results: results, to: dir) }
         return BatchRunOutcome(summary: summary, selected: selected.count, skipped: skipped, ran: todo.count, aborted: aborted)
     }
 }
@@ -179,11 +169,7 @@ public enum BatchMerge {
         if let existing = try? BatchRecord.load(dir: out), existing.manifest_sha256 != first.manifest_sha256 {
             throw BatchError(kind: .merge, file: out, reason: "holds a batch of another manifest")
         }
-        do {
-            try FileOutput.makeDirectory(outJobs)
-        } catch let e as FormatError {
-            throw BatchError(kind: .merge, file: e.file, reason: e.reason)
-        }
+        try BatchError.writing(.merge) { try FileOutput.makeDirectory(outJobs) }
         // no batch run (or other merge) may work on the folder meanwhile
         let folderLock = try BatchLock.acquire(dir: out)
         defer { folderLock.release() }
@@ -204,11 +190,9 @@ public enum BatchMerge {
         let results = ids.compactMap { BatchJobRunner.readResult(jobsDirectory: outJobs, id: $0) }
         let summary = BatchSummary.make(name: first.name, manifestSHA256: first.manifest_sha256, shard: nil,
                                         requiredYield: first.required_yield, expected: ids, results: results)
-        do {
+        try BatchError.writing(.merge) {
             try ReportWriter.atomicWrite(try merged.json(), to: out + "/batch.json")
             try BatchReportWriter.writeAll(summary, results: results, to: out)
-        } catch let e as FormatError {
-            throw BatchError(kind: .merge, file: e.file, reason: e.reason)
         }
         return summary
     }

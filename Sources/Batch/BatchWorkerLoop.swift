@@ -22,14 +22,7 @@ public enum BatchWorkerLoop {
     }
 
     /// Runs jobs until EOF or an `Ending` other than `.endOfInput`. Throws only when an answer cannot be encoded.
-    /// `testKill`: TEST ONLY, the value of BMRU_BATCH_TEST_KILL=<job id>[,<job id>...], which makes the worker
-    /// SIGKILL itself on that job's first attempt after writing every file into its temporary folder (just before
-    /// the rename); "<job id>:always" on every attempt.
-    public static func run(testKill: String = ProcessInfo.processInfo.environment["BMRU_BATCH_TEST_KILL"] ?? "") throws -> Ending {
-        var killFirst = Set<String>(), killAlways = Set<String>()
-        for item in testKill.split(separator: ",") {
-            if item.hasSuffix(":always") { killAlways.insert(String(item.dropLast(7))) } else { killFirst.insert(String(item)) }
-        }
+    public static func run() throws -> Ending {
         // answers go to the original stdout; anything else that writes to fd 1 (a library printing) goes to stderr
         let answers = FileHandle(fileDescriptor: dup(1), closeOnDealloc: true)
         dup2(2, 1)
@@ -41,13 +34,11 @@ public enum BatchWorkerLoop {
                 return .unreadableRequest
             }
             let job = request.job
-            let hook: (() -> Void)? = (killAlways.contains(job.id) || (killFirst.contains(job.id) && request.attempt == 1))
-                ? { _ = Foundation.kill(getpid(), SIGKILL) } : nil
             let started = Date()
             var answer: BatchWorkerAnswer
             var poisoned = false
             do {
-                let r = try BatchJobRunner.run(job, jobsDirectory: request.jobs_directory, attempt: request.attempt, beforeCommit: hook)
+                let r = try BatchJobRunner.run(job, jobsDirectory: request.jobs_directory, attempt: request.attempt)
                 answer = BatchWorkerAnswer(id: job.id, status: r.status, pass: r.pass, seconds: Date().timeIntervalSince(started), error: r.error)
             } catch let p as BatchJobRunner.Poisoned {
                 answer = BatchWorkerAnswer(id: job.id, status: "poisoned", pass: false, seconds: Date().timeIntervalSince(started), error: p.error)

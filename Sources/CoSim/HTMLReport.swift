@@ -83,31 +83,27 @@ enum HTMLReport {
         func y(_ v: Double) -> Double { top + (1 - (v - y0) / max(y1 - y0, 1e-30)) * (height - top - bottom) }
     }
 
-    static func frame(_ a: Axes, _ t: CoSimTraces, ambiguous: Set<Int>, yLabel: String) -> String {
-        var s = "<svg width=\"\(Int(width))\" height=\"\(Int(height))\" viewBox=\"0 0 \(Int(width)) \(Int(height))\">"
+    /// A chart with the frame grid, the ambiguous frames' bands and the axis labels.
+    static func frame(_ a: Axes, _ t: CoSimTraces, ambiguous: Set<Int>, yLabel: String) -> SVGChart {
+        var c = SVGChart(width: width, height: height)
         let T = t.framePeriod
         for k in ambiguous.sorted() {
-            s += String(format: "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"#fff3b0\"/>",
-                        a.x(Double(k) * T), top, max(a.x(Double(k + 1) * T) - a.x(Double(k) * T), 1), height - top - bottom)
+            c.rect(x: a.x(Double(k) * T), y: top, width: max(a.x(Double(k + 1) * T) - a.x(Double(k) * T), 1),
+                   height: height - top - bottom, fill: "#fff3b0")
         }
         let step = max(1, t.frames / 100)
         for k in stride(from: 0, through: t.frames, by: step) {
-            s += String(format: "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#eee\"/>", a.x(Double(k) * T), a.x(Double(k) * T), top, height - bottom)
+            c.line(x1: a.x(Double(k) * T), y1: top, x2: a.x(Double(k) * T), y2: height - bottom, stroke: "#eee")
         }
-        s += String(format: "<text x=\"2\" y=\"%.1f\" font-size=\"10\">", top + 10) + yLabel + "</text>"
-        s += String(format: "<text x=\"2\" y=\"%.1f\" font-size=\"10\">%.3g</text>", height - bottom, a.y0)
-        s += String(format: "<text x=\"%.1f\" y=\"%.1f\" font-size=\"10\">t = %.3g s</text>", width - 90, height - 5, a.t1)
-        s += String(format: "<text x=\"%.1f\" y=\"%.1f\" font-size=\"10\">0</text>", left, height - 5)
-        return s
+        c.text(yLabel, x: 2, y: top + 10, size: 10)
+        c.text(String(format: "%.3g", a.y0), x: 2, y: height - bottom, size: 10)
+        c.text(String(format: "t = %.3g s", a.t1), x: width - 90, y: height - 5, size: 10)
+        c.text("0", x: left, y: height - 5, size: 10)
+        return c
     }
 
-    static func polyline(_ pts: [(Double, Double)], color: String, width w: Double = 1.2) -> String {
-        let p = pts.map { String(format: "%.1f,%.1f", $0.0, $0.1) }.joined(separator: " ")
-        return "<polyline fill=\"none\" stroke=\"\(color)\" stroke-width=\"\(w)\" points=\"\(p)\"/>"
-    }
-
-    static func steps(_ values: [Double], _ a: Axes, _ T: Double) -> [(Double, Double)] {
-        var pts: [(Double, Double)] = []
+    static func steps(_ values: [Double], _ a: Axes, _ T: Double) -> [(x: Double, y: Double)] {
+        var pts: [(x: Double, y: Double)] = []
         for (k, v) in values.enumerated() {
             pts.append((a.x(Double(k) * T), a.y(v)))
             pts.append((a.x(Double(k + 1) * T), a.y(v)))
@@ -117,40 +113,39 @@ enum HTMLReport {
 
     static func statePlot(wf: (time: [Double], volts: [Double]), model: [Double], t: CoSimTraces, ambiguous: Set<Int>) -> String {
         let a = Axes(t0: 0, t1: Double(t.frames) * t.framePeriod, y0: -0.05 * t.vdd, y1: 1.05 * t.vdd)
-        var s = frame(a, t, ambiguous: ambiguous, yLabel: "V")
-        s += polyline(steps(model.map { $0 * t.vdd }, a, t.framePeriod), color: "#f28e2b", width: 2)
-        s += polyline(zip(wf.time, wf.volts).map { (a.x($0), a.y($1)) }, color: "#1f5fbf")
-        return s + "</svg>"
+        var c = frame(a, t, ambiguous: ambiguous, yLabel: "V")
+        c.polyline(steps(model.map { $0 * t.vdd }, a, t.framePeriod), stroke: "#f28e2b", width: 2)
+        c.polyline(zip(wf.time, wf.volts).map { (a.x($0), a.y($1)) }, stroke: "#1f5fbf", width: 1.2)
+        return c.svg
     }
 
     static func candidatePlot(circuit: [Double], model: [Double], th: (low: Double, high: Double)?, t: CoSimTraces, ambiguous: Set<Int>) -> String {
         let all = circuit + model + (th.map { [$0.low, $0.high] } ?? [])
         let lo = min(0, all.min() ?? 0), hi = max(all.max() ?? 1, 1e-9) * 1.08
         let a = Axes(t0: 0, t1: Double(t.frames) * t.framePeriod, y0: lo, y1: hi)
-        var s = frame(a, t, ambiguous: ambiguous, yLabel: "units")
+        var c = frame(a, t, ambiguous: ambiguous, yLabel: "units")
         if let th {
             for v in [th.low, th.high] {
-                s += String(format: "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#888\" stroke-dasharray=\"4 3\"/>", left, width - right, a.y(v), a.y(v))
+                c.line(x1: left, y1: a.y(v), x2: width - right, y2: a.y(v), stroke: "#888", dash: "4 3")
             }
         }
-        s += polyline(steps(model, a, t.framePeriod), color: "#f28e2b", width: 2)
+        c.polyline(steps(model, a, t.framePeriod), stroke: "#f28e2b", width: 2)
         for (k, v) in circuit.enumerated() {
-            s += String(format: "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"2\" fill=\"#1f5fbf\"/>", a.x((Double(k) + 0.998) * t.framePeriod), a.y(v))
+            c.circle(x: a.x((Double(k) + 0.998) * t.framePeriod), y: a.y(v), r: 2, fill: "#1f5fbf")
         }
-        return s + "</svg>"
+        return c.svg
     }
 
     static func powerBars(_ p: [String: Double]) -> String {
         let items = p.filter { $0.key != "total" }.sorted { $0.key < $1.key }
         let maxV = max(items.map(\.value).max() ?? 1, 1e-30)
-        let h = Double(items.count) * 22 + 10
-        var s = "<svg width=\"700\" height=\"\(Int(h))\" viewBox=\"0 0 700 \(Int(h))\">"
+        var c = SVGChart(width: 700, height: Double(items.count) * 22 + 10)
         for (i, (k, v)) in items.enumerated() {
-            let y = 5 + Double(i) * 22
-            s += String(format: "<text x=\"4\" y=\"%.1f\" font-size=\"12\">", y + 13) + XML.escape(k) + "</text>"
-            s += String(format: "<rect x=\"120\" y=\"%.1f\" width=\"%.1f\" height=\"16\" fill=\"#4e79a7\"/>", y, max(1, v / maxV * 440))
-            s += String(format: "<text x=\"%.1f\" y=\"%.1f\" font-size=\"12\">%.3g W</text>", 126 + max(1, v / maxV * 440), y + 13, v)
+            let y = 5 + Double(i) * 22, length = max(1, v / maxV * 440)
+            c.text(k, x: 4, y: y + 13, size: 12)
+            c.rect(x: 120, y: y, width: length, height: 16, fill: "#4e79a7")
+            c.text(String(format: "%.3g W", v), x: 126 + length, y: y + 13, size: 12)
         }
-        return s + "</svg>"
+        return c.svg
     }
 }

@@ -39,8 +39,6 @@ struct BatchRunCmd: ParsableCommand {
     @Option(help: "Folder with design.ngspice and sm141064.ngspice (default: $BMRU_MODELS or models/gf180mcu).")
     var models: String?
     @Flag(help: "Print only the summary path, not the summary.") var quiet = false
-    /// a worker gets its job's timeout_s plus this many seconds before it is killed as hung
-    @Option(name: .customLong("worker-grace"), help: .hidden) var workerGrace: Double = 60
 
     func run() throws {
         let outcome: BatchRunOutcome = try CLI.guarded {
@@ -55,15 +53,12 @@ struct BatchRunCmd: ParsableCommand {
             let dir = ModelFiles.directory(option: models)
             try ModelFiles.require(dir)
             let m = try BatchManifest.load(path: ModelFiles.absolute(manifest))
-            var options = BatchRunOptions(out: ModelFiles.absolute(out), workers: n, modelsDirectory: dir,
-                                          workerCommand: [WorkerExecutable.path(), "batch-worker", "--parent", "\(getpid())"])
+            var options = BatchRunOptions(out: ModelFiles.absolute(out), workers: n, modelsDirectory: dir)
             options.shard = shardValue
             options.resume = resume
             options.retryFailed = retryFailed
             options.allowLarge = allowLarge
             options.calibrationDirectory = CalibrationFiles.defaultDirectory()
-            guard workerGrace > 0, workerGrace.isFinite else { throw UsageFailure("--worker-grace: must be a positive number of seconds") }
-            options.workerGrace = workerGrace
             let batch = BatchRun(manifest: m, options: options)
             let signals = SignalTrap { sig in
                 CLI.stderr("batch: \(sig == SIGINT ? "interrupted" : "terminated"); stopping workers (finished jobs are kept; continue with --resume)")
@@ -130,17 +125,6 @@ struct BatchWorker: ParsableCommand {
         case .poisoned:
             throw ExitCode(3)
         }
-    }
-}
-
-enum WorkerExecutable {
-    /// this executable, by an absolute path (arguments[0] may be relative or a name found on PATH)
-    static func path() -> String {
-        let proc = URL(fileURLWithPath: "/proc/self/exe")
-        if FileManager.default.fileExists(atPath: proc.path) {
-            return proc.resolvingSymlinksInPath().path
-        }
-        return Bundle.main.executablePath ?? ModelFiles.absolute(CommandLine.arguments[0])
     }
 }
 

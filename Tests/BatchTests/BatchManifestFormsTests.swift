@@ -67,6 +67,10 @@ struct BatchManifestFormsTests {
         #expect(dupJSON?.description.contains("line 3") == true)
         let dupYAML = error(Self.yaml + "\ncorners: [ss]\n", "dup.yaml")
         #expect(dupYAML?.description.contains("corners") == true)
+        #expect(dupYAML?.description.contains("duplicate") == true, "\(String(describing: dupYAML))")
+        let dupNested = error(Self.yaml.replacingOccurrences(of: "  seed: 40\n", with: "  seed: 40\n  seed: 41\n"), "dupnested.yaml")
+        #expect(dupNested?.description.contains("seed") == true && dupNested?.description.contains("duplicate") == true,
+                "\(String(describing: dupNested))")
         // a quoted number is a string in YAML, and the manifest's types are exact
         let quoted = error(Self.yaml.replacingOccurrences(of: "temperatures: [27, 60]", with: "temperatures: ['27', 60]"), "q.yml")
         #expect(quoted?.field == "temperatures[0]")
@@ -78,6 +82,30 @@ struct BatchManifestFormsTests {
         // aliases are refused rather than expanded
         #expect(error(Self.yaml.replacingOccurrences(of: "corners: [typical, ff]", with: "corners: &c [typical, ff]\ncomment: *c"),
                       "alias.yaml") != nil)
+    }
+
+    @Test("integers are exact up to 2^53 − 1 in JSON and YAML; a longer one (which a JSON number rounds) is refused")
+    func exactIntegers() throws {
+        let dir = try TestEnvironment.temporaryDirectory("integers")
+        let largest = BatchManifest.maxNoiseSeed  // 2^53 − 1
+        func load(seed: String, _ name: String) throws -> BatchManifest {
+            let text = name.hasSuffix(".yaml") ? Self.yaml + "\nnoise: {sigma: [0.1], samples: 1, seed: \(seed)}\n"
+                                               : BatchFixtures.manifest(extra: ", \"noise\": {\"sigma\": [0.1], \"samples\": 1, \"seed\": \(seed)}")
+            return try BatchManifest.load(path: try BatchFixtures.write(text, in: dir, name: name))
+        }
+        for ext in ["json", "yaml"] {
+            #expect(try load(seed: "\(largest)", "max.\(ext)").noise?.seed == largest)
+            // 2^53 + 1 reads as the double 2^53: refused, not taken as another seed
+            do {
+                let m = try load(seed: "9007199254740993", "over.\(ext)")
+                Issue.record("\(ext): seed 2^53 + 1 accepted as \(String(describing: m.noise?.seed))")
+            } catch let e as BatchError {
+                #expect(e.field == "noise.seed", "\(ext): \(e)")
+            }
+            // a whole number written with a fraction is an integer; a fraction is not
+            #expect(try load(seed: "7.0", "whole.\(ext)").noise?.seed == 7)
+            #expect(throws: BatchError.self) { try load(seed: "7.5", "frac.\(ext)") }
+        }
     }
 
     @Test("calibration tables, model files and the cell library are part of a job's id")
