@@ -62,5 +62,5 @@ let package = Package(
         .testTarget(name: "BatchTests", dependencies: ["Batch", "CoSim", "Netlist", "Ngspice", "BMRUModel", "TestSupport",
                                                        "BatchTestSupport"]),
     ],
-    swiftLanguageModes: [.v5]
+    swiftLanguageModes: [.v6]
 )

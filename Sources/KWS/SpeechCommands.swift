@@ -1,6 +1,7 @@
 // Loader for the Google Speech Commands layout (ROOT/<word>/*.wav, validation_list.txt,
 // testing_list.txt, _background_noise_/) for the binary task "yes" against
 // {silence, no, up, down, left, right}. Clips are turned into MFCC features while loading.
+import BMRUModel
 import Foundation
 
 public enum DataSplit: String, Sendable, CaseIterable, Codable {
@@ -141,8 +142,10 @@ public enum SpeechCommands {
         let chunks = max(1, min(jobs.count, 64))
         let counter = ProgressCounter(total: jobs.count, every: max(1, jobs.count / 10), report: progress)
         let noiseCache = NoiseCache()
+        let slots = ParallelSlots(results), todo = jobs
         DispatchQueue.concurrentPerform(iterations: chunks) { c in
             var i = c
+            let jobs = todo
             while i < jobs.count {
                 let job = jobs[i]
                 do {
@@ -154,12 +157,12 @@ public enum SpeechCommands {
                         samples = fit(try readTaskAudio(path: job.path))
                     }
                     let f = extractor.features(samples)
-                    results[i] = .success(FeatureClip(id: job.id, word: job.word, split: job.split, frames: f.count,
+                    slots[i] = .success(FeatureClip(id: job.id, word: job.word, split: job.split, frames: f.count,
                                                       coefficients: extractor.config.coefficients, features: f.flatMap { $0 }))
                 } catch let e as KWSError {
-                    results[i] = .failure(e)
+                    slots[i] = .failure(e)
                 } catch {
-                    results[i] = .failure(KWSError(.badAudio, file: job.path, reason: "\(error)"))
+                    slots[i] = .failure(KWSError(.badAudio, file: job.path, reason: "\(error)"))
                 }
                 counter.tick()
                 i += chunks

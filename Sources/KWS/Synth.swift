@@ -141,8 +141,10 @@ public enum SpeechSynth {
         try? fm.createDirectory(atPath: tmpRoot, withIntermediateDirectories: true)
         defer { try? fm.removeItem(atPath: tmpRoot) }
         let chunks = min(jobs.count, 64)
+        let todo = jobs
         DispatchQueue.concurrentPerform(iterations: chunks) { c in
             var i = c
+            let jobs = todo
             while i < jobs.count {
                 let job = jobs[i]
                 defer { counter.tick(); i += chunks }

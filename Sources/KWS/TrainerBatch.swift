@@ -46,7 +46,7 @@ extension KWSTrainer {
         let batch = batch.clips
         let scale = 1 / Double(cfg.batch)
         for sh in shards where sh.right.count != batch.count { sh.right = [Bool](repeating: false, count: batch.count) }
-        let work = { (k: Int) in
+        let work: @Sendable (Int) -> Void = { (k: Int) in
             let sh = shards[k]
             sh.reset()
             var i = k

@@ -24,13 +24,14 @@ public enum KWSTrainer {
         let currents = UnsafeMutableBufferPointer<Double>.allocate(capacity: max(1, clips.count))
         defer { currents.deallocate() }
         let chunks = max(1, min(clips.count, 16))
+        let decided = ParallelSlots(decisions), dense = ParallelSlots(currents)
         DispatchQueue.concurrentPerform(iterations: chunks) { c in
             var i = c
             var tape: FQTape? = nil
             while i < clips.count {
                 if tape?.frames != clips[i].frames { tape = FQTape(net: net, frames: clips[i].frames) }
-                decisions[i] = net.decide(clips[i].features, tape: tape!).decision
-                currents[i] = net.denseCurrent(tape: tape!) / Double(max(1, clips[i].frames))
+                decided[i] = net.decide(clips[i].features, tape: tape!).decision
+                dense[i] = net.denseCurrent(tape: tape!) / Double(max(1, clips[i].frames))
                 i += chunks
             }
         }

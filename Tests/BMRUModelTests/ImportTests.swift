@@ -142,8 +142,9 @@ func importNetwork(_ arch: Data, _ tensorsURL: URL) throws -> Network {
         #expect(back.layers[0].bias[0] != 0.1)
     }
 
-    @Test(arguments: [CompressionMethod.none, CompressionMethod.deflate])
-    func npzRoundTrip(method: CompressionMethod) throws {
+    @Test(arguments: [false, true])
+    func npzRoundTrip(deflated: Bool) throws {
+        let method: CompressionMethod = deflated ? .deflate : .none
         let dir = try tempDir()
         let url = dir.appendingPathComponent("w.npz")
         try makeNpz(at: url, namedTensors(network).map { ($0.0, makeNpy(shape: $0.1, values: $0.2)) }, method: method)
