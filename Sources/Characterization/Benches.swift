@@ -91,14 +91,13 @@ public enum CellBench {
         let dn = try crossing(down, rising: false)
         let outDown = try vec(down, ["i(vo_cell_0)", "vo_cell_0#branch"])
         let outUp = try vec(up, ["i(vo_cell_0)", "vo_cell_0#branch"])
-        let vddCellDown = try vec(down, ["i(vdd_cell)", "vdd_cell#branch"])
-        let vddCellUp = try vec(up, ["i(vdd_cell)", "vdd_cell#branch"])
-        let candDown = try vec(down, ["i(vc_cell_0)", "vc_cell_0#branch"])
-        let candUp = try vec(up, ["i(vc_cell_0)", "vc_cell_0#branch"])
-        // The layer supply also feeds the candidate path (PMOS sum diode + its 1:1 copy = 2c): remove it.
-        let refs = (thetaHigh + (thetaHigh - thetaLow) + level) * iu / Double(Technology.biasCopyFingers)
-        let on = vdd * (abs(vddCellDown[0]) - 2 * candDown[0] + refs)
-        let off = vdd * (abs(vddCellUp[0]) - 2 * candUp[0] + refs)
+        // the cell's own supplies: comparator and level copy, and its three bias references
+        let cellDown = try vec(down, ["i(vddcell_cell)", "vddcell_cell#branch"])
+        let cellUp = try vec(up, ["i(vddcell_cell)", "vddcell_cell#branch"])
+        let refDown = try vec(down, ["i(vddref_cell)", "vddref_cell#branch"])
+        let refUp = try vec(up, ["i(vddref_cell)", "vddref_cell#branch"])
+        let on = vdd * (abs(cellDown[0]) + abs(refDown[0]))
+        let off = vdd * (abs(cellUp[0]) + abs(refUp[0]))
         return CellMeasurement(unitCurrentA: iu, thetaLow: thetaLow, thetaHigh: thetaHigh, level: level,
                                switchUp: u.candidate / iu, switchDown: dn.candidate / iu,
                                switchUpInput: u.input / iu, switchDownInput: dn.input / iu,

@@ -157,7 +157,8 @@ public struct AgreementReport: Codable, Equatable, Sendable {
     public var decision: Decision?
     public var first_divergence: Divergence?
     public var layers: [String: LayerCurrents]
-    /// average supply power over the run, watts: "total" and one entry per supply (layer names, "bias")
+    /// average supply power over the run, watts: "total", per layer (its mirrors and cells) and "bias" (the shared
+    /// bias generator and every layer's references); `power_parts` splits it by function
     public var power_w: [String: Double]
     public var thresholds: Thresholds
     public var conditions: Conditions
@@ -169,6 +170,21 @@ public struct AgreementReport: Codable, Equatable, Sendable {
     public var noise: NoiseRobustness? = nil
     /// runs with path-dependent frames only (absent from the JSON otherwise)
     public var path_dependence: PathDependence? = nil
+    /// average power by function, watts, in network order (layers) then the shared bias generator; the parts add
+    /// up to `power_w.total` (absent from reports made before it existed)
+    public var power_parts: [PowerPart]? = nil
+
+    /// One function's share of the power.
+    public struct PowerPart: Codable, Equatable, Sendable {
+        /// the layer; nil for the shared bias generator
+        public var layer: String?
+        /// "mirrors" (a dense layer's weights, bias and output copies), "candidate_matrix" (a bmru layer's W·x + b),
+        /// "comparators", "level_copies" (a bmru layer's cells), "references" (bias references of the layer's cells
+        /// and negative biases), "bias_generator"
+        public var part: String
+        public var watts: Double
+        public init(layer: String?, part: String, watts: Double) { self.layer = layer; self.part = part; self.watts = watts }
+    }
 
     /// Deterministic JSON (sorted keys, pretty).
     public func json() throws -> Data {

@@ -141,7 +141,7 @@ public enum CoSimulation {
         c.findStateMismatches()
         for li in network.layers.indices { try c.compareLayer(li) }
         let (decision, decisionAgreement) = c.decisions()
-        let power = c.supplyPower()
+        let (power, powerParts) = c.supplyPower()
         var noise: AgreementReport.NoiseRobustness?
         if let n = options.inputNoise, n.sigma > 0 {
             noise = NoiseMeasure.robustness(network: network, clean: clean, noisy: stimulus, noise: n, model: trace,
@@ -165,7 +165,7 @@ public enum CoSimulation {
                               deck_file: options.suppliedDeck?.path, mismatch_seed: options.mismatchSeed),
             timing: .init(deck_load_s: result.loadSeconds, analysis_s: result.analysisSeconds, model_s: modelSeconds,
                           total_s: Date().timeIntervalSince(started)),
-            pass: failures.isEmpty, failures: failures, noise: noise, path_dependence: pathDependence)
+            pass: failures.isEmpty, failures: failures, noise: noise, path_dependence: pathDependence, power_parts: powerParts)
         let traces = CoSimTraces(frames: c.frames, framePeriod: network.framePeriod, series: c.series, stateWaveforms: c.waveforms,
                                  ambiguousFrames: c.ambiguousFrames, thresholds: c.thresholdsByName, vdd: options.vdd)
         return CoSimOutcome(report: report, traces: traces, deck: deck, simulatedDeck: options.suppliedDeck?.text ?? deck.text,

@@ -214,21 +214,51 @@ struct FrameComparison {
                       model_sequence_decision: ms, sequence_agrees: cs == ms), agreement)
     }
 
-    /// Supply power: the average of −i(vdd_*) · VDD over the run, per supply and in total; adds the supply series.
-    mutating func supplyPower() -> [String: Double] {
-        var power: [String: Double] = [:]
-        var total = 0.0
-        for p in deck.mapping.probes where p.kind == "supply_current" {
+    /// Supply power: the average of −i(vdd…) · VDD over the run, per layer and "bias" (`power_w`), and by function
+    /// (`power_parts`); adds each supply's series. A bmru layer's cell supply feeds its comparators and level
+    /// copies; the level copies' share is the mean of their output currents (each flows from the cell supply
+    /// through the unit's output probe) times VDD, the comparators' the rest.
+    mutating func supplyPower() -> (perSupply: [String: Double], parts: [AgreementReport.PowerPart]) {
+        var watts: [String: Double] = [:]   // by probe vector
+        for p in deck.mapping.probes where p.kind.hasSuffix("supply_current") {
             guard let v = result.vector(p.vector) else { continue }
-            let watts = abs(Integrate.mean(time: time, values: v)) * options.vdd
-            let key = p.layer ?? "bias"
-            power[key] = watts
-            total += watts
-            series.append(.init(name: "\(key).supply", layer: key, unit: nil, quantity: "supply",
+            watts[p.vector] = abs(Integrate.mean(time: time, values: v)) * options.vdd
+            // "<layer>.supply", "<layer>.cell_supply", "<layer>.reference_supply", "bias.supply"
+            let name = (p.layer ?? "bias") + "." + p.kind.replacingOccurrences(of: "_current", with: "")
+            series.append(.init(name: name, layer: p.layer ?? "bias", unit: nil, quantity: "supply",
                                 circuit: sampler.sample(v).map { abs($0) * options.vdd }, model: nil))
         }
-        power["total"] = total
-        return power
+        func supply(_ kind: String, _ layer: String?) -> Double {
+            deck.mapping.probes.first { $0.kind == kind && $0.layer == layer }.flatMap { watts[$0.vector] } ?? 0
+        }
+        var power: [String: Double] = [:], parts: [AgreementReport.PowerPart] = []
+        var bias = supply("supply_current", nil)
+        for layer in network.layers {
+            let L = layer.name.lowercased()
+            let main = supply("supply_current", L), cells = supply("cell_supply_current", L), refs = supply("reference_supply_current", L)
+            power[layer.name] = main + cells
+            bias += refs
+            if layer.kind == .bmru {
+                var level = 0.0
+                for j in 0..<layer.outputs {
+                    if let o = probe("output_current", L, j), let v = result.vector(o) {
+                        level += abs(Integrate.mean(time: time, values: v)) * options.vdd
+                    }
+                }
+                level = min(level, cells)
+                parts += [.init(layer: layer.name, part: "candidate_matrix", watts: main),
+                          .init(layer: layer.name, part: "comparators", watts: cells - level),
+                          .init(layer: layer.name, part: "level_copies", watts: level)]
+            } else {
+                parts.append(.init(layer: layer.name, part: "mirrors", watts: main))
+            }
+            if refs > 0 { parts.append(.init(layer: layer.name, part: "references", watts: refs)) }
+        }
+        parts.append(.init(layer: nil, part: "bias_generator", watts: supply("supply_current", nil)))
+        power["bias"] = bias
+        // summed in the deck's probe order: the same report for the same run
+        power["total"] = deck.mapping.probes.compactMap { watts[$0.vector] }.reduce(0, +)
+        return (power, parts)
     }
 
     /// Frames whose state depends on the path between frames (the ideal model on the simulated stimulus); marks

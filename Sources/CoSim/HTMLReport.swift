@@ -57,6 +57,13 @@ enum HTMLReport {
         h += "</table>"
 
         h += "<h2>Power per supply</h2>" + powerBars(r.power_w)
+        if let parts = r.power_parts, !parts.isEmpty {
+            h += "<h2>Power by function</h2><p class=\"legend\">Average over the run; the parts add up to the total.</p><table><tr><th>layer</th><th>part</th><th>nW</th></tr>"
+            for p in parts {
+                h += "<tr><td>\(XML.escape(p.layer ?? "shared"))</td><td>\(p.part.replacingOccurrences(of: "_", with: " "))</td><td>\(ReportWriter.nanowatts(p.watts))</td></tr>"
+            }
+            h += "<tr><th>total</th><th></th><th>\(ReportWriter.nanowatts(r.power_w["total"] ?? 0))</th></tr></table>"
+        }
 
         h += "<h2>BMRU units</h2><p class=\"legend\">Top: circuit state node (blue, volts, continuous) over the model's state × VDD per frame (orange steps); grey lines mark frames, yellow bands ambiguous frames. Bottom: candidate current in units, circuit (blue dots) and model (orange steps), θ_low/θ_high dashed.</p>"
         for (name, wf) in t.stateWaveforms.sorted(by: { $0.key < $1.key }) {

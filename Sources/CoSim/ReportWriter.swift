@@ -64,6 +64,8 @@ public enum ReportWriter {
 
     static func pct(_ x: Double) -> String { String(format: "%.2f %%", x * 100) }
     static func sci(_ x: Double) -> String { x.isFinite ? String(format: "%.3g", x) : "\(x)" }
+    /// watts as nanowatts with two decimals
+    static func nanowatts(_ w: Double) -> String { w.isFinite ? String(format: "%.2f", w * 1e9) : "\(w)" }
 
     /// Short Markdown summary (fits a CI job summary).
     public static func markdown(_ r: AgreementReport) -> String {
@@ -100,6 +102,11 @@ public enum ReportWriter {
         for name in r.layers.keys.sorted() {
             let l = r.layers[name]!
             s += "| \(name) | \(l.kind) | \(sci(l.rms_error_a)) | \(sci(l.max_abs_error_a)) | \(l.rms_rel_error.map(pct) ?? "n/a (model current 0)") | \(l.state_agreement.map(pct) ?? "") |\n"
+        }
+        if let parts = r.power_parts, !parts.isEmpty {
+            s += "\nAverage power by function (nW; the parts add up to the total):\n\n| layer | part | nW |\n|---|---|---|\n"
+            for p in parts { s += "| \(p.layer ?? "shared") | \(p.part.replacingOccurrences(of: "_", with: " ")) | \(nanowatts(p.watts)) |\n" }
+            s += "| **total** | | **\(nanowatts(r.power_w["total"] ?? 0))** |\n"
         }
         if let n = r.noise {
             s += "\n" + noiseMarkdown(n)

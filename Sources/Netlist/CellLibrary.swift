@@ -82,7 +82,7 @@ enum CellLibrary {
         ]))
         c += notes("""
             
-            bmru_nbias: negative bias. Reference (1 finger, fed |b|*I_unit/\(k) from vdd_bias at port ref)
+            bmru_nbias: negative bias. Reference (1 finger, fed |b|*I_unit/\(k) from vddref_<L> at port ref)
               and a \(k)-finger copy sinking |b|*I_unit from the summing node `out`. Identical fingers
               make the 1:\(k) ratio exact; the reference costs a quarter of the current.
             """)

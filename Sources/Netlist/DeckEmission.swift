@@ -9,6 +9,9 @@ struct LayerCards {
     var name: String
     var title: String
     var inner: [SpiceCard] = []
+    /// the layer's supplies (top level)
+    var supplies: [SpiceElement] = []
+    /// its 0 V probes (top level)
     var outer: [SpiceCard] = []
     /// nodes inside the layer that must be ports although nothing outside touches them (saved by benches)
     var exposed: [String] = []
@@ -104,7 +107,10 @@ struct Emission {
         comment("  v(s_<L>_<i>)  state of unit i of bmru layer L (high = 1)")
         comment("  i(vo_<L>_<i>) output current of unit i of layer L (identity last layer: i(vo_<L>_<i>_p) - i(vo_<L>_<i>_n))")
         comment("  i(vc_<L>_<i>) candidate current of a bmru unit; v(x_<L>_<i>) its comparison node")
-        comment("  iin_<i>       input current sources; i(vdd_<L>) per-layer supply, i(vdd_bias) references")
+        comment("  iin_<i>       input current sources")
+        comment("  i(vdd_<L>)    supply of layer L's mirrors (of a bmru layer: its candidate matrix W.x + b)")
+        comment("  i(vddcell_<L>) supply of bmru layer L's cells (comparators, level copies); i(vddref_<L>) its bias references")
+        comment("  i(vdd_bias)   the shared bias generator")
         comment("  (supply currents are negative when the supply delivers power)")
         comment("Layers: one subcircuit bmru_layer_<L> each, instanced once as xl_<L>; probes and supplies at the top.")
         comment("")
@@ -165,7 +171,7 @@ struct Emission {
         var outside: [String: Int] = [:]   // node -> how many layers' insides use it, plus 2 for the top level
         for n in Set(nodes(cards)) { outside[n, default: 0] += 2 }
         for l in layers {
-            for n in Set(nodes(l.outer)) { outside[n, default: 0] += 2 }
+            for n in Set(nodes(l.outer) + l.supplies.flatMap(\.nodes)) { outside[n, default: 0] += 2 }
             for n in Set(nodes(l.inner)) { outside[n, default: 0] += 1 }
         }
         for ic in ics { for p in ic { outside[String(p.name.dropFirst(2).dropLast()), default: 0] += 2 } }
@@ -175,7 +181,7 @@ struct Emission {
             let exposed = Set(l.exposed)
             // used inside this layer once; a port when used anywhere else as well
             let ports = order.filter { (outside[$0] ?? 0) > 1 || exposed.contains($0) }
-            let shared = ["vdd_\(l.name)", "vdd_bias", "bias_cn", "bias_sp", "bias_cp"]
+            let shared = l.supplies.map(\.name) + ["vdd_bias", "bias_cn", "bias_sp", "bias_cp"]
             func rank(_ n: String) -> (Int, Int) {
                 if let k = shared.firstIndex(of: n) { return (0, k) }
                 if let k = l.inputs.firstIndex(of: n) { return (1, k) }
@@ -188,12 +194,11 @@ struct Emission {
             let sub = "bmru_layer_\(l.name)"
             comment("---------------------------------------------------------------- layer \(l.title)")
             cards.append(.subcircuit(SpiceSubcircuit(name: sub, ports: sorted, cards: l.inner)))
-            if case let .element(supply)? = l.outer.first { element(supply) }
+            for s in l.supplies { element(s) }
             element(.instance("xl_\(l.name)", sorted, sub))
-            let rest = l.outer.dropFirst()
-            if !rest.isEmpty {
+            if !l.outer.isEmpty {
                 comment("layer \(l.name): 0 V probes between the layer's nodes")
-                cards += rest
+                cards += l.outer
             }
         }
     }

@@ -13,7 +13,9 @@
 //                  m_<L>_<j> through vo_<L>_<j>_n (both cascoded sinks); biases as ideal sinks.
 //   bmru j:        summing as relu into the candidate diode c_<L>_<j> (probe vc_); bmru_cell compares at
 //                  x_<L>_<j>, state s_<L>_<j>; level current -> vo_<L>_<j> -> o_<L>_<j>.
-// Layer L's devices draw from vdd_<L>; references and the shared bias generator from vdd_bias.
+// Supplies, one per function: vdd_<L> feeds layer L's mirrors (of a bmru layer: the candidate matrix),
+// vddcell_<L> a bmru layer's cells (comparators, level copies), vddref_<L> the layer's bias references (cell
+// thresholds, widths, levels; negative biases), vdd_bias the shared bias generator.
 // Each layer is one subcircuit `bmru_layer_<L>` instanced once (`xl_<L>`); the supplies, the inputs, the 0 V
 // probes and the initial conditions stay at the top level, so every probe keeps its top-level name. Inside
 // a layer the element and node names are the global ones above (unique across the deck).

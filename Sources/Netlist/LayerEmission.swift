@@ -5,6 +5,16 @@ import BMRUModel
 import Foundation
 
 extension Emission {
+    /// The supply of a bmru layer's cells (comparators and level copies): `vddcell_<L>`.
+    static func cellSupply(_ L: String) -> String { "vddcell_\(L)" }
+    /// The supply of a layer's bias references (cell thresholds, widths and levels; negative biases): `vddref_<L>`.
+    static func referenceSupply(_ L: String) -> String { "vddref_\(L)" }
+    /// Whether a layer draws bias references: bmru cells, and negative biases of relu layers (identity layers sink
+    /// theirs ideally).
+    static func hasReferences(_ l: Layer) -> Bool {
+        l.kind == .bmru || (l.activation != .identity && l.bias.contains { $0 < 0 })
+    }
+
     /// Emits layer k into `layers`; returns its output diode nodes.
     mutating func layer(_ k: Int, _ l: Layer, inputs src: [String], outNodes: [String: [String]]) -> [String] {
         let L = l.name.lowercased()
@@ -12,8 +22,16 @@ extension Emission {
         let kindText = l.kind == .bmru ? "bmru" : "dense \(l.activation.rawValue)"
         var lc = LayerCards(name: L, title: "\(L): \(kindText) \(l.inputs) -> \(l.outputs)\(l.residual.map { ", residual from \($0.lowercased())" } ?? "")")
         lc.inputs = src + (l.residual.map { outNodes[$0.lowercased()]! } ?? [])
-        lc.outer.append(.element(.source(sup, [sup, "0"], .constant(options.vdd))))
+        lc.supplies.append(.source(sup, [sup, "0"], .constant(options.vdd)))
         probe("i(\(sup))", "supply_current", L, nil)
+        if l.kind == .bmru {
+            lc.supplies.append(.source(Emission.cellSupply(L), [Emission.cellSupply(L), "0"], .constant(options.vdd)))
+            probe("i(\(Emission.cellSupply(L)))", "cell_supply_current", L, nil)
+        }
+        if Emission.hasReferences(l) {
+            lc.supplies.append(.source(Emission.referenceSupply(L), [Emission.referenceSupply(L), "0"], .constant(options.vdd)))
+            probe("i(\(Emission.referenceSupply(L)))", "reference_supply_current", L, nil)
+        }
         var outs: [String] = []
         for j in 0..<l.outputs {
             lc.inner.append(.comment("\(L) unit \(j)"))
@@ -75,10 +93,10 @@ extension Emission {
             param("\(l.name).bias[\(j)]", b, "ideal_current", [el], current: b * iu, realized: b)
         } else if b < 0 {
             let k4 = Double(Technology.biasCopyFingers)
-            lc.inner.append(.element(.source(el, ["vdd_bias", "nb_\(L)_\(j)"], .dc(-b * iu / k4))))
+            lc.inner.append(.element(.source(el, [Emission.referenceSupply(L), "nb_\(L)_\(j)"], .dc(-b * iu / k4))))
             lc.inner.append(.element(.instance("xnb_\(L)_\(j)", [n, "nb_\(L)_\(j)"], "bmru_nbias")))
             param("\(l.name).bias[\(j)]", b, "ideal_current_mirrored", [el, "xnb_\(L)_\(j)"], current: -b * iu, realized: b,
-                  note: "reference |b|*I/\(Technology.biasCopyFingers) from vdd_bias, \(Technology.biasCopyFingers)-finger copy sinks |b|*I")
+                  note: "reference |b|*I/\(Technology.biasCopyFingers) from the layer's reference supply, \(Technology.biasCopyFingers)-finger copy sinks |b|*I")
         } else {
             param("\(l.name).bias[\(j)]", b, "none", [], realized: 0, note: "zero bias: no source")
         }
@@ -116,16 +134,17 @@ extension Emission {
         let cr = cellRealization(thetaLow: lo, thetaHigh: hi, level: lv)
         let ith = "ith_\(L)_\(j)", iwd = "iwd_\(L)_\(j)", ilv = "ilv_\(L)_\(j)", cell = "xcell_\(L)_\(j)"
         lc.inner.append(.element(.source(ith, ["rth_\(L)_\(j)", "0"], .dc(cr.thetaHighBias * iu / k4))))
-        lc.inner.append(.element(.source(iwd, ["vdd_bias", "rwd_\(L)_\(j)"], .dc(cr.widthBias * iu / k4))))
+        let ref = Emission.referenceSupply(L)
+        lc.inner.append(.element(.source(iwd, [ref, "rwd_\(L)_\(j)"], .dc(cr.widthBias * iu / k4))))
         lc.inner.append(.element(.source(ilv, ["rlv_\(L)_\(j)", "0"], .dc(cr.levelBias * iu / k4))))
-        lc.inner.append(.element(.instance(cell, [sup, "vdd_bias", c, "x_\(L)_\(j)", "s_\(L)_\(j)", "y_\(L)_\(j)", "bias_cn",
+        lc.inner.append(.element(.instance(cell, [Emission.cellSupply(L), ref, c, "x_\(L)_\(j)", "s_\(L)_\(j)", "y_\(L)_\(j)", "bias_cn",
                                                   "bias_sp", "rth_\(L)_\(j)", "rwd_\(L)_\(j)", "rlv_\(L)_\(j)"], "bmru_cell")))
         lc.outer.append(.element(.source("vo_\(L)_\(j)", ["y_\(L)_\(j)", o], .constant(0))))
         lc.inner.append(.element(.instance("xd_\(L)_\(j)", [o], "bmru_ndiode")))
         probe("v(s_\(L)_\(j))", "state", L, j)
         probe("v(x_\(L)_\(j))", "comparison_node", L, j)
         probe("i(vo_\(L)_\(j))", "output_current", L, j)
-        let refNote = "reference carries 1/\(Technology.biasCopyFingers) from vdd_bias, \(Technology.biasCopyFingers)-finger copy"
+        let refNote = "reference carries 1/\(Technology.biasCopyFingers) from the layer's reference supply, \(Technology.biasCopyFingers)-finger copy"
         param("\(l.name).theta_low[\(j)]", lo, "ideal_current_mirrored", [iwd, cell], current: cr.widthBias * iu,
               realized: cr.thetaLow, note: "realised as the hysteresis width theta_high - theta_low sunk from x while s = 1; " + refNote)
         param("\(l.name).theta_high[\(j)]", hi, "ideal_current_mirrored", [ith, cell], current: cr.thetaHighBias * iu,

@@ -14,7 +14,7 @@ struct NetlistCmd: ParsableCommand {
         width or current given, and the realisation error). `ngspice -b DECK.sp` runs the deck alone and
         writes DECK.raw beside it. Same inputs -> byte-identical files.
         Probes: v(s_<L>_<i>) states, i(vo_<L>_<i>) outputs (identity: _p/_n), i(vc_<L>_<i>) candidates,
-        iin_<i> inputs, i(vdd_<L>) / i(vdd_bias) supplies.
+        iin_<i> inputs; supplies i(vdd_<L>) (mirrors), i(vddcell_<L>) (cells), i(vddref_<L>) (references), i(vdd_bias) (bias generator).
         """)
 
     @Argument(help: "The network file.") var network: String
