@@ -11,6 +11,7 @@ struct BMRU: ParsableCommand {
             Doctor.self,
             Spice.self,
             CoSimCmd.self,
+            PowerCmd.self,
             NetlistCmd.self,
             Characterize.self,
             Calibrate.self,
