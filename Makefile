@@ -5,7 +5,7 @@ BUILD_FLAGS ?=
 BIN := .build/release/bmru
 export BMRU_MODELS ?= $(CURDIR)/models/gf180mcu
 
-.PHONY: all setup models build test demo bench clean netlists calibrate kws fuzz
+.PHONY: all setup models build test demo bench clean netlists calibrate kws fuzz power
 
 all: build
 
@@ -47,6 +47,10 @@ calibrate: setup models build
 	  echo "== calibrate $$c"; \
 	  $(BIN) calibrate --corner $$c -o models/calibration/$$c.json || exit $$?; \
 	done
+
+# The power-scaling study (bmru power) at the README's widths (about 10 minutes on 2 cores; resumable).
+power: setup models build
+	$(BIN) power --widths 4,8,16,32,64 --out out/power --resume
 
 # Synthesise the espeak-ng dataset, train the state-4 keyword spotter and evaluate it (minutes).
 kws: setup build

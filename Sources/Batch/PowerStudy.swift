@@ -15,6 +15,8 @@ public struct PowerStudyOptions: Sendable, Equatable {
     public var outputs = 2
     /// frames of the shared random stimulus
     public var frames = 20
+    /// networks per width (different draws of the recipe); a point is their mean
+    public var samples = 3
     public var seed: UInt64 = 1
     public var unitCurrent = 1e-9
     public var framePeriod = 0.01
@@ -31,9 +33,11 @@ public struct PowerPoint: Codable, Equatable, Sendable {
     /// the shared bias generator (neither: one per circuit)
     public var shared_w: Double
     public var total_w: Double
-    /// the co-simulation's state agreement (the power is the circuit's; this says the circuit did its job)
+    /// the lowest state agreement of the width's co-simulations (the power is the circuit's; this says the
+    /// circuit did its job)
     public var state_agreement: Double
-    public var job: String
+    /// the width's jobs (one per sample), in sample order
+    public var jobs: [String]
 }
 
 /// A least-squares polynomial fit.
@@ -68,13 +72,13 @@ public enum PowerStudy {
     public static let recipe = """
         inputs → dense relu N (weights U(−0.6, 0.9), bias U(0, 0.2)) → bmru N (weights U(−1, 1)/√N·2, bias 0, \
         θ_high U(0.5, 0.9), θ_low = θ_high − U(0.2, 0.4), level U(0.5, 1), initial state 0) → dense identity 2 \
-        (weights U(−1, 1)/√N, bias 0); one seeded generator per width (seed·1000 + N); a shared random stimulus \
-        (uniform (0, 1] units)
+        (weights U(−1, 1)/√N, bias 0); one seeded generator per width and sample; a shared random stimulus \
+        (uniform (0, 1] units); each point the mean over the width's samples
         """
 
-    /// The network of width `n` (deterministic in the options' seed and `n`).
-    public static func network(width n: Int, _ o: PowerStudyOptions) -> Network {
-        var g = SeededGenerator(seed: o.seed &* 1000 &+ UInt64(n))
+    /// The network of width `n`, sample `k` (deterministic in the options' seed, `n` and `k`).
+    public static func network(width n: Int, sample k: Int, _ o: PowerStudyOptions) -> Network {
+        var g = SeededGenerator(seed: (o.seed &* 1000 &+ UInt64(n)) &* 1000 &+ UInt64(k))
         func u(_ a: Double, _ b: Double) -> Double { g.nextDouble(in: a, b) }
         let scale = 1 / Double(n).squareRoot()
         let pre = Layer(name: "pre", kind: .dense, weights: (0..<n).map { _ in (0..<o.inputs).map { _ in u(-0.6, 0.9) } },
@@ -89,8 +93,18 @@ public enum PowerStudy {
                          thetaLow: lo, thetaHigh: hi, level: level, initialState: [Int](repeating: 0, count: n))
         let out = Layer(name: "out", kind: .dense, weights: (0..<o.outputs).map { _ in (0..<n).map { _ in u(-1, 1) * scale } },
                         bias: [Double](repeating: 0, count: o.outputs), activation: .identity)
-        return Network(name: "power-w\(n)", unitCurrent: o.unitCurrent, framePeriod: o.framePeriod, inputs: o.inputs,
+        return Network(name: name(width: n, sample: k), unitCurrent: o.unitCurrent, framePeriod: o.framePeriod, inputs: o.inputs,
                        layers: [pre, cell, out])
+    }
+
+    public static func name(width n: Int, sample k: Int) -> String { "power-w\(n)-s\(k)" }
+
+    /// (width, sample) of a study network's name, nil for another name.
+    public static func parse(name: String) -> (width: Int, sample: Int)? {
+        let p = name.split(separator: "-")
+        guard p.count == 3, p[0] == "power", p[1].hasPrefix("w"), p[2].hasPrefix("s"),
+              let n = Int(p[1].dropFirst()), let k = Int(p[2].dropFirst()) else { return nil }
+        return (n, k)
     }
 
     /// Writes the networks and the batch manifest into `dir` (DIR/inputs/, DIR/power-batch.json); returns the
@@ -101,14 +115,16 @@ public enum PowerStudy {
             try FileOutput.makeDirectory(inputs)
             var names: [String] = []
             for n in o.widths {
-                let name = "power-w\(n).json"
-                try AtomicWrite.write(NetworkFile.encode(network(width: n, o)), to: inputs + "/" + name)
-                names.append("\"inputs/\(name)\"")
+                for k in 0..<o.samples {
+                    let file = name(width: n, sample: k) + ".json"
+                    try AtomicWrite.write(NetworkFile.encode(network(width: n, sample: k, o)), to: inputs + "/" + file)
+                    names.append("\"inputs/\(file)\"")
+                }
             }
             let manifest = """
                 {
                   "format": "bmru-batch", "version": 1, "name": "power-scaling",
-                  "comment": "bmru power: widths \(o.widths.map(String.init).joined(separator: ", ")); \(recipe)",
+                  "comment": "bmru power: widths \(o.widths.map(String.init).joined(separator: ", ")), \(o.samples) samples each; \(recipe)",
                   "networks": [\(names.joined(separator: ", "))],
                   "stimuli": [{"random": {"frames": \(o.frames), "seed": \(o.seed), "density": 0}}],
                   "corners": ["typical"], "temperatures": [27], "vdds": [1.8],
@@ -122,22 +138,27 @@ public enum PowerStudy {
         return dir + "/power-batch.json"
     }
 
-    /// One width's point from its job's report.
-    public static func point(width: Int, job: String, report r: AgreementReport) throws -> PowerPoint {
-        guard let parts = r.power_parts else {
-            throw BatchError(kind: .output, file: job, reason: "the job's report has no power split (made by an older bmru)")
-        }
-        var cells = 0.0, ff = 0.0, shared = 0.0
-        for p in parts {
-            switch p.part {
-            case "comparators", "level_copies": cells += p.watts
-            case "references": if p.layer == "cell" { cells += p.watts } else { ff += p.watts }
-            case "bias_generator": shared += p.watts
-            default: ff += p.watts
+    /// One width's point: the mean over its samples' reports (job id, report).
+    public static func point(width: Int, samples: [(job: String, report: AgreementReport)]) throws -> PowerPoint {
+        var cells = 0.0, ff = 0.0, shared = 0.0, total = 0.0, agreement = 1.0
+        for (job, r) in samples {
+            guard let parts = r.power_parts else {
+                throw BatchError(kind: .output, file: job, reason: "the job's report has no power split (made by an older bmru)")
             }
+            for p in parts {
+                switch p.part {
+                case "comparators", "level_copies": cells += p.watts
+                case "references": if p.layer == "cell" { cells += p.watts } else { ff += p.watts }
+                case "bias_generator": shared += p.watts
+                default: ff += p.watts
+                }
+            }
+            total += r.power_w["total"] ?? 0
+            agreement = min(agreement, r.state_agreement)
         }
-        return PowerPoint(width: width, cells_w: cells, feedforward_w: ff, shared_w: shared, total_w: r.power_w["total"] ?? 0,
-                          state_agreement: r.state_agreement, job: job)
+        let k = Double(max(samples.count, 1))
+        return PowerPoint(width: width, cells_w: cells / k, feedforward_w: ff / k, shared_w: shared / k, total_w: total / k,
+                          state_agreement: agreement, jobs: samples.map(\.job))
     }
 
     /// Least squares of `y` on the powers `degree` … 0 of `x` (normal equations, Gaussian elimination).

@@ -11,8 +11,8 @@ struct PowerCmd: ParsableCommand {
         discussion: """
         bmru power --widths 4,8,16,32,64 --out DIR [--frames F] [--seed S] [--jobs N] [--resume]
 
-        Writes DIR/inputs/ (one network per width, from one seeded recipe, see power.json's `recipe`), \
-        DIR/power-batch.json and DIR/batch/ (a batch: one co-simulation per width, on worker processes, with \
+        Writes DIR/inputs/ (--samples networks per width, from one seeded recipe, see power.json's `recipe`), \
+        DIR/power-batch.json and DIR/batch/ (a batch: one co-simulation per network, on worker processes, with \
         progress on stderr), then DIR/power.json (points: width, cells_w, feedforward_w, shared_w, total_w; fits: \
         cells linear, feedforward quadratic, with R²) and DIR/power.html (the plot). Cells are the comparators, \
         level copies and the cells' references; feedforward the mirrors and the candidate matrix. An interrupted \
@@ -23,6 +23,7 @@ struct PowerCmd: ParsableCommand {
     @Option(help: "State widths N, comma separated (at least 3, each 1...256).") var widths: String
     @Option(help: "The study folder.") var out: String
     @Option(help: "Frames of the shared random stimulus.") var frames: Int = 20
+    @Option(help: "Networks per width (draws of the recipe); each point is their mean.") var samples: Int = 3
     @Option(help: "Seed of the networks and the stimulus.") var seed: UInt64 = 1
     @Option(help: "Unit current of the networks, A.") var unitCurrent: Double = 1e-9
     @Option(name: .customLong("jobs"), help: "Worker processes (default: the number of cores).") var workers: Int?
@@ -42,11 +43,13 @@ struct PowerCmd: ParsableCommand {
             throw UsageFailure("--widths \(widths): give at least 3 different widths (the feedforward fit has 3 coefficients)")
         }
         guard (1...10_000).contains(frames) else { throw UsageFailure("--frames: must be in 1...10000") }
+        guard (1...100).contains(samples) else { throw UsageFailure("--samples: must be in 1...100") }
         guard unitCurrent.isFinite, unitCurrent >= 1e-11, unitCurrent <= 1e-6 else {
             throw UsageFailure("--unit-current: must be in [1e-11, 1e-6] A")
         }
         var o = PowerStudyOptions(widths: list.sorted())
         o.frames = frames
+        o.samples = samples
         o.seed = seed
         o.unitCurrent = unitCurrent
         return o
@@ -62,7 +65,7 @@ struct PowerCmd: ParsableCommand {
             let dir = ModelFiles.absolute(out)
             let known = Set(["inputs", "power-batch.json", "batch", "power.json", "power.html", "power-options.json"])
             let existing = (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []
-            let optionsText = "widths \(o.widths.map(String.init).joined(separator: ",")) frames \(o.frames) seed \(o.seed) unit_current \(o.unitCurrent)\n"
+            let optionsText = "widths \(o.widths.map(String.init).joined(separator: ",")) frames \(o.frames) samples \(o.samples) seed \(o.seed) unit_current \(o.unitCurrent)\n"
             if !existing.isEmpty {
                 guard resume else { throw UsageFailure("\(dir): --out exists and is not empty (continue it with --resume, or choose a new folder)") }
                 guard existing.allSatisfy({ known.contains($0) }) else {
@@ -87,16 +90,19 @@ struct PowerCmd: ParsableCommand {
             defer { signals.cancel() }
             let printer = ProgressPrinter()
             let outcome = try batch.run(onStart: { selected, todo in
-                CLI.stderr("power: \(selected) widths, \(selected - todo) already done, \(todo) to simulate on \(min(n, max(todo, 1))) worker(s)")
+                CLI.stderr("power: \(selected) networks, \(selected - todo) already done, \(todo) to simulate on \(min(n, max(todo, 1))) worker(s)")
             }, onWarning: { CLI.stderr("power: warning: \($0)") }, onProgress: { printer.show($0) })
             if outcome.aborted { throw ExitCode(130) }
-            var points: [PowerPoint] = [], missing: [String] = []
+            var byWidth: [Int: [(sample: Int, job: String, report: AgreementReport)]] = [:], missing: [String] = []
             let jobs = dir + "/batch/jobs"
             for id in ((try? FileManager.default.contentsOfDirectory(atPath: jobs)) ?? []).sorted() where !id.hasPrefix(".") {
                 let r = try BatchJobResult.decode(try Data(contentsOf: URL(fileURLWithPath: jobs + "/" + id + "/result.json")))
-                guard let width = Int(r.job.network_name.dropFirst("power-w".count)) else { continue }
-                guard let report = r.report else { missing.append("N = \(width): \(r.error?.message ?? "no report")"); continue }
-                points.append(try PowerStudy.point(width: width, job: id, report: report))
+                guard let (width, sample) = PowerStudy.parse(name: r.job.network_name) else { continue }
+                guard let report = r.report else { missing.append("N = \(width) sample \(sample): \(r.error?.message ?? "no report")"); continue }
+                byWidth[width, default: []].append((sample, id, report))
+            }
+            let points = try byWidth.keys.sorted().map { w in
+                try PowerStudy.point(width: w, samples: byWidth[w]!.sorted { $0.sample < $1.sample }.map { ($0.job, $0.report) })
             }
             guard missing.isEmpty else {
                 CLI.stderr("power: no result for " + missing.joined(separator: "; "))

@@ -11,20 +11,25 @@ struct PowerCommandTests {
     @Test("points add up and match the jobs' reports; the fits are least squares; --resume reruns nothing")
     func study() throws {
         let dir = try TestEnvironment.temporaryDirectory("power") + "/study"
-        let args = ["power", "--widths", "5,2,3,4", "--frames", "3", "--out", dir, "--jobs", "2"]
+        let args = ["power", "--widths", "5,2,3,4", "--frames", "3", "--samples", "2", "--out", dir, "--jobs", "2"]
         let r = try BMRU.run(args, models: true)
         #expect(r.status == 0, "\(r.stderr)")
-        #expect(r.stderr.contains("4 widths, 0 already done, 4 to simulate"), "\(r.stderr)")
+        #expect(r.stderr.contains("8 networks, 0 already done, 8 to simulate"), "\(r.stderr)")
         let json = try Data(contentsOf: URL(fileURLWithPath: dir + "/power.json"))
         let study = try PowerStudyResult.decode(json)
         #expect(study.points.map(\.width) == [2, 3, 4, 5])
         for p in study.points {
             #expect(abs(p.cells_w + p.feedforward_w + p.shared_w - p.total_w) <= 1e-9 * p.total_w, "N = \(p.width)")
             #expect(p.cells_w > 0 && p.feedforward_w > p.cells_w, "N = \(p.width): \(p)")
-            // the job's own report (a second reading of the same run) gives the same total
-            let report = try AgreementReport.decode(try Data(contentsOf: URL(fileURLWithPath: dir + "/batch/jobs/\(p.job)/report.json")))
-            #expect(report.power_w["total"] == p.total_w)
-            #expect(report.network.name == "power-w\(p.width)")
+            // the jobs' own reports (a second reading of the same runs): the point's total is their mean
+            #expect(p.jobs.count == 2)
+            var sum = 0.0
+            for (k, job) in p.jobs.enumerated() {
+                let report = try AgreementReport.decode(try Data(contentsOf: URL(fileURLWithPath: dir + "/batch/jobs/\(job)/report.json")))
+                #expect(report.network.name == "power-w\(p.width)-s\(k)")
+                sum += report.power_w["total"] ?? .nan
+            }
+            #expect(abs(sum / 2 - p.total_w) <= 1e-12 * p.total_w)
         }
         // the linear fit against the closed form slope = cov(N, P) / var(N), R² = 1 − SS_res / SS_tot
         let x: [Double] = study.points.map { Double($0.width) }, y: [Double] = study.points.map(\.cells_w)
@@ -65,7 +70,7 @@ struct PowerCommandTests {
         // --resume: nothing is simulated again and power.json is the same, byte for byte
         let again = try BMRU.run(args + ["--resume"], models: true)
         #expect(again.status == 0, "\(again.stderr)")
-        #expect(again.stderr.contains("4 already done, 0 to simulate"), "\(again.stderr)")
+        #expect(again.stderr.contains("8 already done, 0 to simulate"), "\(again.stderr)")
         #expect(try Data(contentsOf: URL(fileURLWithPath: dir + "/power.json")) == json)
 
         // refusals: the folder without --resume, --resume with other options
