@@ -213,8 +213,10 @@ public enum PowerStudyPage {
         h += "<h1>Power against the state width N</h1>"
         h += "<p>Recipe: \(XML.escape(r.recipe))</p>"
         let cells = r.fits.cells.coefficients, ff = r.fits.feedforward.coefficients
-        h += "<p>P<sub>cells</sub> = \(nw(cells[0])) nW·N + \(nw(cells[1])) nW (R² = \(String(format: "%.4f", r.fits.cells.r2))); "
-        h += "P<sub>ff</sub> = \(String(format: "%.4f", ff[0] * 1e9)) nW·N² + \(nw(ff[1])) nW·N + \(nw(ff[2])) nW (R² = \(String(format: "%.4f", r.fits.feedforward.r2))). "
+        /// " + 1.23" / " − 1.23" (nW)
+        func term(_ w: Double, _ digits: Int = 2) -> String { (w < 0 ? " − " : " + ") + String(format: "%.\(digits)f", abs(w) * 1e9) }
+        h += "<p>P<sub>cells</sub> = \(nw(cells[0])) nW·N\(term(cells[1])) nW (R² = \(String(format: "%.4f", r.fits.cells.r2))); "
+        h += "P<sub>ff</sub> = \(String(format: "%.4f", ff[0] * 1e9)) nW·N²\(term(ff[1])) nW·N\(term(ff[2])) nW (R² = \(String(format: "%.4f", r.fits.feedforward.r2))). "
         h += "Marginal cost of recurrence: \(nw(r.marginal_cell_w)) nW per cell.</p>"
         h += chart(r)
         h += "<table><tr><th>N</th><th>cells (nW)</th><th>feedforward (nW)</th><th>shared bias (nW)</th><th>total (nW)</th><th>state agreement</th></tr>"
@@ -226,7 +228,7 @@ public enum PowerStudyPage {
 
     /// Both parts against N (dots) with their fits (lines); axes with ticks at both ends, in nW.
     static func chart(_ r: PowerStudyResult) -> String {
-        let w = 860.0, hgt = 420.0, left = 70.0, right = 250.0, top = 20.0, bottom = 50.0
+        let w = 860.0, hgt = 430.0, left = 70.0, right = 250.0, top = 34.0, bottom = 50.0
         let maxN = Double(r.points.map(\.width).max() ?? 1)
         let maxP = max(r.points.map { max($0.cells_w, $0.feedforward_w) }.max() ?? 1e-12, 1e-15) * 1.1
         func x(_ n: Double) -> Double { left + n / maxN * (w - left - right) }
@@ -242,7 +244,7 @@ public enum PowerStudyPage {
             c.text(String(format: "%.1f", p * 1e9), x: 4, y: y(p) + 4, size: 12)
         }
         c.text("state width N", x: x(maxN / 2) - 40, y: hgt - 10, size: 13)
-        c.text("nW", x: 4, y: top, size: 13)
+        c.text("power (nW)", x: 4, y: 14, size: 13)
         let series: [(String, String, PowerFit, (PowerPoint) -> Double)] = [
             ("cells", "#e15759", r.fits.cells, { $0.cells_w }),
             ("feedforward", "#4e79a7", r.fits.feedforward, { $0.feedforward_w }),

@@ -119,7 +119,7 @@ struct PowerCmd: ParsableCommand {
             print(String(format: "| %d | %.2f | %.2f | %.2f | %.2f |", p.width, p.cells_w * 1e9, p.feedforward_w * 1e9, p.shared_w * 1e9, p.total_w * 1e9))
         }
         let c = r.fits.cells.coefficients, f = r.fits.feedforward.coefficients
-        print(String(format: "cells: %.3f nW/cell · N + %.3f nW (R² %.4f); feedforward: %.4f nW · N² + %.3f nW · N + %.3f nW (R² %.4f)",
+        print(String(format: "cells: %.3f nW/cell · N %+.3f nW (R² %.4f); feedforward: %.4f nW · N² %+.3f nW · N %+.3f nW (R² %.4f)",
                      c[0] * 1e9, c[1] * 1e9, r.fits.cells.r2, f[0] * 1e9, f[1] * 1e9, f[2] * 1e9, r.fits.feedforward.r2))
         print("power: \(ModelFiles.absolute(out))/power.html (power.json beside it)")
     }
