@@ -37,7 +37,7 @@ let package = Package(
         .target(name: "Characterization", dependencies: ["Netlist", "BMRUModel"]),
         .target(name: "CoSim", dependencies: ["BMRUModel", "Netlist", "Ngspice"]),
         .target(name: "Batch", dependencies: [
-            "CoSim", "BMRUModel", "Netlist", "Ngspice",
+            "CoSim", "Characterization", "BMRUModel", "Netlist", "Ngspice",
             .product(name: "Yams", package: "Yams"),
         ]),
         .target(name: "KWS", dependencies: ["BMRUModel"]),
@@ -59,7 +59,7 @@ let package = Package(
         .testTarget(name: "CLITests", dependencies: ["BMRUModel", "KWS", "CoSim", "Batch", "TestSupport", "BatchTestSupport"]),
         .testTarget(name: "CoSimTests", dependencies: ["CoSim", "Batch", "Characterization", "Netlist", "Ngspice", "BMRUModel", "TestSupport",
                                                        "BatchTestSupport"]),
-        .testTarget(name: "BatchTests", dependencies: ["Batch", "CoSim", "Netlist", "Ngspice", "BMRUModel", "TestSupport",
+        .testTarget(name: "BatchTests", dependencies: ["Batch", "CoSim", "Characterization", "Netlist", "Ngspice", "BMRUModel", "TestSupport",
                                                        "BatchTestSupport"]),
     ],
     swiftLanguageModes: [.v6]

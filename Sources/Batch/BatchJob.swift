@@ -84,8 +84,12 @@ public struct BatchJob: Codable, Equatable, Sendable {
     public var corner: String
     public var vdd: Double
     public var temperature_c: Double
-    /// nil: nominal devices; else the Monte Carlo mismatch sample's ngspice seed
+    /// nil: nominal devices; else the Monte Carlo mismatch sample's seed (ngspice's, or with `mismatch_shared`
+    /// the seed of bmru's own per-device draws)
     public var mismatch_seed: UInt64?
+    /// true: a shared sample (offsets in the deck and in the circuit-aware model the job is judged against);
+    /// nil: the PDK's draws (absent from jobs of manifests without `mismatch.shared`)
+    public var mismatch_shared: Bool? = nil
     public var thresholds: BatchThresholds
     public var models_directory: String
     public var timeout_s: Double

@@ -80,6 +80,13 @@ extension BatchManifest {
                                                        calibration: calibrations[c], models_sha256: modelsSHA,
                                                        cell_library_sha256: cellSHA,
                                                        noise_sigma: noise?.sigma, noise_seed: noise?.seed)
+                                    if seed != nil, mismatch?.shared == true {
+                                        guard calibrations[c] != nil else {
+                                            throw BatchError(kind: .manifest, file: file, field: "mismatch.shared",
+                                                             reason: "needs calibration tables for corner \(c.rawValue) (the circuit-aware model is built from them): run `bmru calibrate --corner \(c.rawValue)`")
+                                        }
+                                        job.mismatch_shared = true
+                                    }
                                     job.id = Self.jobID(job)
                                     if let other = seen[job.id] {
                                         throw BatchError(kind: .manifest, file: file, field: "",
@@ -111,6 +118,8 @@ extension BatchManifest {
         var vdd: Double
         var temperature_c: Double
         var mismatch_seed: UInt64?
+        /// absent unless shared, so ids of PDK-draw jobs are those of manifests before the shared mode
+        var mismatch_shared: Bool?
         var thresholds: BatchThresholds
         var calibration_sha256: String?
         var models_sha256: String?
@@ -126,7 +135,7 @@ extension BatchManifest {
                          stimulus_sha256: job.stimulus.sha256, stimulus_frames: job.stimulus.frames,
                          stimulus_seed: job.stimulus.seed, stimulus_density: job.stimulus.density,
                          corner: job.corner, vdd: job.vdd, temperature_c: job.temperature_c,
-                         mismatch_seed: job.mismatch_seed, thresholds: job.thresholds,
+                         mismatch_seed: job.mismatch_seed, mismatch_shared: job.mismatch_shared, thresholds: job.thresholds,
                          calibration_sha256: job.calibration?.sha256, models_sha256: job.models_sha256,
                          cell_library_sha256: job.cell_library_sha256,
                          noise_sigma: job.inputNoise?.sigma, noise_seed: job.inputNoise?.seed)

@@ -1,5 +1,6 @@
 import BMRUModel
 import CoSim
+import Characterization
 import Foundation
 import Netlist
 import Ngspice
@@ -176,9 +177,16 @@ public enum BatchJobRunner {
         o.timeout = job.timeout_s
         o.networkFile = job.network_path
         o.networkSHA256 = job.network_sha256
-        o.mismatchSeed = job.mismatch_seed
         o.inputNoise = job.inputNoise
         o.calibration = try calibration(job, corner: corner)
+        if job.mismatch_shared == true, let seed = job.mismatch_seed {
+            guard let cal = o.calibration else {
+                throw CoSimError(kind: .input, message: "a shared mismatch sample needs calibration tables (the job has none)")
+            }
+            o.mismatchSample = MismatchSample(seed: seed, nmosAVT: cal.devices.nmosAVT, pmosAVT: cal.devices.pmosAVT)
+        } else {
+            o.mismatchSeed = job.mismatch_seed
+        }
         // the deck's own .control block (ngspice -b deck.sp inside the job folder) writes deck.raw beside it
         o.rawPath = "deck.raw"
         return o
@@ -191,7 +199,15 @@ public enum BatchJobRunner {
         var failure: BatchJobError?
         do {
             let (network, stimulus) = try inputs(job)
-            let options = try options(for: job, network: network)
+            var options = try options(for: job, network: network)
+            if let sample = options.mismatchSample, let cal = options.calibration {
+                // judged against the circuit-aware model of the same sample, on the stimulus the deck is driven with
+                let model = try CircuitAwareModel(network: network, options: CircuitAwareOptions(
+                    calibration: cal, calibratedDeck: true, mismatch: sample, modelsDirectory: job.models_directory,
+                    vdd: job.vdd, temperature: job.temperature_c), stimulus: CoSimulation.simulatedStimulus(stimulus, options: options))
+                options.behaviouralModel = { model.run($0) }
+                options.behaviouralModelName = "circuit_aware"
+            }
             let started = Date()
             let (deck, request) = try CoSimulation.prepare(network: network, stimulus: stimulus, options: options)
             let result: SimulationResult

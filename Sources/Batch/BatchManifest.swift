@@ -50,6 +50,10 @@ public struct BatchManifest: Sendable {
         public var seed: UInt64
         /// also run the nominal (no mismatch) job for every condition
         public var nominal: Bool
+        /// shared-sample mode: each sample's per-device offsets are drawn by bmru, written into the deck and given
+        /// to the circuit-aware model the job is judged against (false: the PDK's own draws, judged against the
+        /// ideal model)
+        public var shared: Bool = false
     }
 
     /// The manifest's `noise` key: input-referred noise levels and draws.

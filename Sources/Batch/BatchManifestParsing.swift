@@ -151,9 +151,9 @@ extension BatchManifest {
 
         var mismatch: Mismatch?
         if let m = top["mismatch"] {
-            guard let o = m.fields else { throw fail("mismatch", "must be an object {samples, seed, nominal}") }
-            for key in o.keys.sorted() where !["samples", "seed", "nominal"].contains(key) {
-                throw fail("mismatch.\(key)", "unknown key (expected samples, seed, nominal)")
+            guard let o = m.fields else { throw fail("mismatch", "must be an object {samples, seed, nominal, shared}") }
+            for key in o.keys.sorted() where !["samples", "seed", "nominal", "shared"].contains(key) {
+                throw fail("mismatch.\(key)", "unknown key (expected samples, seed, nominal, shared)")
             }
             guard let n = o["samples"]?.integer, n >= 1, n <= 1_000_000 else {
                 throw fail("mismatch.samples", "must be an integer in 1...1000000")
@@ -166,7 +166,12 @@ extension BatchManifest {
                 guard case let .bool(bv) = b else { throw fail("mismatch.nominal", "must be true or false") }
                 nominal = bv
             }
-            mismatch = Mismatch(samples: Int(n), seed: UInt64(s), nominal: nominal)
+            var shared = false
+            if let b = o["shared"] {
+                guard case let .bool(bv) = b else { throw fail("mismatch.shared", "must be true or false") }
+                shared = bv
+            }
+            mismatch = Mismatch(samples: Int(n), seed: UInt64(s), nominal: nominal, shared: shared)
         }
 
         var noise: Noise?

@@ -49,10 +49,25 @@ public enum BatchReportWriter {
         }
     }
 
+    /// What the Monte Carlo samples were and what they were judged against, in words; nil without samples.
+    static func mismatchMode(_ s: BatchSummary) -> String? {
+        let modes = Set(s.groups.compactMap(\.mismatch_mode))
+        guard !modes.isEmpty else { return nil }
+        var parts: [String] = []
+        if modes.contains("shared") {
+            parts.append("shared samples (bmru's per-device offsets in the deck; each job judged against the circuit-aware model of the same sample, so the yield says whether the twin predicted the circuit)")
+        }
+        if modes.contains("pdk") {
+            parts.append("PDK samples (the foundry's statistical models drawn by ngspice; judged against the ideal model, which does not see the mismatch)")
+        }
+        return "Mismatch: " + parts.joined(separator: "; ") + "."
+    }
+
     public static func markdown(_ s: BatchSummary) -> String {
         var o = "## Batch `\(s.batch)`\(s.shard.map { " (shard \($0))" } ?? ""): \(s.pass ? "PASS" : "FAIL")\n\n"
         o += "| jobs | done | passed | failed (no report) | missing | yield | required |\n|---|---|---|---|---|---|---|\n"
         o += "| \(s.jobs_expected) | \(s.jobs_done) | \(s.jobs_passed) | \(s.jobs_failed) | \(s.jobs_missing) | \(pct(s.yield)) | \(pct(s.required_yield)) |\n\n"
+        if let mode = mismatchMode(s) { o += mode + "\n\n" }
         let noisy = s.groups.contains { $0.noise_sigma != nil }
         o += "| network | corner | sizes | °C | VDD |\(noisy ? " noise σ |" : "") jobs | yield | state agreement min / median / mean | decision agreement min / mean | sequence decisions | power mean (W) |\n"
         o += "|---|---|---|---|---|\(noisy ? "---|" : "")---|---|---|---|---|---|\n"
@@ -130,6 +145,7 @@ public enum BatchReportWriter {
         o += "<h1>Batch <code>\(e(s.batch))</code>\(s.shard.map { " (shard \(e($0)))" } ?? ""): <span class=\"\(s.pass ? "pass" : "fail")\">\(s.pass ? "PASS" : "FAIL")</span></h1>\n"
         o += "<table><tr><th>jobs</th><th>done</th><th>passed</th><th>failed (no report)</th><th>missing</th><th>yield</th><th>required</th></tr>"
         o += "<tr><td>\(s.jobs_expected)</td><td>\(s.jobs_done)</td><td>\(s.jobs_passed)</td><td>\(s.jobs_failed)</td><td>\(s.jobs_missing)</td><td>\(pct(s.yield))</td><td>\(pct(s.required_yield))</td></tr></table>\n"
+        if let mode = mismatchMode(s) { o += "<p>\(e(mode))</p>\n" }
         o += "<h2>Per network and condition</h2>\n<p>Each dot is one job (a stimulus or a Monte Carlo sample): its state agreement; red dots did not pass.</p>\n"
         let noisy = s.groups.contains { $0.noise_sigma != nil }
         o += "<table><tr><th class=l>network</th><th class=l>corner</th><th class=l>sizes</th><th>°C</th><th>VDD</th>\(noisy ? "<th>noise σ</th>" : "")<th>jobs</th><th>yield</th><th>state agreement (min / median / max)</th><th>distribution</th><th>decision agreement (mean)</th><th>sequence decisions</th><th>power mean (W)</th></tr>\n"

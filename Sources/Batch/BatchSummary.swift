@@ -43,6 +43,9 @@ public struct BatchSummary: Codable, Equatable, Sendable {
         /// passed / jobs
         public var yield: Double
         public var mismatch_samples: Int
+        /// how the mismatch samples were made and judged: "pdk" (the foundry's draws, against the ideal model) or
+        /// "shared" (bmru's draws in the deck and in the circuit-aware model it is judged against); nil: none
+        public var mismatch_mode: String? = nil
         public var stimuli: Int
         public var state_agreement: Stats?
         public var decision_agreement: Stats?
@@ -189,6 +192,8 @@ public struct BatchSummary: Codable, Equatable, Sendable {
                          jobs: g.count, passed: g.filter(\.pass).count, failed: g.filter { $0.status != "ok" }.count,
                          yield: Double(g.filter(\.pass).count) / Double(g.count),
                          mismatch_samples: Set(g.compactMap(\.job.mismatch_seed)).count,
+                         mismatch_mode: g.contains { $0.job.mismatch_seed != nil }
+                             ? (g.contains { $0.job.mismatch_shared == true } ? "shared" : "pdk") : nil,
                          stimuli: Set(g.map(\.job.stimulus.label)).count,
                          state_agreement: Stats.of(ok.map(\.state_agreement)),
                          decision_agreement: Stats.of(ok.map(\.decision_agreement)),

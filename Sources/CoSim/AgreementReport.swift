@@ -104,7 +104,12 @@ public struct AgreementReport: Codable, Equatable, Sendable {
         public var temperature_c: Double
         /// the deck file simulated in place of the emitted deck (`bmru cosim --deck`); nil: the emitted deck
         public var deck_file: String?
+        /// the PDK's Monte Carlo draw (ngspice's seed); nil: none
         public var mismatch_seed: UInt64?
+        /// the shared sample's seed (bmru's per-device draws in the deck); nil: none
+        public var shared_mismatch_seed: UInt64? = nil
+        /// what the circuit was compared with: "ideal" or "circuit_aware" (nil in reports made before it existed)
+        public var model: String? = nil
     }
 
     public struct Timing: Codable, Equatable, Sendable {

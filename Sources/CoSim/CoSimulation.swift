@@ -34,6 +34,8 @@ public struct CoSimOptions: Sendable {
     /// the behavioural model the circuit is compared with (nil = IdealModel), e.g. the circuit-aware model
     /// with the same mismatch sample
     public var behaviouralModel: (@Sendable (Stimulus) -> ModelTrace)?
+    /// what `behaviouralModel` is, for the report's `conditions.model` (e.g. "circuit_aware")
+    public var behaviouralModelName = "custom"
     /// input-referred (front-end) noise: the deck's input sources and the behavioural model both get the noisy
     /// stimulus, and the report's `noise` block compares the noisy run with the ideal model on the clean stimulus.
     /// nil (or σ = 0) = none
@@ -162,7 +164,9 @@ public enum CoSimulation {
                               margin_units: options.margin, decision_margin_rel: options.decisionMargin,
                               state_threshold_v: c.vHalf),
             conditions: .init(corner: options.corner.rawValue, vdd: options.vdd, temperature_c: options.temperature,
-                              deck_file: options.suppliedDeck?.path, mismatch_seed: options.mismatchSeed),
+                              deck_file: options.suppliedDeck?.path, mismatch_seed: options.mismatchSeed,
+                              shared_mismatch_seed: options.mismatchSample?.seed,
+                              model: options.behaviouralModel == nil ? "ideal" : options.behaviouralModelName),
             timing: .init(deck_load_s: result.loadSeconds, analysis_s: result.analysisSeconds, model_s: modelSeconds,
                           total_s: Date().timeIntervalSince(started)),
             pass: failures.isEmpty, failures: failures, noise: noise, path_dependence: pathDependence, power_parts: powerParts)

@@ -88,6 +88,7 @@ struct CoSimCalibrationArguments: ParsableArguments {
                 vdd: options.vdd, temperature: options.temperature), stimulus: stimulus)
         } catch let e as NetlistError { throw UsageFailure("\(e)") }
         options.behaviouralModel = { model.run($0) }
+        options.behaviouralModelName = "circuit_aware"
     }
 
     /// The corner's tables for the model when the deck itself is uncalibrated.
