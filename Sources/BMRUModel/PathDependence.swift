@@ -69,3 +69,34 @@ extension IdealModel {
         return found
     }
 }
+
+/// The one-step prediction of a run: every frame's bmru states predicted from the *circuit's* states of the
+/// frame before (frame 0 from the network's initial states), so one differing state does not carry into later
+/// frames.
+public struct OneStepPrediction: Sendable, Equatable {
+    /// per bmru layer index: states and candidates per frame and unit
+    public var states: [Int: [[Int]]]
+    public var candidates: [Int: [[Double]]]
+}
+
+extension IdealModel {
+    /// `observed[layer index]`: the observed (circuit) state of every unit per frame, for every bmru layer.
+    public func oneStep(_ stimulus: Stimulus, observed: [Int: [[Int]]]) -> OneStepPrediction {
+        let bmru = network.layers.indices.filter { network.layers[$0].kind == .bmru }
+        var states: [Int: [[Int]]] = [:], cands: [Int: [[Double]]] = [:]
+        for k in 0..<stimulus.frames.count {
+            var start: [Int: [UInt8]]? = nil
+            if k > 0 {
+                var s: [Int: [UInt8]] = [:]
+                for li in bmru { s[li] = (observed[li]?[k - 1] ?? []).map { UInt8($0) } }
+                start = s
+            }
+            let r = runFlat(Stimulus(frames: [stimulus.frames[k]], inputs: stimulus.inputs), startStates: start)
+            for li in bmru {
+                states[li, default: []].append(r.states[li].map { Int($0) })
+                cands[li, default: []].append(r.candidates[li])
+            }
+        }
+        return OneStepPrediction(states: states, candidates: cands)
+    }
+}

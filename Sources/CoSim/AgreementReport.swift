@@ -178,6 +178,18 @@ public struct AgreementReport: Codable, Equatable, Sendable {
     /// average power by function, watts, in network order (layers) then the shared bias generator; the parts add
     /// up to `power_w.total` (absent from reports made before it existed)
     public var power_parts: [PowerPart]? = nil
+    /// the ideal model started each frame from the circuit's own states of the frame before (absent without bmru
+    /// layers, and in reports made before it existed): one excused difference does not cascade into later frames
+    public var one_step: OneStep? = nil
+
+    public struct OneStep: Codable, Equatable, Sendable {
+        /// fraction of the non-ambiguous (frame, unit) pairs whose one-step prediction is the circuit's state
+        public var agreement: Double
+        public var pairs: Int
+        /// pairs left out: the one-step candidate within the margin of a threshold
+        public var ambiguous: Int
+        public init(agreement: Double, pairs: Int, ambiguous: Int) { self.agreement = agreement; self.pairs = pairs; self.ambiguous = ambiguous }
+    }
 
     /// One function's share of the power.
     public struct PowerPart: Codable, Equatable, Sendable {

@@ -169,7 +169,8 @@ public enum CoSimulation {
                               model: options.behaviouralModel == nil ? "ideal" : options.behaviouralModelName),
             timing: .init(deck_load_s: result.loadSeconds, analysis_s: result.analysisSeconds, model_s: modelSeconds,
                           total_s: Date().timeIntervalSince(started)),
-            pass: failures.isEmpty, failures: failures, noise: noise, path_dependence: pathDependence, power_parts: powerParts)
+            pass: failures.isEmpty, failures: failures, noise: noise, path_dependence: pathDependence, power_parts: powerParts,
+            one_step: c.oneStep(stimulus))
         let traces = CoSimTraces(frames: c.frames, framePeriod: network.framePeriod, series: c.series, stateWaveforms: c.waveforms,
                                  ambiguousFrames: c.ambiguousFrames, thresholds: c.thresholdsByName, vdd: options.vdd)
         return CoSimOutcome(report: report, traces: traces, deck: deck, simulatedDeck: options.suppliedDeck?.text ?? deck.text,

@@ -261,6 +261,36 @@ struct FrameComparison {
         return (power, parts)
     }
 
+    /// The one-step agreement: each frame's states predicted by the ideal model from the circuit's own states of
+    /// the frame before, against the circuit's; pairs whose one-step candidate lies within the margin of a threshold
+    /// are left out. nil without bmru layers.
+    func oneStep(_ stimulus: Stimulus) -> AgreementReport.OneStep? {
+        var observed: [Int: [[Int]]] = [:]
+        for (li, layer) in network.layers.enumerated() where layer.kind == .bmru {
+            var rows = [[Int]](repeating: [Int](repeating: 0, count: layer.outputs), count: frames)
+            for j in 0..<layer.outputs {
+                guard let s = circuitStates[[li, j]] else { return nil }
+                for t in 0..<frames { rows[t][j] = s[t] }
+            }
+            observed[li] = rows
+        }
+        guard !observed.isEmpty else { return nil }
+        let p = IdealModel(network: network).oneStep(stimulus, observed: observed)
+        var pairs = 0, agree = 0, ambiguous = 0
+        for (li, rows) in observed {
+            let layer = network.layers[li]
+            for t in 0..<frames {
+                for j in 0..<layer.outputs {
+                    let c = p.candidates[li]![t][j], lo = layer.thetaLow![j], hi = layer.thetaHigh![j]
+                    if abs(c - lo) <= options.margin || abs(c - hi) <= options.margin { ambiguous += 1; continue }
+                    pairs += 1
+                    if p.states[li]![t][j] == rows[t][j] { agree += 1 }
+                }
+            }
+        }
+        return .init(agreement: pairs > 0 ? Double(agree) / Double(pairs) : 1, pairs: pairs, ambiguous: ambiguous)
+    }
+
     /// Frames whose state depends on the path between frames (the ideal model on the simulated stimulus); marks
     /// the first divergence when it follows one.
     mutating func pathDependence(_ stimulus: Stimulus) -> AgreementReport.PathDependence? {

@@ -74,6 +74,9 @@ public enum ReportWriter {
         s += "| frames × units | \(r.frames) × \(r.units) |\n"
         s += "| state agreement (non-ambiguous) | \(pct(r.state_agreement)) (required \(pct(r.thresholds.required_state_agreement))) |\n"
         s += "| ambiguous pairs (margin \(r.ambiguous.margin_units) units) | \(r.ambiguous.count) |\n"
+        if let o = r.one_step {
+            s += "| one-step state agreement (from the circuit's previous states) | \(pct(o.agreement)) (\(o.ambiguous) ambiguous) |\n"
+        }
         s += "| decision agreement (non-ambiguous frames) | \(pct(r.decision_agreement))\(r.decision.map { " (\($0.ambiguous_frames) ambiguous)" } ?? "") |\n"
         if let d = r.decision {
             s += "| sequence decision circuit / model | \(d.circuit_sequence_decision) / \(d.model_sequence_decision) |\n"

@@ -139,6 +139,8 @@ struct AgreementRuleTests {
         #expect(r.ambiguous.pairs.map(\.reason) == ["near_threshold", "held_after_ambiguous", "held_after_ambiguous"])
         #expect(r.state_agreement == 1)
         #expect(r.first_divergence == nil)
+        // one step from the circuit's own states: only the 0.82 frame is near a threshold; every other pair agrees
+        #expect(r.one_step == AgreementReport.OneStep(agreement: 1, pairs: 9, ambiguous: 1))
     }
 
     @Test("the same held difference without an ambiguous frame before it is a real divergence")
@@ -151,6 +153,9 @@ struct AgreementRuleTests {
         let f = try #require(r.first_divergence)
         #expect(f.frame == 1 && f.unit == 0 && f.model_state == 1 && f.circuit_state == 0)
         #expect(!r.pass)
+        // one step from the circuit's own states: frame 1 still disagrees (1.0 > θ_high sets the state), but frames
+        // 2 and 3 start from the circuit's 0 and hold it inside the band, so they agree: 9 of 10 pairs
+        #expect(r.one_step == AgreementReport.OneStep(agreement: 0.9, pairs: 10, ambiguous: 0))
     }
 }
 
