@@ -139,7 +139,7 @@ public struct AgreementReport: Codable, Equatable, Sendable {
         /// σ, model units RMS per frame and input
         public var sigma_units: Double
         public var seed: UInt64
-        /// RMS over frames and inputs of (noisy − clean) input actually applied (after clipping at 0)
+        /// RMS over frames and inputs of (noisy − max(clean, 0)): the noise the circuit actually saw (both sides clipped at 0)
         public var applied_rms_units: Double
         public var first_half_frames: Int
         public var second_half_frames: Int

@@ -43,7 +43,8 @@ enum NoiseMeasure {
         }
         var sq = 0.0, n = 0
         for (a, b) in zip(noisy.frames, clean.frames) {
-            for (x, y) in zip(a, b) { sq += (x - y) * (x - y); n += 1 }
+            // against what the circuit would have seen without noise: the clean input clipped at 0, as the noisy one is
+            for (x, y) in zip(a, b) { sq += (x - max(y, 0)) * (x - max(y, 0)); n += 1 }
         }
         return .init(sigma_units: noise.sigma, seed: noise.seed, applied_rms_units: n > 0 ? (sq / Double(n)).squareRoot() : 0,
                      first_half_frames: half, second_half_frames: frames - half,
