@@ -32,6 +32,7 @@ struct Calibrate: ParsableCommand {
             let opts = DeckOptions(corner: corner, vdd: vdd, temperature: temp, modelsDirectory: dir,
                                    generatorVersion: ToolVersion.string)
             let path = ModelFiles.absolute(output ?? "models/calibration/\(corner.rawValue).json")
+            try OutputPath.check(path, option: "--output")
             let start = Date()
             let file: CalibrationFile
             do {
@@ -45,7 +46,7 @@ struct Calibrate: ParsableCommand {
             } catch let e as CharacterizationError {
                 throw UsageFailure("calibration bench: \(e.reason)")
             }
-            try AtomicWrite.write(try file.json(), to: path)
+            try CLI.writeAtomically(try file.json(), to: path, option: "--output")
             Self.summary(file)
             CLI.stderr(String(format: "wrote %@ in %.1f s", path, Date().timeIntervalSince(start)))
         }

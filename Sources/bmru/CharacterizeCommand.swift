@@ -21,6 +21,7 @@ struct CharacterizeCommon: ParsableArguments {
     func deckOptions() throws -> DeckOptions {
         let dir = ModelFiles.directory(option: models)
         try ModelFiles.require(dir)
+        if let json { try OutputPath.check(json, option: "--json") }
         return DeckOptions(corner: corner, vdd: vdd, temperature: temp, modelsDirectory: dir,
                            generatorVersion: ToolVersion.string)
     }
@@ -37,7 +38,7 @@ struct CharacterizeCommon: ParsableArguments {
         guard let json else { return }
         let enc = JSONEncoder()
         enc.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try AtomicWrite.write(try enc.encode(value) + Data("\n".utf8), to: ModelFiles.absolute(json))
+        try CLI.writeAtomically(try enc.encode(value) + Data("\n".utf8), to: ModelFiles.absolute(json), option: "--json")
     }
 }
 

@@ -20,7 +20,7 @@ struct Import: ParsableCommand {
     func run() throws {
         try CLI.guarded {
             let net = try NetworkImport.load(architecturePath: arch, tensorsPath: tensors, allowUnused: allowUnused)
-            try AtomicWrite.write(NetworkFile.encode(net), to: output)
+            try CLI.writeAtomically(NetworkFile.encode(net), to: output, option: "--output")
             print(ModelCommandIO.summary(net, file: output))
         }
     }

@@ -79,6 +79,7 @@ struct KWSSynth: ParsableCommand {
     func run() throws {
         try CLI.guarded {
             guard snrMin <= snrMax else { throw UsageFailure("--snr-min must be ≤ --snr-max") }
+            try OutputPath.makeFolder(out, option: "--out")
             var o = SynthOptions()
             o.seed = seed; o.perWord = perWord; o.snrMin = snrMin; o.snrMax = snrMax
             let t0 = Date()
@@ -120,7 +121,7 @@ struct KWSFeatures: ParsableCommand {
             }
             let f = extractor.features(x)
             guard !f.isEmpty else { throw KWSError(.badAudio, file: clip, field: "data.size", reason: "no feature frames") }
-            try AtomicWrite.write(StimulusFile.csv(Stimulus(frames: f, inputs: f.first?.count ?? 13)), to: output)
+            try CLI.writeAtomically(StimulusFile.csv(Stimulus(frames: f, inputs: f.first?.count ?? 13)), to: output, option: "--output")
         }
     }
 }

@@ -33,8 +33,8 @@ struct Model: ParsableCommand {
             // second guard (the parser refuses it): a model run of no frames writes an empty table
             guard stim.count > 0 else { throw UsageFailure("\(input): the stimulus has no frames") }
             let trace = try circuit.run(net, stim)
-            try AtomicWrite.write(ModelCSV.outputs(trace), to: output)
-            if let states { try AtomicWrite.write(ModelCSV.states(trace), to: states) }
+            try CLI.writeAtomically(ModelCSV.outputs(trace), to: output, option: "--output")
+            if let states { try CLI.writeAtomically(ModelCSV.states(trace), to: states, option: "--states") }
         }
     }
 }

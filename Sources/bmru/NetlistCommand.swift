@@ -42,6 +42,7 @@ struct NetlistCmd: ParsableCommand {
             let deckPath = ModelFiles.absolute(output)
             let base = deckPath.hasSuffix(".sp") ? String(deckPath.dropLast(3)) : deckPath
             try ModelFiles.requireUsableOutput(deckPath, option: "--output", rawPath: ModelFiles.rawPath(base + ".raw"))
+            try OutputPath.check(deckPath, option: "--output")
             var opts = DeckOptions(corner: corner, vdd: vdd, temperature: temp, modelsDirectory: dir,
                                    networkSHA256: SHA256.hex(data), rawPath: ModelFiles.rawPath(base + ".raw"),
                                    generatorVersion: ToolVersion.string)
@@ -60,7 +61,7 @@ struct NetlistCmd: ParsableCommand {
                 print("emit_seconds=\(per) deck_bytes=\(deck.text.utf8.count) parameters=\(deck.mapping.parameters.count)")
             }
             // both files are complete before either is renamed into place; a failure leaves neither (and the old ones)
-            try AtomicWrite.writeTogether([(base + ".mapping.json", deck.mappingJSON), (deckPath, Data(deck.text.utf8))])
+            try CLI.writeTogether([(base + ".mapping.json", deck.mappingJSON), (deckPath, Data(deck.text.utf8))], option: "--output")
             CLI.stderr("wrote \(deckPath) (\(deck.frames) frames, \(deck.stopTime) s) and \(base).mapping.json")
             if opts.rawPath != base + ".raw" {
                 CLI.stderr("note: the folder's path has a space, which ngspice's write cannot take; run `ngspice -b` from the deck's folder and it writes \(opts.rawPath ?? "") there")

@@ -67,7 +67,7 @@ struct Spice: ParsableCommand {
             }
             let table = VectorTable.csv(result, order: vectors)
             if let out {
-                try CLI.writeAtomically(Data(table.utf8), to: out)
+                try CLI.writeAtomically(Data(table.utf8), to: out, option: "--csv")
             } else {
                 FileHandle.standardOutput.write(Data(table.utf8))
             }

@@ -37,7 +37,7 @@ struct StimulusCommand: ParsableCommand {
             }
             guard density >= 0 && density <= 1 else { throw UsageFailure("--density must be in [0, 1]") }
             let s = StimulusFile.random(inputs: width, frames: frames, seed: seed, density: density)
-            try AtomicWrite.write(StimulusFile.csv(s), to: output)
+            try CLI.writeAtomically(StimulusFile.csv(s), to: output, option: "--output")
         }
     }
 }
