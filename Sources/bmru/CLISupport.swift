@@ -110,6 +110,21 @@ enum OutputPath {
     }
 }
 
+/// The one spelling of a command's output option: `-o` / `--out`, plus the command's earlier long spelling
+/// (`--output`, `--csv`, `--json`) kept working as an alias.
+extension NameSpecification {
+    static func output(alias: String? = nil) -> NameSpecification {
+        var names: [NameSpecification.Element] = [.customShort("o"), .customLong("out")]
+        if let alias { names.append(.customLong(alias)) }
+        return NameSpecification(names)
+    }
+}
+
+/// The name errors give the output option.
+enum OutputOption {
+    static let label = "-o/--out"
+}
+
 /// Where the GF180MCU model files are: `--models`, else $BMRU_MODELS, else ./models/gf180mcu,
 /// else models/gf180mcu beside the executable's package checkout.
 enum ModelFiles {

@@ -16,19 +16,21 @@ struct CharacterizeCommon: ParsableArguments {
     @Option(help: "Supply voltage, V.") var vdd: Double = 1.8
     @Option(help: "Temperature, °C.") var temp: Double = 27
     @Option(help: "Folder with design.ngspice and sm141064.ngspice.") var models: String?
-    @Option(help: "Also write the measurements as JSON here.") var json: String?
+    @Option(help: "Wall-clock limit for each simulation, seconds.") var timeout: Double = 300
+    @Option(name: .output(alias: "json"), help: ArgumentHelp("Also write the measurements as JSON here.", valueName: "FILE.json")) var json: String?
 
     func deckOptions() throws -> DeckOptions {
         let dir = ModelFiles.directory(option: models)
         try ModelFiles.require(dir)
-        if let json { try OutputPath.check(json, option: "--json") }
+        if let json { try OutputPath.check(json, option: OutputOption.label) }
+        guard timeout > 0, timeout.isFinite else { throw UsageFailure("--timeout: must be a finite number of seconds > 0") }
         return DeckOptions(corner: corner, vdd: vdd, temperature: temp, modelsDirectory: dir,
                            generatorVersion: ToolVersion.string)
     }
 
     func simulate(_ deck: String) throws -> [String: [Double]] {
         do {
-            return try Simulator.shared.run(SimulationRequest(deck: deck, timeout: 300)).vectors
+            return try Simulator.shared.run(SimulationRequest(deck: deck, timeout: timeout)).vectors
         } catch let e as SimulationError {
             throw UsageFailure("simulation failed: \(e)")
         }
@@ -38,7 +40,7 @@ struct CharacterizeCommon: ParsableArguments {
         guard let json else { return }
         let enc = JSONEncoder()
         enc.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try CLI.writeAtomically(try enc.encode(value) + Data("\n".utf8), to: ModelFiles.absolute(json), option: "--json")
+        try CLI.writeAtomically(try enc.encode(value) + Data("\n".utf8), to: ModelFiles.absolute(json), option: OutputOption.label)
     }
 }
 

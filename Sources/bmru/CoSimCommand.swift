@@ -19,7 +19,7 @@ struct CoSimCmd: ParsableCommand {
 
     @Argument(help: "The network file.") var network: String
     @Option(help: "Stimulus CSV (one row per frame, model units).") var input: String
-    @Option(help: "Folder for the reports.") var out: String
+    @Option(name: .output(), help: "Folder for the reports (created when missing).") var out: String
     @Option(help: "Process corner: typical, ff, ss, fs, sf.") var corner: Corner = .typical
     @Option(help: "Supply voltage, V.") var vdd: Double = 1.8
     @Option(help: "Temperature, °C.") var temp: Double = 27
@@ -43,6 +43,7 @@ struct CoSimCmd: ParsableCommand {
         let report: AgreementReport = try CLI.guarded {
             guard margin >= 0, margin.isFinite else { throw UsageFailure("--margin: must be a finite number ≥ 0") }
             guard required >= 0, required <= 1 else { throw UsageFailure("--required: must lie in [0, 1]") }
+            guard timeout > 0, timeout.isFinite else { throw UsageFailure("--timeout: must be a finite number of seconds > 0") }
             let netPath = ModelFiles.absolute(network)
             let net = try NetworkFile.load(path: netPath)
             let data = FileManager.default.contents(atPath: netPath) ?? Data()
@@ -70,7 +71,7 @@ struct CoSimCmd: ParsableCommand {
             options.generatorVersion = ToolVersion.string
             let outDir = ModelFiles.absolute(out)
             options.rawPath = ModelFiles.rawPath(outDir + "/deck.raw")
-            try ModelFiles.requireUsableOutput(outDir, option: "--out", rawPath: options.rawPath ?? "")
+            try ModelFiles.requireUsableOutput(outDir, option: OutputOption.label, rawPath: options.rawPath ?? "")
             let earlier = try AtomicFolder.checkReplaceable(outDir, replaceable: ReportWriter.folderNames)
             if let d = deck {
                 let path = ModelFiles.absolute(d)

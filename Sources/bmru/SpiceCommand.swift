@@ -15,7 +15,7 @@ struct Spice: ParsableCommand {
     @Argument(help: "The SPICE deck.") var deck: String
     @Option(name: .customLong("vector"), help: "A vector to write (repeatable); default: all of the plot.")
     var vectors: [String] = []
-    @Option(help: "Write the CSV here instead of standard output.") var csv: String?
+    @Option(name: .output(alias: "csv"), help: ArgumentHelp("Write the CSV here instead of standard output.", valueName: "FILE.csv")) var csv: String?
     @Option(help: "Wall-clock limit for the analysis, seconds.") var timeout: Double = 600
     @Option(help: "Run the deck this many times in this process; print per-run time and resident memory on stderr.")
     var `repeat`: Int = 1
@@ -37,6 +37,7 @@ struct Spice: ParsableCommand {
 
     func run() throws {
         try CLI.guarded {
+            guard timeout > 0, timeout.isFinite else { throw UsageFailure("--timeout: must be a finite number of seconds > 0") }
             let deckPath = ModelFiles.absolute(deck)
             let text = try CLI.readText(deckPath, what: "deck")
             let out = csv.map(ModelFiles.absolute)
@@ -67,7 +68,7 @@ struct Spice: ParsableCommand {
             }
             let table = VectorTable.csv(result, order: vectors)
             if let out {
-                try CLI.writeAtomically(Data(table.utf8), to: out, option: "--csv")
+                try CLI.writeAtomically(Data(table.utf8), to: out, option: OutputOption.label)
             } else {
                 FileHandle.standardOutput.write(Data(table.utf8))
             }

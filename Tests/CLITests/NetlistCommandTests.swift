@@ -104,7 +104,7 @@ struct NetlistInputCommandTests {
         try Data("not a folder\n".utf8).write(to: URL(fileURLWithPath: blocker))
         let r = try BMRU.run(["netlist", BatchFixtures.tinyNetwork, "-o", blocker + "/sub/x.sp"], models: true)
         #expect(r.status == 2, "exit \(r.status): \(r.stderr)")
-        #expect(r.stderr.contains(blocker + " exists and is not a folder") && r.stderr.contains("--output"), "\(r.stderr)")
+        #expect(r.stderr.contains(blocker + " exists and is not a folder") && r.stderr.contains("-o/--out"), "\(r.stderr)")
         #expect(r.stderr.split(separator: "\n").count == 1, "one line: \(r.stderr)")
         #expect(BMRU.files(root) == ["plain"], "\(BMRU.files(root))")
         #expect(try String(contentsOfFile: blocker, encoding: .utf8) == "not a folder\n")
