@@ -9,11 +9,13 @@ struct Calibrate: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Characterise the cell library on the GF180MCU models and write calibration tables.",
         discussion: """
-        Measures (in-process ngspice, about a dozen decks): weight-mirror gain against finger width and input
-        current for the positive, negative and identity paths; FQ-BMRU cell switch-up/down and level against
-        their bias currents at unit currents 0.1..3 nA; leakage; settling time constants; subthreshold slopes,
-        delvto sensitivities; and A_VT by a Monte Carlo over the PDK's statistical wrapper models.
-        The file records the model files' sha256 and the cell library's sha256; `bmru netlist/cosim` refuse a
+        Measures, in-process, about 320 small decks (an up and a down DC sweep for each of 39 cells at 4 unit \
+        currents, plus mirror, settling and Monte Carlo decks): weight-mirror gain against finger width and \
+        input current for the positive, negative and identity paths; FQ-BMRU cell switch-up/down and level \
+        against their bias currents at unit currents 0.1..3 nA; leakage; settling time constants; subthreshold \
+        slopes, delvto sensitivities; and A_VT by a Monte Carlo over the PDK's statistical wrapper models.
+
+        The file records the model files' sha256 and the cell library's sha256; `bmru netlist/cosim` refuse a \
         calibration made for other files. Default output: models/calibration/<corner>.json.
         """)
 

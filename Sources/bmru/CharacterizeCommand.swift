@@ -49,11 +49,12 @@ struct CharacterizeCell: ParsableCommand {
         commandName: "cell",
         abstract: "Hysteresis loop of one emitted FQ-BMRU cell: switch-up/down currents, output level, static power.",
         discussion: """
-        The input current is swept up from 0 and down from max(2·θ_high, θ_high + 0.5) units with DC sweeps
-        (the quasi-static limit of a slow ramp: each point starts from the previous one, so the sweep stays
-        on its branch of the loop). Thresholds are read at the cell's candidate probe i(vc_cell_0).
+        The input current is swept up from 0 and down from max(2·θ_high, θ_high + 0.5) units with DC sweeps \
+        (the quasi-static limit of a slow ramp: each point starts from the previous one, so the sweep stays \
+        on its branch of the loop). Thresholds are read at the cell's candidate probe i(vc_cell_0). \
         Repeat --unit-current to measure several unit currents.
-        --ramp SECONDS also drives the cell with a transient ramp (a staircase of --ramp-steps stairs up over
+
+        --ramp SECONDS also drives the cell with a transient ramp (a staircase of --ramp-steps stairs up over \
         SECONDS, then down again) and prints the thresholds as met in time and the switching delays.
         """)
 

@@ -9,11 +9,12 @@ struct CoSimCmd: ParsableCommand {
         commandName: "cosim",
         abstract: "Simulate the circuit in-process, run the behavioural model on the same input, and compare.",
         discussion: """
-        Writes DIR/report.json, report.md, report.html, junit.xml, waveforms.csv, deck.sp, deck.mapping.json
-        (and stimulus-noisy.csv with --input-noise). DIR is written under a temporary name beside it and renamed
-        into place when complete (replacing an earlier report only then), so a failed run leaves no partial report;
-        a DIR holding files cosim does not write is refused.
-        Exit status: 0 when the state agreement reaches --required and the decisions agree; 1 when the
+        Writes DIR/report.json, report.md, report.html, junit.xml, waveforms.csv, deck.sp, deck.mapping.json \
+        (and stimulus-noisy.csv with --input-noise). DIR is written under a temporary name beside it and renamed \
+        into place when complete (replacing an earlier report only then), so a failed run leaves no partial \
+        report; a DIR holding files cosim does not write is refused.
+
+        Exit status: 0 when the state agreement reaches --required and the decisions agree; 1 when the \
         agreement falls short; 2 for invalid input or a failed simulation.
         """)
 

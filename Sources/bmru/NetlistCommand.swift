@@ -10,11 +10,13 @@ struct NetlistCmd: ParsableCommand {
         commandName: "netlist",
         abstract: "Write the GF180MCU transistor-level SPICE deck of a network (and its parameter mapping).",
         discussion: """
-        Writes DECK.sp and DECK.mapping.json (every learned parameter, the element(s) realising it, the
-        width or current given, and the realisation error). `ngspice -b DECK.sp` runs the deck alone and
-        writes DECK.raw beside it. Same inputs -> byte-identical files.
-        Probes: v(s_<L>_<i>) states, i(vo_<L>_<i>) outputs (identity: _p/_n), i(vc_<L>_<i>) candidates,
-        iin_<i> inputs; supplies i(vdd_<L>) (mirrors), i(vddcell_<L>) (cells), i(vddref_<L>) (references), i(vdd_bias) (bias generator).
+        Writes DECK.sp and DECK.mapping.json (every learned parameter, the element(s) realising it, the \
+        width or current given, and the realisation error); missing folders are created. `ngspice -b DECK.sp` \
+        runs the deck alone and writes DECK.raw beside it. Same inputs -> byte-identical files.
+
+        Probes: v(s_<L>_<i>) states, i(vo_<L>_<i>) outputs (identity: _p/_n), i(vc_<L>_<i>) candidates, \
+        iin_<i> inputs; supplies i(vdd_<L>) (mirrors), i(vddcell_<L>) (cells), i(vddref_<L>) (references), \
+        i(vdd_bias) (bias generator).
         """)
 
     @Argument(help: "The network file.") var network: String

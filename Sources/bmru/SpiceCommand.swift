@@ -6,9 +6,10 @@ struct Spice: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run any SPICE deck in-process through libngspice and write vectors as CSV.",
         discussion: """
-        The deck's .include/.lib tree is read by bmru (relative paths from the folder of the file that names
-        them) and handed to ngspice as one flat deck of circuit cards: .control blocks and *# lines are removed
+        The deck's .include/.lib tree is read by bmru (relative paths from the folder of the file that names \
+        them) and handed to ngspice as one flat deck of circuit cards: .control blocks and *# lines are removed \
         and never run (a note on stderr says so), *ng_script decks and unknown dot cards are refused (exit 2).
+
         --vector takes v(node) / i(vsource) or ngspice's own names (node, vsource#branch). The CSV header \
         keeps ngspice's vector names as its raw file shows them: the scale (time), v(node) for node voltages, \
         i(vsource) for branch currents, e.g. time,v(s_cell_0),i(vdd_bias).
