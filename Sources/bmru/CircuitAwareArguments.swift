@@ -15,12 +15,25 @@ struct CircuitAwareArguments: ParsableArguments {
     var uncalibratedDeck = false
     @Option(name: .customLong("mismatch-seed"), help: "Shared mismatch sample: per-device delvto drawn with this seed (the same sample `bmru cosim --mismatch-seed` writes into the deck).")
     var mismatchSeed: UInt64?
-    @Option(help: "Input-referred current noise, units RMS per frame and input (the same draws as `bmru cosim --input-noise`).") var noise: Double = 0
+    @Option(name: .customLong("input-noise"), help: ArgumentHelp("Input-referred noise: add N(0, σ²) model units to every input of every frame, the same draws as `bmru cosim --input-noise` (circuit-aware).", valueName: "σ"))
+    var inputNoise: Double?
+    /// the earlier spelling of --input-noise, kept working
+    @Option(name: .customLong("noise"), help: .hidden) var legacyNoise: Double?
     @Option(name: .customLong("noise-seed"), help: "Seed of the noise draws.") var noiseSeed: UInt64 = 1
     @Option(name: .customLong("models"), help: "Folder with the GF180MCU model files (circuit-aware).") var models: String?
 
+    /// σ of the input noise: --input-noise, or its earlier spelling --noise (not both).
+    func noise() throws -> Double {
+        if inputNoise != nil && legacyNoise != nil {
+            throw UsageFailure("--input-noise and --noise are the same option: give it once (--input-noise)")
+        }
+        let sigma = inputNoise ?? legacyNoise ?? 0
+        guard sigma >= 0, sigma.isFinite else { throw UsageFailure("--input-noise: must be a finite number ≥ 0") }
+        return sigma
+    }
+
     func model(_ net: Network, _ stim: Stimulus) throws -> CircuitAwareModel {
-        guard noise >= 0, noise.isFinite else { throw UsageFailure("--noise: must be a finite number ≥ 0") }
+        let noise = try noise()
         if let s = mismatchSeed, s < 1 || s > 2_147_483_647 { throw UsageFailure("--mismatch-seed: must be in 1...2147483647") }
         let dir = ModelFiles.directory(option: models)
         try ModelFiles.require(dir)
@@ -49,7 +62,11 @@ struct CircuitAwareArguments: ParsableArguments {
     @Option(name: .customLong("time-repeats"), help: .hidden) var timeRepeats: Int = 0
 
     func run(_ net: Network, _ stim: Stimulus) throws -> ModelTrace {
-        guard enabled else { return IdealModel(network: net).run(stim) }
+        let sigma = try noise()
+        guard enabled else {
+            guard sigma == 0 else { throw UsageFailure("--input-noise: needs --circuit-aware (the ideal model runs on the clean input)") }
+            return IdealModel(network: net).run(stim)
+        }
         let m = try model(net, stim)
         if timeRepeats > 0 {
             _ = m.run(stim)

@@ -9,17 +9,18 @@ struct CoSimCmd: ParsableCommand {
         commandName: "cosim",
         abstract: "Simulate the circuit in-process, run the behavioural model on the same input, and compare.",
         discussion: """
-        Writes DIR/report.json, report.md, report.html, junit.xml, waveforms.csv, deck.sp, deck.mapping.json
-        (and stimulus-noisy.csv with --input-noise). DIR is written under a temporary name beside it and renamed
-        into place when complete (replacing an earlier report only then), so a failed run leaves no partial report;
-        a DIR holding files cosim does not write is refused.
-        Exit status: 0 when the state agreement reaches --required and the decisions agree; 1 when the
+        Writes DIR/report.json, report.md, report.html, junit.xml, waveforms.csv, deck.sp, deck.mapping.json \
+        (and stimulus-noisy.csv with --input-noise). DIR is written under a temporary name beside it and renamed \
+        into place when complete (replacing an earlier report only then), so a failed run leaves no partial \
+        report; a DIR holding files cosim does not write is refused.
+
+        Exit status: 0 when the state agreement reaches --required and the decisions agree; 1 when the \
         agreement falls short; 2 for invalid input or a failed simulation.
         """)
 
     @Argument(help: "The network file.") var network: String
     @Option(help: "Stimulus CSV (one row per frame, model units).") var input: String
-    @Option(help: "Folder for the reports.") var out: String
+    @Option(name: .output(), help: "Folder for the reports (created when missing).") var out: String
     @Option(help: "Process corner: typical, ff, ss, fs, sf.") var corner: Corner = .typical
     @Option(help: "Supply voltage, V.") var vdd: Double = 1.8
     @Option(help: "Temperature, °C.") var temp: Double = 27
@@ -43,6 +44,7 @@ struct CoSimCmd: ParsableCommand {
         let report: AgreementReport = try CLI.guarded {
             guard margin >= 0, margin.isFinite else { throw UsageFailure("--margin: must be a finite number ≥ 0") }
             guard required >= 0, required <= 1 else { throw UsageFailure("--required: must lie in [0, 1]") }
+            guard timeout > 0, timeout.isFinite else { throw UsageFailure("--timeout: must be a finite number of seconds > 0") }
             let netPath = ModelFiles.absolute(network)
             let net = try NetworkFile.load(path: netPath)
             let data = FileManager.default.contents(atPath: netPath) ?? Data()
@@ -70,7 +72,7 @@ struct CoSimCmd: ParsableCommand {
             options.generatorVersion = ToolVersion.string
             let outDir = ModelFiles.absolute(out)
             options.rawPath = ModelFiles.rawPath(outDir + "/deck.raw")
-            try ModelFiles.requireUsableOutput(outDir, option: "--out", rawPath: options.rawPath ?? "")
+            try ModelFiles.requireUsableOutput(outDir, option: OutputOption.label, rawPath: options.rawPath ?? "")
             let earlier = try AtomicFolder.checkReplaceable(outDir, replaceable: ReportWriter.folderNames)
             if let d = deck {
                 let path = ModelFiles.absolute(d)

@@ -14,13 +14,13 @@ struct Import: ParsableCommand {
 
     @Option(help: "Architecture file (v1 network without numeric arrays).") var arch: String
     @Option(help: "Tensor file: .safetensors or .npz.") var tensors: String
-    @Option(name: .shortAndLong, help: "Output network file.") var output: String
+    @Option(name: .output(alias: "output"), help: "Output network file.") var output: String
     @Flag(help: "Ignore tensors that no layer uses (default: they are an error).") var allowUnused = false
 
     func run() throws {
         try CLI.guarded {
             let net = try NetworkImport.load(architecturePath: arch, tensorsPath: tensors, allowUnused: allowUnused)
-            try AtomicWrite.write(NetworkFile.encode(net), to: output)
+            try CLI.writeAtomically(NetworkFile.encode(net), to: output, option: OutputOption.label)
             print(ModelCommandIO.summary(net, file: output))
         }
     }

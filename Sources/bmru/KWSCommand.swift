@@ -70,7 +70,7 @@ struct KWSSynth: ParsableCommand {
         voices are never heard in training (validation_list.txt, testing_list.txt). Deterministic for a \
         seed and an espeak-ng installation; an interrupted run resumes in the same directory.
         """)
-    @Option(help: "Output directory.") var out: String
+    @Option(name: .output(), help: "Output directory (created when missing).") var out: String
     @Option(help: "Random seed.") var seed: UInt64 = 1
     @Option(help: "Clips per word (also the number of 1 s silence segments).") var perWord: Int = 300
     @Option(help: "Lowest SNR of the added noise, dB.") var snrMin: Double = 10
@@ -79,6 +79,7 @@ struct KWSSynth: ParsableCommand {
     func run() throws {
         try CLI.guarded {
             guard snrMin <= snrMax else { throw UsageFailure("--snr-min must be ≤ --snr-max") }
+            try OutputPath.makeFolder(out, option: OutputOption.label)
             var o = SynthOptions()
             o.seed = seed; o.perWord = perWord; o.snrMin = snrMin; o.snrMax = snrMax
             let t0 = Date()
@@ -104,7 +105,7 @@ struct KWSFeatures: ParsableCommand {
         clips them at 0).
         """)
     @Argument(help: "The WAV clip.") var clip: String
-    @Option(name: .shortAndLong, help: "Output stimulus CSV.") var output: String
+    @Option(name: .output(alias: "output"), help: "Output stimulus CSV.") var output: String
     @Option(name: .customLong("feature-offset"), help: "Added to the z-scores (0 for networks trained before the offset was introduced).") var featureOffset: Double = MFCCConfig.defaultOffset
 
     func run() throws {
@@ -120,7 +121,7 @@ struct KWSFeatures: ParsableCommand {
             }
             let f = extractor.features(x)
             guard !f.isEmpty else { throw KWSError(.badAudio, file: clip, field: "data.size", reason: "no feature frames") }
-            try AtomicWrite.write(StimulusFile.csv(Stimulus(frames: f, inputs: f.first?.count ?? 13)), to: output)
+            try CLI.writeAtomically(StimulusFile.csv(Stimulus(frames: f, inputs: f.first?.count ?? 13)), to: output, option: OutputOption.label)
         }
     }
 }

@@ -12,7 +12,7 @@ struct Model: ParsableCommand {
 
     @Argument(help: "The network file.") var network: String?
     @Option(help: "Stimulus CSV (header row, then one row of `inputs` numbers per frame).") var input: String?
-    @Option(name: .shortAndLong, help: "Output CSV.") var output: String?
+    @Option(name: .output(alias: "output"), help: "Output CSV.") var output: String?
     @Option(help: "Also write each bmru layer's states s (0/1) as CSV here.") var states: String?
     @OptionGroup var circuit: CircuitAwareArguments
 
@@ -26,15 +26,15 @@ struct Model: ParsableCommand {
                 guard IdealModel.selectKernel(benchKernel) else { throw UsageFailure("kernel \(benchKernel) not available") }
                 try ModelBenchmark.run(directory: dir, repeats: benchRepeats); return }
             guard let network, let input, let output else {
-                throw UsageFailure("give NETWORK, --input STIM.csv and -o OUT.csv")
+                throw UsageFailure("give NETWORK, --input STIM.csv and -o/--out OUT.csv")
             }
             let net = try NetworkFile.load(path: network)
             let stim = try StimulusFile.load(path: input, inputs: net.inputs)
             // second guard (the parser refuses it): a model run of no frames writes an empty table
             guard stim.count > 0 else { throw UsageFailure("\(input): the stimulus has no frames") }
             let trace = try circuit.run(net, stim)
-            try AtomicWrite.write(ModelCSV.outputs(trace), to: output)
-            if let states { try AtomicWrite.write(ModelCSV.states(trace), to: states) }
+            try CLI.writeAtomically(ModelCSV.outputs(trace), to: output, option: OutputOption.label)
+            if let states { try CLI.writeAtomically(ModelCSV.states(trace), to: states, option: "--states") }
         }
     }
 }

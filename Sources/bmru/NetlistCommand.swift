@@ -10,16 +10,18 @@ struct NetlistCmd: ParsableCommand {
         commandName: "netlist",
         abstract: "Write the GF180MCU transistor-level SPICE deck of a network (and its parameter mapping).",
         discussion: """
-        Writes DECK.sp and DECK.mapping.json (every learned parameter, the element(s) realising it, the
-        width or current given, and the realisation error). `ngspice -b DECK.sp` runs the deck alone and
-        writes DECK.raw beside it. Same inputs -> byte-identical files.
-        Probes: v(s_<L>_<i>) states, i(vo_<L>_<i>) outputs (identity: _p/_n), i(vc_<L>_<i>) candidates,
-        iin_<i> inputs; supplies i(vdd_<L>) (mirrors), i(vddcell_<L>) (cells), i(vddref_<L>) (references), i(vdd_bias) (bias generator).
+        Writes DECK.sp and DECK.mapping.json (every learned parameter, the element(s) realising it, the \
+        width or current given, and the realisation error); missing folders are created. `ngspice -b DECK.sp` \
+        runs the deck alone and writes DECK.raw beside it. Same inputs -> byte-identical files.
+
+        Probes: v(s_<L>_<i>) states, i(vo_<L>_<i>) outputs (identity: _p/_n), i(vc_<L>_<i>) candidates, \
+        iin_<i> inputs; supplies i(vdd_<L>) (mirrors), i(vddcell_<L>) (cells), i(vddref_<L>) (references), \
+        i(vdd_bias) (bias generator).
         """)
 
     @Argument(help: "The network file.") var network: String
     @Option(help: "Stimulus CSV; without it the inputs are 0 and the deck runs one frame.") var input: String?
-    @Option(name: .shortAndLong, help: "The deck to write (DECK.sp).") var output: String
+    @Option(name: .output(alias: "output"), help: ArgumentHelp("The deck to write; DECK.mapping.json goes beside it (missing folders are created).", valueName: "DECK.sp")) var output: String
     @Option(help: "Process corner: typical, ff, ss, fs, sf.") var corner: Corner = .typical
     @Option(help: "Supply voltage, V.") var vdd: Double = 1.8
     @Option(help: "Temperature, °C.") var temp: Double = 27
@@ -41,7 +43,8 @@ struct NetlistCmd: ParsableCommand {
             try ModelFiles.require(dir)
             let deckPath = ModelFiles.absolute(output)
             let base = deckPath.hasSuffix(".sp") ? String(deckPath.dropLast(3)) : deckPath
-            try ModelFiles.requireUsableOutput(deckPath, option: "--output", rawPath: ModelFiles.rawPath(base + ".raw"))
+            try ModelFiles.requireUsableOutput(deckPath, option: OutputOption.label, rawPath: ModelFiles.rawPath(base + ".raw"))
+            try OutputPath.check(deckPath, option: OutputOption.label)
             var opts = DeckOptions(corner: corner, vdd: vdd, temperature: temp, modelsDirectory: dir,
                                    networkSHA256: SHA256.hex(data), rawPath: ModelFiles.rawPath(base + ".raw"),
                                    generatorVersion: ToolVersion.string)
@@ -60,7 +63,7 @@ struct NetlistCmd: ParsableCommand {
                 print("emit_seconds=\(per) deck_bytes=\(deck.text.utf8.count) parameters=\(deck.mapping.parameters.count)")
             }
             // both files are complete before either is renamed into place; a failure leaves neither (and the old ones)
-            try AtomicWrite.writeTogether([(base + ".mapping.json", deck.mappingJSON), (deckPath, Data(deck.text.utf8))])
+            try CLI.writeTogether([(base + ".mapping.json", deck.mappingJSON), (deckPath, Data(deck.text.utf8))], option: OutputOption.label)
             CLI.stderr("wrote \(deckPath) (\(deck.frames) frames, \(deck.stopTime) s) and \(base).mapping.json")
             if opts.rawPath != base + ".raw" {
                 CLI.stderr("note: the folder's path has a space, which ngspice's write cannot take; run `ngspice -b` from the deck's folder and it writes \(opts.rawPath ?? "") there")

@@ -6,16 +6,19 @@ struct Spice: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run any SPICE deck in-process through libngspice and write vectors as CSV.",
         discussion: """
-        The deck's .include/.lib tree is read by bmru (relative paths from the folder of the file that names
-        them) and handed to ngspice as one flat deck of circuit cards: .control blocks and *# lines are removed
+        The deck's .include/.lib tree is read by bmru (relative paths from the folder of the file that names \
+        them) and handed to ngspice as one flat deck of circuit cards: .control blocks and *# lines are removed \
         and never run (a note on stderr says so), *ng_script decks and unknown dot cards are refused (exit 2).
-        Vector names: as ngspice lists them, or v(node) / i(vsource).
+
+        --vector takes v(node) / i(vsource) or ngspice's own names (node, vsource#branch). The CSV header \
+        keeps ngspice's vector names as its raw file shows them: the scale (time), v(node) for node voltages, \
+        i(vsource) for branch currents, e.g. time,v(s_cell_0),i(vdd_bias).
         """)
 
     @Argument(help: "The SPICE deck.") var deck: String
-    @Option(name: .customLong("vector"), help: "A vector to write (repeatable); default: all of the plot.")
+    @Option(name: .customLong("vector"), help: "A vector to write, e.g. v(s_cell_0) or i(vdd_bias) (repeatable); default: all of the plot.")
     var vectors: [String] = []
-    @Option(help: "Write the CSV here instead of standard output.") var csv: String?
+    @Option(name: .output(alias: "csv"), help: ArgumentHelp("Write the CSV here instead of standard output.", valueName: "FILE.csv")) var csv: String?
     @Option(help: "Wall-clock limit for the analysis, seconds.") var timeout: Double = 600
     @Option(help: "Run the deck this many times in this process; print per-run time and resident memory on stderr.")
     var `repeat`: Int = 1
@@ -37,6 +40,7 @@ struct Spice: ParsableCommand {
 
     func run() throws {
         try CLI.guarded {
+            guard timeout > 0, timeout.isFinite else { throw UsageFailure("--timeout: must be a finite number of seconds > 0") }
             let deckPath = ModelFiles.absolute(deck)
             let text = try CLI.readText(deckPath, what: "deck")
             let out = csv.map(ModelFiles.absolute)
@@ -67,7 +71,7 @@ struct Spice: ParsableCommand {
             }
             let table = VectorTable.csv(result, order: vectors)
             if let out {
-                try CLI.writeAtomically(Data(table.utf8), to: out)
+                try CLI.writeAtomically(Data(table.utf8), to: out, option: OutputOption.label)
             } else {
                 FileHandle.standardOutput.write(Data(table.utf8))
             }
@@ -77,7 +81,9 @@ struct Spice: ParsableCommand {
 
 enum VectorTable {
     /// CSV with a header row: the scale first, then the requested vectors in the order asked
-    /// (or all vectors alphabetically).
+    /// (or all vectors alphabetically). The header keeps ngspice's names as its raw file and `print` show them:
+    /// `v(node)` for a node voltage, `i(source)` for a branch current, the scale (`time`) and other vectors
+    /// (device parameters such as `@m1[id]`, noise spectra) as they are.
     static func csv(_ r: SimulationResult, order: [String]) -> String {
         var names: [String] = []
         if r.vectors[r.scaleName] != nil { names.append(r.scaleName) }
@@ -85,19 +91,41 @@ enum VectorTable {
             names += r.vectorNames.filter { $0 != r.scaleName }
         } else {
             for o in order {
-                if let key = r.vectors.keys.first(where: { r.vector(o) == r.vectors[$0] && !names.contains($0) }) {
-                    names.append(key)
-                }
+                if let key = key(r, o), !names.contains(key) { names.append(key) }
             }
         }
         let columns = names.map { r.vectors[$0] ?? [] }
         let rows = columns.map(\.count).max() ?? 0
-        var s = names.joined(separator: ",") + "\n"
+        var s = names.map { header($0, scale: r.scaleName) }.joined(separator: ",") + "\n"
         for i in 0..<rows {
             s += columns.map { i < $0.count ? "\($0[i])" : "" }.joined(separator: ",")
             s += "\n"
         }
         return s
+    }
+
+    /// The key of a requested vector (`v(node)`, `node`, `i(source)`, `source#branch`, any case), as
+    /// `SimulationResult.vector` finds it.
+    static func key(_ r: SimulationResult, _ requested: String) -> String? {
+        let n = requested.lowercased().trimmingCharacters(in: .whitespaces)
+        var candidates = [n]
+        if n.hasPrefix("v("), n.hasSuffix(")") {
+            candidates.append(String(n.dropFirst(2).dropLast()))
+        } else if n.hasPrefix("i("), n.hasSuffix(")") {
+            candidates.append(String(n.dropFirst(2).dropLast()) + "#branch")
+        } else if !n.contains("#") {
+            candidates.append(n + "#branch")
+        }
+        return candidates.first { r.vectors[$0] != nil }
+    }
+
+    /// ngspice's vector key as the raw file names it: `a` -> `v(a)`, `v1#branch` -> `i(v1)`.
+    static func header(_ key: String, scale: String) -> String {
+        if key == scale { return key }
+        if key.hasSuffix("#branch") { return "i(\(key.dropLast("#branch".count)))" }
+        let special = ["(", "@", "[", "#"].contains { key.contains($0) }
+        if special || key.hasPrefix("onoise") || key.hasPrefix("inoise") { return key }
+        return "v(\(key))"
     }
 }
 

@@ -16,7 +16,7 @@ struct StimulusCommand: ParsableCommand {
     @Option(help: "Number of frames (rows).") var frames: Int
     @Option(help: "Random seed (unsigned 64-bit).") var seed: UInt64 = 1
     @Option(help: "Fraction of values that are zero, 0...1.") var density: Double = 0
-    @Option(name: .shortAndLong, help: "Output CSV.") var output: String
+    @Option(name: .output(alias: "output"), help: "Output CSV.") var output: String
 
     func run() throws {
         try CLI.guarded {
@@ -37,7 +37,7 @@ struct StimulusCommand: ParsableCommand {
             }
             guard density >= 0 && density <= 1 else { throw UsageFailure("--density must be in [0, 1]") }
             let s = StimulusFile.random(inputs: width, frames: frames, seed: seed, density: density)
-            try AtomicWrite.write(StimulusFile.csv(s), to: output)
+            try CLI.writeAtomically(StimulusFile.csv(s), to: output, option: OutputOption.label)
         }
     }
 }

@@ -51,13 +51,17 @@ struct Train: ParsableCommand {
     @Option(help: "Checkpoint file (default: OUTPUT.ckpt); removed when training finishes.") var checkpoint: String?
     @Option(help: "Write the checkpoint every N steps (also on SIGINT/SIGTERM).") var checkpointEvery: Int = 500
     @Flag(help: "Continue from the checkpoint (same options and data; the result equals an uninterrupted run).") var resume = false
-    @Option(name: .shortAndLong, help: "Output network file.") var output: String
+    @Option(name: .output(alias: "output"), help: "Output network file.") var output: String
     @Option(help: "Also write stimuli of N correctly decided test clips per class (yes, no, left, silence) here.") var stimuliDir: String?
     @Option(help: "Test clips per class for --stimuli-dir.") var stimuli: Int = 1
 
     func run() throws {
         try CLI.guarded {
             guard task == "kws" else { throw UsageFailure("--task: only 'kws' is supported") }
+            // the folders of the outputs before hours of training (the checkpoint is written beside the network)
+            try OutputPath.makeParent(output, option: OutputOption.label)
+            if let c = checkpoint { try OutputPath.makeParent(c, option: "--checkpoint") }
+            if let d = stimuliDir { try OutputPath.check(d + "/.", option: "--stimuli-dir") }
             let t0 = Date()
             let ds = try KWSCLI.loadDataset(data, featureOffset: featureOffset)
             var cfg = TrainerConfig()
@@ -117,7 +121,7 @@ struct Train: ParsableCommand {
             let net = r.net.network(name: "kws-yes", metadataJSON: meta)
             let problems = NetworkFile.validate(net, file: output)
             guard problems.isEmpty else { throw UsageFailure("trained network is invalid: \(problems[0])") }
-            try AtomicWrite.write(String(decoding: try NetworkFile.encode(net), as: UTF8.self), to: output)
+            try CLI.writeAtomically(try NetworkFile.encode(net), to: output, option: OutputOption.label)
             for p in ckPaths { try? FileManager.default.removeItem(atPath: p) }
             if let dir = stimuliDir { try writeStimuli(ds: ds, net: r.net, dir: dir) }
             print(String(format: "wrote %@: test accuracy %.4f on %d unseen-voice clips (state %d), %.1f s total",
@@ -128,7 +132,7 @@ struct Train: ParsableCommand {
     /// Writes kws-<word>-<k>.csv for the first (by id) test clips of yes, no, left and silence that the
     /// network decides correctly (demo material; the accuracy above counts every test clip).
     func writeStimuli(ds: KWSDataset, net: FQNet, dir: String) throws {
-        try FileOutput.makeDirectory(dir)
+        try OutputPath.makeFolder(dir, option: "--stimuli-dir")
         for w in [KWSWord.yes, .no, .left, .silence] {
             let clips = ds.clips(.test).filter { $0.word == w }.sorted { $0.id < $1.id }
                 .filter { net.decide($0.features, frames: $0.frames).decision == $0.label }

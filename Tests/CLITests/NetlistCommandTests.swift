@@ -79,6 +79,43 @@ struct NetlistInputCommandTests {
         #expect(ok.status == 0, "\(ok.stderr)")
     }
 
+    @Test("`bmru netlist -o` into a missing nested folder creates it, and the deck written there runs standalone")
+    func missingFolderCreated() throws {
+        let ngspice = try TestEnvironment.ngspiceCLI()
+        let root = try TestEnvironment.temporaryDirectory("netlist-mkdir")
+        let dir = root + "/newdir/sub"
+        #expect(!FileManager.default.fileExists(atPath: root + "/newdir"))
+        // a path ngspice cannot take is still refused, and then no folder is created for it
+        let refused = try BMRU.run(["netlist", BatchFixtures.tinyNetwork, "-o", root + "/newdir/a$b/x.sp"], models: true)
+        #expect(refused.status == 2 && refused.stderr.contains("cannot be used"), "\(refused.stderr)")
+        #expect(BMRU.files(root).isEmpty, "\(BMRU.files(root))")
+        let r = try BMRU.run(["netlist", BatchFixtures.tinyNetwork, "--input", BatchFixtures.tinyStimulus, "-o", dir + "/x.sp"], models: true)
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(BMRU.files(dir) == ["x.mapping.json", "x.sp"], "\(BMRU.files(dir))")
+        let run = try TestEnvironment.run(ngspice, ["-b", "x.sp"], cwd: dir)
+        #expect(run.status == 0, "\(run.stderr.suffix(500))")
+        #expect((FileManager.default.contents(atPath: dir + "/x.raw")?.count ?? 0) > 1000)
+    }
+
+    @Test("`bmru netlist -o` below a regular file: exit 2 naming that file, nothing created; a folder in its place is accepted")
+    func parentIsRegularFile() throws {
+        let root = try TestEnvironment.temporaryDirectory("netlist-notdir")
+        let blocker = root + "/plain"
+        try Data("not a folder\n".utf8).write(to: URL(fileURLWithPath: blocker))
+        let r = try BMRU.run(["netlist", BatchFixtures.tinyNetwork, "-o", blocker + "/sub/x.sp"], models: true)
+        #expect(r.status == 2, "exit \(r.status): \(r.stderr)")
+        #expect(r.stderr.contains(blocker + " exists and is not a folder") && r.stderr.contains("-o/--out"), "\(r.stderr)")
+        #expect(r.stderr.split(separator: "\n").count == 1, "one line: \(r.stderr)")
+        #expect(BMRU.files(root) == ["plain"], "\(BMRU.files(root))")
+        #expect(try String(contentsOfFile: blocker, encoding: .utf8) == "not a folder\n")
+        // positive control: the same path with a folder where the file was is written
+        try FileManager.default.removeItem(atPath: blocker)
+        try FileManager.default.createDirectory(atPath: blocker, withIntermediateDirectories: false)
+        let ok = try BMRU.run(["netlist", BatchFixtures.tinyNetwork, "-o", blocker + "/sub/x.sp"], models: true)
+        #expect(ok.status == 0, "\(ok.stderr)")
+        #expect(BMRU.files(blocker + "/sub") == ["x.mapping.json", "x.sp"])
+    }
+
     @Test("`bmru netlist` into a folder whose path has a space: the deck runs standalone from its folder")
     func folderWithSpace() throws {
         let ngspice = try TestEnvironment.ngspiceCLI()

@@ -19,7 +19,7 @@ struct SpiceCommandSecurityTests {
         #expect(!FileManager.default.fileExists(atPath: marker), "bmru spice ran the command")
         if attack.status == 0 {
             // the circuit still ran: its operating point has the source's branch current
-            #expect(out.stdout.split(separator: "\n").first?.contains("v1#branch") == true, "\(out.stdout)")
+            #expect(out.stdout.split(separator: "\n").first?.contains("i(v1)") == true, "\(out.stdout)")
             #expect(out.stderr.contains("not run"), "the removal is reported: \(out.stderr)")
         } else {
             #expect(out.stderr.contains("ng_script") && out.stderr.contains("line 1"), "\(out.stderr)")
@@ -57,6 +57,48 @@ struct SpiceCommandSecurityTests {
         #expect(out.status == 2)
         #expect(!out.stderr.contains("topsecret42"), "\(out.stderr)")
         #expect(out.stderr.contains("secret.inc, line 2"), "\(out.stderr)")
+    }
+}
+
+@Suite("bmru spice: CSV headers")
+struct SpiceCommandHeaderTests {
+    @Test("the CSV header has ngspice's vector names, the ones its own raw file lists (v(node), i(source))")
+    func headerAsRawFile() throws {
+        let ngspice = try TestEnvironment.ngspiceCLI()
+        let dir = try TestEnvironment.temporaryDirectory("spice-names")
+        let circuit = "rc\nv1 a 0 1\nr1 a b 1k\nr2 b 0 1k\n.tran 1u 5u\n"
+        try (circuit + ".control\nset filetype=ascii\nrun\nwrite rc.raw\n.endc\n.end\n").write(toFile: dir + "/rc.sp", atomically: true, encoding: .utf8)
+        // (ngspice -b exits 1 here, "no simulations run" outside the control block; the raw file is written)
+        let cli = try TestEnvironment.run(ngspice, ["-b", "rc.sp"], cwd: dir)
+        #expect(FileManager.default.fileExists(atPath: dir + "/rc.raw"), "\(cli.stdout) \(cli.stderr)")
+        // the raw file's "Variables:" block: index, name, type
+        let raw = try String(contentsOfFile: dir + "/rc.raw", encoding: .utf8).split(separator: "\n").map(String.init)
+        let start = try #require(raw.firstIndex(of: "Variables:")), end = try #require(raw.firstIndex(of: "Values:"))
+        let rawNames = raw[(start + 1)..<end].map { $0.split(whereSeparator: { $0 == "\t" || $0 == " " })[1] }.map(String.init)
+        #expect(rawNames == ["time", "v(a)", "v(b)", "i(v1)"], "\(rawNames)")
+        try (circuit + ".end\n").write(toFile: dir + "/plain.sp", atomically: true, encoding: .utf8)
+        let all = try BMRU.run(["spice", dir + "/plain.sp"])
+        #expect(all.status == 0, "\(all.stderr)")
+        #expect(all.stdout.split(separator: "\n").first.map(String.init) == rawNames.joined(separator: ","), "\(all.stdout.prefix(200))")
+        // requested by either spelling, the header names them the same way, in the order asked
+        let some = try BMRU.run(["spice", dir + "/plain.sp", "--vector", "V1#branch", "--vector", "b", "--vector", "v(a)"])
+        #expect(some.stdout.split(separator: "\n").first == "time,i(v1),v(b),v(a)", "\(some.stdout.prefix(200))")
+        // two vectors with equal values (the same node voltage twice over) stay two columns of their own names
+        try "eq\nv1 a 0 1\nr1 a b 1k\nv2 c 0 1\nr2 c d 1k\nr3 b 0 1k\nr4 d 0 1k\n.op\n.end\n".write(toFile: dir + "/eq.sp", atomically: true, encoding: .utf8)
+        let eq = try BMRU.run(["spice", dir + "/eq.sp", "--vector", "v(d)", "--vector", "v(b)"])
+        #expect(eq.stdout.split(separator: "\n").first == "v(d),v(b)", "\(eq.stdout)")
+    }
+
+    @Test("an emitted deck's probes come out as v(s_cell_0) and i(vdd_bias)")
+    func emittedProbes() throws {
+        let dir = try TestEnvironment.temporaryDirectory("spice-probes")
+        let n = try BMRU.run(["netlist", TinyExample.network, "--input", TinyExample.stimulus, "-o", dir + "/tiny.sp"], models: true)
+        #expect(n.status == 0, "\(n.stderr)")
+        let r = try BMRU.run(["spice", dir + "/tiny.sp", "--vector", "v(s_cell_0)", "--vector", "i(vdd_bias)", "-o", dir + "/t.csv"], models: true)
+        #expect(r.status == 0, "\(r.stderr)")
+        let rows = try TinyExample.rows(dir + "/t.csv")
+        #expect(rows.first == ["time", "v(s_cell_0)", "i(vdd_bias)"], "\(rows.first ?? [])")
+        #expect(rows.count > 100 && rows.dropFirst().allSatisfy { $0.count == 3 && Double($0[1]) != nil })
     }
 }
 
