@@ -1,6 +1,7 @@
 import ArgumentParser
 import BMRUModel
 import Foundation
+import KWS
 import Netlist
 
 /// An error the CLI reports as one line on stderr with exit status 2 (invalid input, failed simulation).
@@ -54,17 +55,48 @@ enum CLI {
 
     /// The network (and stimulus) against the circuit's operating range: warnings go to stderr, errors too,
     /// then exit status 2. Each line names the file the field belongs to.
+    /// `TrainedRange`'s warnings follow `OperatingRange`'s findings.
     static func checkOperatingRange(_ net: Network, file: String, stimulus: Stimulus? = nil, stimulusFile: String? = nil) throws {
         let findings = OperatingRange.gf180mcu.check(net, stimulus: stimulus)
         for f in findings {
             let where_ = f.isStimulus ? (stimulusFile ?? file) : file
             stderr("\(f.severity == .error ? "error" : "warning"): \(where_): \(f.field): \(f.reason)")
         }
+        for w in TrainedRange.check(net) { stderr("warning: \(file): \(w.field): \(w.reason)") }
         if findings.contains(where: { $0.severity == .error }) { throw ExitCode(2) }
     }
 
     static func stderr(_ text: String) {
         FileHandle.standardError.write(Data((text + "\n").utf8))
+    }
+}
+
+/// The lower ends of the characterised range that `OperatingRange` does not check (it warns about |w| > 4 and
+/// θ_high, level > 4 units): thresholds below 0.1 units, which the trainer never produces (`bmru train` keeps
+/// θ_low, θ_high and level in [0.1, 3], `TrainerConfig.thetaMin`) and below the cell grid's smallest θ_high
+/// (0.1 units, `CalibrationBench.thetaGrid`), and a level of 0 (outside (0, 4]: the grid's levels are 0.1–4
+/// units; such a cell never drives its outputs). Warnings only: the circuit is still built.
+enum TrainedRange {
+    struct Warning: Equatable { var field: String; var reason: String }
+
+    static let minTheta = TrainerConfig().thetaMin
+    static let maxLevel = OperatingRange.gf180mcu.characterisedCurrentUnits
+
+    static func check(_ net: Network, limit: Int = 50) -> [Warning] {
+        var out: [Warning] = []
+        func warn(_ f: String, _ r: String) { if out.count < limit { out.append(Warning(field: f, reason: r)) } }
+        let lo = NumberText.spice(minTheta)
+        for (k, l) in net.layers.enumerated() where l.kind == .bmru {
+            for (name, values) in [("theta_low", l.thetaLow ?? []), ("theta_high", l.thetaHigh ?? [])] {
+                for (j, v) in values.enumerated() where v.isFinite && v < minTheta {
+                    warn("layers[\(k)].\(name)[\(j)]", "is \(NumberText.spice(v)) units, below the characterised \(lo) units (the trainer keeps θ ≥ \(lo); the cell grid starts at θ_high \(lo))")
+                }
+            }
+            for (j, v) in (l.level ?? []).enumerated() where v.isFinite && v <= 0 {
+                warn("layers[\(k)].level[\(j)]", "is \(NumberText.spice(v)) units, outside the characterised (0, \(NumberText.spice(maxLevel))] units: the cell never drives its outputs")
+            }
+        }
+        return out
     }
 }
 

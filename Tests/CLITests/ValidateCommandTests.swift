@@ -56,6 +56,46 @@ struct ValidateCommandTests {
         }
     }
 
+    @Test("parameters outside the trained and characterised range: exit 0, one warning per field; the bounds themselves and tiny.json: none")
+    func trainedRange() throws {
+        let dir = try TestEnvironment.temporaryDirectory("cli-trained-range")
+        // a 4-input dense layer so that the weight field is weights[0][3]
+        func network(w: Double, thetaLow: Double, thetaHigh: Double, level: Double) -> String {
+            """
+            {"format": "bmru-network", "version": 1, "name": "range", "unit_current": 1e-9, "frame_period": 0.01, "inputs": 4,
+             "layers": [{"name": "pre", "kind": "dense", "weights": [[1, 0.5, -0.5, \(w)]], "bias": [0]},
+                        {"name": "cell", "kind": "bmru", "weights": [[1], [1]], "bias": [0, 0], "theta_low": [\(thetaLow), 0.3],
+                         "theta_high": [\(thetaHigh), 0.6], "level": [\(level), 1], "initial_state": [0, 0]}]}
+            """
+        }
+        let outside = dir + "/outside.json"
+        try network(w: -4.5, thetaLow: 0.05, thetaHigh: 0.08, level: 0).write(toFile: outside, atomically: true, encoding: .utf8)
+        let r = try BMRU.run(["validate", outside])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("\(outside): valid"), "\(r.stdout)")
+        let warnings = r.stderr.split(separator: "\n").map(String.init)
+        for field in ["layers[0].weights[0][3]", "layers[1].theta_low[0]", "layers[1].theta_high[0]", "layers[1].level[0]"] {
+            #expect(warnings.filter { $0.hasPrefix("warning: \(outside): \(field): ") }.count == 1, "\(field): \(r.stderr)")
+        }
+        #expect(warnings.count == 4, "only the four fields (unit 1 of the cell is inside): \(r.stderr)")
+        #expect(r.stderr.contains("layers[1].theta_low[0]: is 0.05 units, below the characterised 0.1 units"), "\(r.stderr)")
+
+        // the bounds themselves are inside: |w| = 4, θ = 0.1, level = 4 (and the shipped tiny network) warn about nothing
+        let edge = dir + "/edge.json"
+        try network(w: 4, thetaLow: 0.1, thetaHigh: 0.1, level: 4).write(toFile: edge, atomically: true, encoding: .utf8)
+        for net in [edge, TinyExample.network] {
+            let ok = try BMRU.run(["validate", net])
+            #expect(ok.status == 0 && ok.stdout.contains("valid"), "\(ok.stderr)")
+            #expect(ok.stderr.isEmpty, "\(net): \(ok.stderr)")
+        }
+        // errors are still errors: a negative level fails validation as before (exit 2, its field)
+        let negative = dir + "/negative.json"
+        try network(w: 1, thetaLow: 0.2, thetaHigh: 0.4, level: -1).write(toFile: negative, atomically: true, encoding: .utf8)
+        let bad = try BMRU.run(["validate", negative])
+        #expect(bad.status == 2 && bad.stderr.contains("error: ") && bad.stderr.contains("layers[1].level[0]"), "\(bad.stderr)")
+        #expect(bad.stdout.isEmpty)
+    }
+
     @Test("outside the characterised range: a warning naming the field, exit 0; beyond the hard limit: exit 2")
     func ranges() throws {
         let dir = try TestEnvironment.temporaryDirectory("cli-range")
