@@ -60,10 +60,12 @@ public struct SimulationResult: Sendable, Codable, Equatable {
     /// Looks a vector up by its ngspice name or by SPICE probe syntax, case-insensitively:
     /// `v(node)` finds `node`, `i(vsrc)` finds `vsrc#branch`.
     public func vector(_ name: String) -> [Double]? {
-        for key in VectorName.candidates(name) {
-            if let v = vectors[key] { return v }
-        }
-        return nil
+        key(name).flatMap { vectors[$0] }
+    }
+
+    /// The key in `vectors` that `vector(name)` reads (nil when there is none).
+    public func key(_ name: String) -> String? {
+        VectorName.candidates(name).first { vectors[$0] != nil }
     }
 }
 

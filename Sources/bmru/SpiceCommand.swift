@@ -91,7 +91,7 @@ enum VectorTable {
             names += r.vectorNames.filter { $0 != r.scaleName }
         } else {
             for o in order {
-                if let key = key(r, o), !names.contains(key) { names.append(key) }
+                if let key = r.key(o), !names.contains(key) { names.append(key) }
             }
         }
         let columns = names.map { r.vectors[$0] ?? [] }
@@ -102,21 +102,6 @@ enum VectorTable {
             s += "\n"
         }
         return s
-    }
-
-    /// The key of a requested vector (`v(node)`, `node`, `i(source)`, `source#branch`, any case), as
-    /// `SimulationResult.vector` finds it.
-    static func key(_ r: SimulationResult, _ requested: String) -> String? {
-        let n = requested.lowercased().trimmingCharacters(in: .whitespaces)
-        var candidates = [n]
-        if n.hasPrefix("v("), n.hasSuffix(")") {
-            candidates.append(String(n.dropFirst(2).dropLast()))
-        } else if n.hasPrefix("i("), n.hasSuffix(")") {
-            candidates.append(String(n.dropFirst(2).dropLast()) + "#branch")
-        } else if !n.contains("#") {
-            candidates.append(n + "#branch")
-        }
-        return candidates.first { r.vectors[$0] != nil }
     }
 
     /// ngspice's vector key as the raw file names it: `a` -> `v(a)`, `v1#branch` -> `i(v1)`.

@@ -3,6 +3,7 @@
 import BMRUModel
 import BatchTestSupport
 import Foundation
+import TestSupport
 import Testing
 
 /// Input-referred noise in co-simulation and batches. The draws themselves are checked against their written
@@ -14,11 +15,7 @@ enum NoiseFixtures {
 
     /// The input currents (A) a deck's `iin_<i>` PWL sources drive, evaluated mid-frame, per frame and input.
     static func deckInputs(_ deckPath: String, inputs: Int, frames: Int, framePeriod: Double) throws -> [[Double]] {
-        // SPICE lines: a line starting with "+" continues the one before
-        var lines: [String] = []
-        for l in try String(contentsOfFile: deckPath, encoding: .utf8).split(separator: "\n") {
-            if l.hasPrefix("+"), !lines.isEmpty { lines[lines.count - 1] += " " + l.dropFirst() } else { lines.append(String(l)) }
-        }
+        let lines = SpiceLines.logical(try String(contentsOfFile: deckPath, encoding: .utf8))
         var out = [[Double]](repeating: [Double](repeating: .nan, count: inputs), count: frames)
         for i in 0..<inputs {
             guard let line = lines.first(where: { $0.hasPrefix("iin_\(i) ") }),

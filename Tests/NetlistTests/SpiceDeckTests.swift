@@ -9,13 +9,7 @@ import Testing
 @Suite("Typed deck and writer")
 struct SpiceDeckTests {
     /// The logical lines of a deck: `+` continuations joined back with one space.
-    static func logicalLines(_ text: String) -> [String] {
-        var out: [String] = []
-        for l in text.split(separator: "\n", omittingEmptySubsequences: false) {
-            if l.hasPrefix("+ "), !out.isEmpty { out[out.count - 1] += " " + l.dropFirst(2) } else { out.append(String(l)) }
-        }
-        return out
-    }
+    static func logicalLines(_ text: String) -> [String] { SpiceLines.logical(text) }
 
     @Test("a long element line is continued on + lines of at most 100 characters that join back to the same tokens")
     func wrapping() {
