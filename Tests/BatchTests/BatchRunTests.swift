@@ -123,7 +123,13 @@ struct BatchRunTests {
         let jobs = try BatchFixtures.cliJobs(manifest)
         let jobsDir = dir + "/out/jobs"
         // one attempt per job: the hung job's record says why it has no report
-        var config = BatchPool.Configuration(command: try Self.plainWorker(), workers: 2)
+        // this pool's workers run through a link of their own, so the SIGSTOP below can only reach one of them
+        // (other suites' batch workers are children of this test process too)
+        let link = dir + "/hang-worker"
+        try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: try TestEnvironment.bmruExecutable())
+        var command = try Self.plainWorker()
+        command.executable = link
+        var config = BatchPool.Configuration(command: command, workers: 2)
         config.graceSeconds = 1
         config.maxAttempts = 1
         let pool = BatchPool(configuration: config)
@@ -143,7 +149,7 @@ struct BatchRunTests {
         while stopped == nil && Date().timeIntervalSince(started) < 60 {
             // only a worker that has started its program: stopped between fork and exec, a child would also
             // stop its parent (this process), which waits inside posix_spawn until the exec
-            if let w = Processes.children(of: getpid()).first(where: { Processes.arguments(of: $0).contains("batch-worker") }) {
+            if let w = Processes.children(of: getpid()).first(where: { Processes.arguments(of: $0).first == link }) {
                 kill(w, SIGSTOP)
                 stopped = w
             } else {
