@@ -85,7 +85,8 @@ public struct IdealModel: Sendable {
 
     /// `runFlat` from other states than the network's initial ones: `startStates[k]` (layer index k, one
     /// 0/1 per unit) replaces layer k's `initialState`.
-    func runFlat(_ stimulus: Stimulus, startStates: [Int: [UInt8]]?) -> (outputs: [[Double]], candidates: [[Double]], states: [[UInt8]]) {
+    func runFlat(_ stimulus: Stimulus, startStates: [Int: [UInt8]]?, dynamics: CellDynamics = .bistable,
+                 noise: InjectedNoise = InjectedNoise()) -> (outputs: [[Double]], candidates: [[Double]], states: [[UInt8]]) {
         precondition(stimulus.inputs == network.inputs, "stimulus has \(stimulus.inputs) inputs, network \(network.inputs)")
         let T = stimulus.frames.count
         var input = [Double]()
@@ -122,6 +123,16 @@ public struct IdealModel: Sendable {
                 var s = [UInt8](repeating: 0, count: m)
                 for (u, v) in (l.initialState ?? []).prefix(m).enumerated() where v == 1 { s[u] = 1 }
                 if let start = startStates?[k], start.count == m { s = start }
+                if let nc = noise.candidate[k], nc.count == T * m {
+                    for q in 0..<(T * m) { z[q] += nc[q] }
+                }
+                if dynamics == .continuous {
+                    (out, st) = Self.continuousCells(z: &z, frames: T, layer: l, start: s, stateNoise: noise.state[k])
+                    outs.append(out); cands.append(z); states.append(st)
+                    input = out
+                    width = m
+                    continue
+                }
                 z.withUnsafeMutableBufferPointer { zp in
                 st.withUnsafeMutableBufferPointer { stp in
                 out.withUnsafeMutableBufferPointer { op in
@@ -154,7 +165,7 @@ public struct IdealModel: Sendable {
     /// z[t][o] = bias[o] + Σ_i input[t][i]·W[o][i], with columns[i*m + o] = W[o][i].
     /// Frames are independent here, so large runs are split over the processor cores; every frame is
     /// computed the same way whichever thread does it.
-    private static func affine(input: [Double], width n: Int, frames T: Int, columns: [Double], bias: [Double],
+    static func affine(input: [Double], width n: Int, frames T: Int, columns: [Double], bias: [Double],
                                into z: inout [Double]) {
         let m = bias.count
         let work = T * m * max(n, 1)

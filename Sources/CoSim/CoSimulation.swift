@@ -40,6 +40,8 @@ public struct CoSimOptions: Sendable {
     /// stimulus, and the report's `noise` block compares the noisy run with the ideal model on the clean stimulus.
     /// nil (or σ = 0) = none
     public var inputNoise: InputNoise?
+    /// noise currents at the cells' candidate and state nodes, in the deck (nil: none)
+    public var deviceNoise: DeviceNoise?
 
     public init(modelsDirectory: String) {
         self.modelsDirectory = modelsDirectory
@@ -105,6 +107,7 @@ public enum CoSimulation {
         deckOptions.mismatchSeed = options.mismatchSeed
         deckOptions.calibration = options.calibration
         deckOptions.mismatchSample = options.mismatchSample
+        deckOptions.deviceNoise = options.deviceNoise
         let deck: EmittedDeck
         do {
             deck = try DeckEmitter.emit(network: network, stimulus: simulatedStimulus(stimulus, options: options), options: deckOptions)

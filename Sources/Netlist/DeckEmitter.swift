@@ -32,6 +32,7 @@ public enum DeckEmitter {
         var e = Emission(network: network, stimulus: stimulus, options: options.withOperatingPoint(network, stimulus))
         var deck = e.build()
         applyMismatchSample(&deck, options)
+        if let noise = options.deviceNoise { try noise.apply(to: &deck, network: network, stop: e.stopTime) }
         return EmittedDeck(deck: deck, mapping: e.mapping, mappingJSON: MappingJSON.encode(e.mapping), stopTime: e.stopTime,
                            frames: e.frames, framePeriod: network.framePeriod)
     }

@@ -40,6 +40,8 @@ public struct DeckOptions: Sendable {
     public var calibration: CalibrationFile? = nil
     /// Shared-sample mismatch (DeviceOffsets.swift): explicit per-device delvto drawn in Swift; nil = none.
     public var mismatchSample: MismatchSample? = nil
+    /// Noise currents at the cells' candidate and state nodes (DeviceNoise.swift); nil = none.
+    public var deviceNoise: DeviceNoise? = nil
     /// Hard limits the network must respect (errors thrown by `DeckEmitter.emit`); nil only for benches that
     /// deliberately drive the cells outside them (the transient ramp's short stairs).
     public var operatingRange: OperatingRange? = .gf180mcu

@@ -12,6 +12,7 @@ struct BMRU: ParsableCommand {
             Spice.self,
             CoSimCmd.self,
             PowerCmd.self,
+            NoiseCmd.self,
             NetlistCmd.self,
             Characterize.self,
             Calibrate.self,
