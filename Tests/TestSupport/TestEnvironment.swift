@@ -50,6 +50,23 @@ public enum TestEnvironment {
         throw Missing(description: "the ngspice command is missing: run `sudo apt-get install -y ngspice libngspice0-dev` (or `make setup`)")
     }
 
+    /// `python3` on PATH, checked to import numpy (the Python exporter in python/ needs both). Missing either
+    /// is a failure with the command that installs them, never a skip.
+    public static func python3WithNumpy() throws -> String {
+        let install = "run `sudo apt-get install -y python3-numpy` (or `make setup`)"
+        var found: String?
+        for dir in (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin").split(separator: ":") {
+            let p = "\(dir)/python3"
+            if FileManager.default.isExecutableFile(atPath: p) { found = p; break }
+        }
+        guard let python = found else { throw Missing(description: "the python3 command is missing: \(install)") }
+        let check = try run(python, ["-c", "import numpy"])
+        guard check.status == 0 else {
+            throw Missing(description: "\(python) cannot import numpy: \(install)\n\(check.stderr)")
+        }
+        return python
+    }
+
     public struct ProcessOutput {
         public var status: Int32
         public var stdout: String
