@@ -1,19 +1,21 @@
 // The noise-immunity study (`bmru noise`): how much analog error a bmru cell boundary removes, what it costs in
 // state flips, and whether error accumulates through time, against a continuous-state baseline.
 //
-// Every quantity is measured against the network's own noiseless reference: the ideal model on the clean
-// stimulus (for the baseline: the baseline on the clean stimulus, without noise). Definitions (also written
-// into noise.json):
-//   input error   e_in  = c_circuit − c_ref    the cell's candidate current at the end of each frame (units)
-//   output error  e_out = y_circuit − y_ref    the cell's output current at the end of each frame (units)
+// Every quantity is measured against the same circuit without noise (the noiseless run of the study: same
+// deck, corner, supply and temperature), so that it is the noise's effect and not the circuit's systematic
+// departure from the model, which the noiseless run's own row reports against the ideal model (and the
+// `*_vs_model` fields of every row). The baseline is measured against itself without noise. Definitions
+// (also written into noise.json):
+//   input error   e_in  = c_noisy − c_noiseless    the cell's candidate current at the end of each frame (units)
+//   output error  e_out = y_noisy − y_noiseless    the cell's output current at the end of each frame (units)
 //   input_error_rms / output_error_rms: RMS over every (frame, unit) pair of the layer (flipped pairs included)
-//   flip_rate: fraction of the pairs whose state differs from the reference's
+//   flip_rate: fraction of the pairs whose state differs from the noiseless circuit's
 //   ratio = input_error_rms / output_error_rms;  ratio_state_kept: the same over the pairs that kept the
 //     reference's state (the boundary's suppression where the cell made the reference's decision)
 //   suppression: the all-pairs ratio of the sweep's largest σ whose flip rate is ≤ 1 % in every layer
 //     (source "device", else the first source), with that flip rate beside it
-//   accumulation: e_t = RMS over all cells' outputs at frame t; slope of e_t over t (least squares), RMS of
-//     e_t over the first and the last quarter of the frames
+//   accumulation: e_t = RMS over all cells' outputs at frame t (noisy − noiseless); slope of e_t over t (least
+//     squares), RMS of e_t over the first and the last quarter of the frames; input and device noise only
 // The circuit runs in ngspice (one process, one run at a time: libngspice is one simulator per process);
 // the baseline is the behavioural continuous-state network of BMRUModel/ContinuousBaseline.swift under the
 // same draws (the device noise's value at each frame's end, the same input noise).
@@ -76,18 +78,35 @@ public struct NoiseRunResult: Codable, Equatable, Sendable {
         public var input_sq: Double
         public var output_sq: Double
         public var output_sq_kept: Double
+        /// against the ideal model on the clean stimulus
+        public var model_flips = 0
+        public var model_input_sq = 0.0
+        public var model_output_sq = 0.0
         public init(layer: String, pairs: Int, flips: Int, input_sq: Double, output_sq: Double, output_sq_kept: Double) {
             self.layer = layer; self.pairs = pairs; self.flips = flips
             self.input_sq = input_sq; self.output_sq = output_sq; self.output_sq_kept = output_sq_kept
         }
     }
+    /// The circuit's frame-end values of one bmru layer (frame-major T·units): kept for the noiseless runs,
+    /// which the others are measured against.
+    public struct Trace: Codable, Equatable, Sendable {
+        public var layer: String
+        public var candidate: [Double]
+        public var state: [Int]
+        public var output: [Double]
+    }
+    /// the measurement's definition version (a resumed study reuses only runs of this version)
+    public var version = NoiseRunResult.currentVersion
+    public static let currentVersion = 2
     public var run: NoiseRun
     public var layers: [Layer]
     /// e_t per frame (accumulation runs)
     public var frame_error: [Double]?
     public var seconds: Double
-    public init(run: NoiseRun, layers: [Layer], frame_error: [Double]?, seconds: Double) {
-        self.run = run; self.layers = layers; self.frame_error = frame_error; self.seconds = seconds
+    /// noiseless runs only
+    public var traces: [Trace]?
+    public init(run: NoiseRun, layers: [Layer], frame_error: [Double]?, seconds: Double, traces: [Trace]? = nil) {
+        self.run = run; self.layers = layers; self.frame_error = frame_error; self.seconds = seconds; self.traces = traces
     }
 }
 
@@ -116,6 +135,11 @@ public struct NoiseStudyResult: Codable, Equatable, Sendable {
         public var output_error_rms_state_kept: Double
         public var ratio_state_kept: Double?
         public var flip_rate: Double
+        /// "noiseless_circuit" (the noise's effect) or, for the noiseless run's row, "ideal_model"
+        public var reference: String
+        /// against the ideal model on the clean stimulus: what the twin predicted
+        public var flip_rate_vs_model: Double
+        public var output_error_rms_vs_model: Double
     }
     public struct Suppression: Codable, Equatable, Sendable {
         public var value: Double?
@@ -137,7 +161,7 @@ public struct NoiseStudyResult: Codable, Equatable, Sendable {
         public var frames: Int
         public var sigma: Double
         public var bmru: Trend
-        /// the circuit without noise against the same reference: its own floor (systematic error)
+        /// the noiseless circuit against the ideal model: the circuit's systematic departure, for scale
         public var bmru_noiseless: Trend
         public var baseline: Trend
     }
@@ -155,16 +179,17 @@ public struct NoiseStudyError: Error, CustomStringConvertible, Sendable {
 
 public enum NoiseStudy {
     public static let definitions: [String: String] = [
-        "reference": "the ideal model on the clean stimulus (the baseline: the baseline without noise); corner, supply and temperature of the study",
-        "input_error_rms": "RMS over the layer's (frame, unit) pairs of candidate(circuit) − candidate(reference), units, at each frame's end",
-        "output_error_rms": "RMS over the same pairs (flipped ones included) of output(circuit) − output(reference), units",
+        "reference": "the same circuit without noise (the study's noiseless run); its own row (source none) compares it with the ideal model on the clean stimulus (reference ideal_model); the baseline against itself without noise",
+        "input_error_rms": "RMS over the layer's (frame, unit) pairs of candidate(noisy) − candidate(noiseless), units, at each frame's end",
+        "output_error_rms": "RMS over the same pairs (flipped ones included) of output(noisy) − output(noiseless), units",
+        "flip_rate_vs_model": "fraction of the pairs whose state differs from the ideal model's on the clean stimulus (output_error_rms_vs_model likewise)",
         "ratio": "input_error_rms / output_error_rms",
-        "output_error_rms_state_kept": "output_error_rms over the pairs whose state equals the reference's",
+        "output_error_rms_state_kept": "output_error_rms over the pairs whose state equals the noiseless circuit's",
         "ratio_state_kept": "input_error_rms / output_error_rms_state_kept: the boundary's suppression where the cell kept the reference's decision",
-        "flip_rate": "fraction of the layer's pairs whose state differs from the reference's",
+        "flip_rate": "fraction of the layer's pairs whose state differs from the noiseless circuit's",
         "sigma": "input: σ of N(0, σ²) on every input of every frame (units); device: RMS of each draw of the noise currents at every cell's candidate and state node (units), one draw every frame/draws_per_frame, linear in between; mismatch: 1 = the calibrated A_VT",
         "suppression": "ratio (all pairs) at the largest σ > 0 of the sweep whose flip rate is ≤ 1 % in every layer, for the device source (else the first source); its flip rate is reported beside it",
-        "accumulation": "e_t = RMS over every cell's output of output(run) − output(reference) at frame t; slope by least squares over t; first/last quarter RMS of e_t; the stimulus repeated to the accumulation length, input and device noise at the accumulation σ",
+        "accumulation": "e_t = RMS over every cell's output of output(noisy) − output(noiseless) at frame t; slope by least squares over t; first/last quarter RMS of e_t; the stimulus repeated to the accumulation length; input and device noise (whichever the study has) at the accumulation σ, no mismatch",
         "baseline": "continuous-state analog memory cells of the same thresholds and network (BMRUModel/ContinuousBaseline.swift): u_t = clip(u_{t−1} + κ(c_t − θ_high)⁺ − κ(θ_low − c_t)⁺ + m_t/level, 0, 1), κ = 1/(θ_high − θ_low); behavioural, under the same input draws and the device draws' values at the frame ends (candidate and state sites)",
     ]
 
@@ -214,7 +239,7 @@ public enum NoiseStudy {
         if r.source == "device" || (all && o.sources.contains(.device)) {
             c.deviceNoise = DeviceNoise(sigma: r.sigma, seed: s, drawsPerFrame: o.drawsPerFrame)
         }
-        if r.source == "mismatch" || (all && o.sources.contains(.mismatch)) {
+        if r.source == "mismatch" || (all && !r.long && o.sources.contains(.mismatch)) {
             guard let a = o.avt else { throw NoiseStudyError(run: r.id, reason: "the mismatch source needs the calibration's A_VT") }
             c.mismatchSample = MismatchSample(seed: s, nmosAVT: a.nmos, pmosAVT: a.pmos)
         }
@@ -222,7 +247,10 @@ public enum NoiseStudy {
     }
 
     /// Runs one simulation and measures it against the reference.
-    public static func execute(_ r: NoiseRun, network: Network, stimulus: Stimulus, options o: NoiseStudyOptions) throws -> NoiseRunResult {
+    /// `reference`: the noiseless run of the same stimulus (nil: this is a noiseless run, measured against the
+    /// ideal model and kept with its traces).
+    public static func execute(_ r: NoiseRun, network: Network, stimulus: Stimulus, options o: NoiseStudyOptions,
+                               reference noiseless: NoiseRunResult?) throws -> NoiseRunResult {
         let started = Date()
         let stim = r.long ? longStimulus(stimulus, frames: o.accumulationFrames) : stimulus
         let outcome: CoSimOutcome
@@ -235,9 +263,17 @@ public enum NoiseStudy {
         var layers: [NoiseRunResult.Layer] = []
         let T = stim.count
         var frameSq = [Double](repeating: 0, count: T), frameN = 0
+        var traces: [NoiseRunResult.Trace] = []
         for (li, l) in network.layers.enumerated() where l.kind == .bmru {
             let ref = reference.layers[li]
+            let m0 = l.outputs
             var m = NoiseRunResult.Layer(layer: l.name, pairs: 0, flips: 0, input_sq: 0, output_sq: 0, output_sq_kept: 0)
+            var tr = NoiseRunResult.Trace(layer: l.name, candidate: [Double](repeating: 0, count: T * m0),
+                                          state: [Int](repeating: 0, count: T * m0), output: [Double](repeating: 0, count: T * m0))
+            let base = noiseless?.traces?.first { $0.layer == l.name }
+            if noiseless != nil, base?.candidate.count != T * m0 {
+                throw NoiseStudyError(run: r.id, reason: "the noiseless run has no traces of \(l.name) for \(T) frames")
+            }
             for j in 0..<l.outputs {
                 func series(_ q: String) throws -> [Double] {
                     guard let s = outcome.traces.series.first(where: { $0.layer == l.name && $0.unit == j && $0.quantity == q }),
@@ -249,9 +285,18 @@ public enum NoiseStudy {
                 let cand = try series("candidate"), state = try series("state"), out = try series("current")
                 frameN += 1
                 for t in 0..<T {
-                    let dc = cand[t] - (ref.candidates?[t][j] ?? 0)
-                    let dy = out[t] - ref.outputs[t][j]
-                    let flipped = Int(state[t].rounded()) != (ref.states?[t][j] ?? 0)
+                    let q = t * m0 + j
+                    let s = Int(state[t].rounded())
+                    tr.candidate[q] = cand[t]; tr.state[q] = s; tr.output[q] = out[t]
+                    // against the ideal model
+                    let mc = cand[t] - (ref.candidates?[t][j] ?? 0), my = out[t] - ref.outputs[t][j]
+                    m.model_input_sq += mc * mc
+                    m.model_output_sq += my * my
+                    if s != (ref.states?[t][j] ?? 0) { m.model_flips += 1 }
+                    // against the noiseless circuit (the noiseless run itself: against the model)
+                    let dc = base.map { cand[t] - $0.candidate[q] } ?? mc
+                    let dy = base.map { out[t] - $0.output[q] } ?? my
+                    let flipped = base.map { s != $0.state[q] } ?? (s != (ref.states?[t][j] ?? 0))
                     m.pairs += 1
                     m.input_sq += dc * dc
                     m.output_sq += dy * dy
@@ -260,9 +305,11 @@ public enum NoiseStudy {
                 }
             }
             layers.append(m)
+            traces.append(tr)
         }
         let fe = r.long ? frameSq.map { (frameN > 0 ? $0 / Double(frameN) : 0).squareRoot() } : nil
-        return NoiseRunResult(run: r, layers: layers, frame_error: fe, seconds: Date().timeIntervalSince(started))
+        return NoiseRunResult(run: r, layers: layers, frame_error: fe, seconds: Date().timeIntervalSince(started),
+                              traces: noiseless == nil ? traces : nil)
     }
 
     /// The baseline's per-frame error under the same draws as the accumulation run at `sigma`.
@@ -325,6 +372,7 @@ public enum NoiseStudy {
                     a.samples += 1
                     a.m.pairs += l.pairs; a.m.flips += l.flips
                     a.m.input_sq += l.input_sq; a.m.output_sq += l.output_sq; a.m.output_sq_kept += l.output_sq_kept
+                    a.m.model_flips += l.model_flips; a.m.model_input_sq += l.model_input_sq; a.m.model_output_sq += l.model_output_sq
                     acc[key] = a
                 } else {
                     order.append(key)
@@ -339,7 +387,8 @@ public enum NoiseStudy {
             return .init(layer: a.layer, source: a.source, sigma: a.sigma, samples: a.samples, input_error_rms: inRMS,
                          output_error_rms: outRMS, ratio: outRMS > 0 ? inRMS / outRMS : nil,
                          output_error_rms_state_kept: keptRMS, ratio_state_kept: keptRMS > 0 ? inRMS / keptRMS : nil,
-                         flip_rate: Double(a.m.flips) / n)
+                         flip_rate: Double(a.m.flips) / n, reference: a.source == "none" ? "ideal_model" : "noiseless_circuit",
+                         flip_rate_vs_model: Double(a.m.model_flips) / n, output_error_rms_vs_model: (a.m.model_output_sq / n).squareRoot())
         }
     }
 
@@ -365,27 +414,30 @@ public enum NoiseStudy {
         let runsDir = dir + "/runs"
         try BatchError.writing { try FileOutput.makeDirectory(runsDir) }
         var results: [NoiseRunResult] = []
-        func perform(_ r: NoiseRun, done: Int, total: Int) throws -> NoiseRunResult {
+        func perform(_ r: NoiseRun, done: Int, total: Int, reference: NoiseRunResult?) throws -> NoiseRunResult {
             let file = runsDir + "/" + r.id + ".json"
             if resume, let data = FileManager.default.contents(atPath: file),
-               let old = try? ReportJSON.decode(NoiseRunResult.self, from: data), old.run == r {
+               let old = try? ReportJSON.decode(NoiseRunResult.self, from: data), old.version == NoiseRunResult.currentVersion, old.run == r,
+               (reference != nil) == (old.traces == nil) {
                 progress(done, total, r.id + " (kept)", 0)
                 return old
             }
-            let res = try execute(r, network: network, stimulus: stimulus, options: o)
+            let res = try execute(r, network: network, stimulus: stimulus, options: o, reference: reference)
             try BatchError.writing { try AtomicWrite.write(ReportJSON.encode(res), to: file) }
             progress(done, total, r.id, res.seconds)
             return res
         }
         let sweep = plan(o)
         let total = sweep.count + 2
-        for (i, r) in sweep.enumerated() { results.append(try perform(r, done: i + 1, total: total)) }
+        for (i, r) in sweep.enumerated() {
+            results.append(try perform(r, done: i + 1, total: total, reference: i == 0 ? nil : results.first))
+        }
         let cellRows = cells(results)
         let sup = suppression(cellRows, sources: o.sources)
         let accSigma = o.accumulationSigma ?? sup.sigma ?? o.sigmas.filter { $0 > 0 }.min() ?? 0.05
         let long = longRuns(sigma: accSigma)
-        let longNone = try perform(long[0], done: sweep.count + 1, total: total)
-        let longNoisy = try perform(long[1], done: total, total: total)
+        let longNone = try perform(long[0], done: sweep.count + 1, total: total, reference: nil)
+        let longNoisy = try perform(long[1], done: total, total: total, reference: longNone)
         // the BMRU side against the noiseless circuit run would hide nothing and add nothing: the reference is
         // the ideal model on the clean stimulus for both (the noiseless run shows the circuit's own floor)
         let bmruErr = longNoisy.frame_error ?? []
@@ -396,7 +448,7 @@ public enum NoiseStudy {
             network: network.name, frames: stimulus.count, corner: o.cosim.corner.rawValue, temperature_c: o.cosim.temperature,
             definitions: defs, cells: cellRows, suppression: sup,
             accumulation: .init(frames: bmruErr.count, sigma: accSigma, bmru: trend(bmruErr, kind: "fq_bmru_circuit"),
-                                bmru_noiseless: trend(longNone.frame_error ?? [], kind: "fq_bmru_circuit_noiseless"),
+                                bmru_noiseless: trend(longNone.frame_error ?? [], kind: "fq_bmru_circuit_noiseless_vs_model"),
                                 baseline: trend(base, kind: "continuous_state_model")),
             runs: results.count + 2)
     }
@@ -422,7 +474,7 @@ public enum NoiseStudyPage {
         h += "</table>"
         h += chart(title: "output error against frame (units)", x: "frame", y: "RMS output error (units)", log: false,
                    series: [("FQ-BMRU circuit, noisy", "#e15759", a.bmru.frame_error.enumerated().map { (Double($0.offset), $0.element) }),
-                            ("FQ-BMRU circuit, noiseless", "#9c9c9c", a.bmru_noiseless.frame_error.enumerated().map { (Double($0.offset), $0.element) }),
+                            ("noiseless circuit vs model", "#9c9c9c", a.bmru_noiseless.frame_error.enumerated().map { (Double($0.offset), $0.element) }),
                             ("continuous-state baseline", "#4e79a7", a.baseline.frame_error.enumerated().map { (Double($0.offset), $0.element) })])
         let colours = ["#e15759", "#4e79a7", "#59a14f", "#f28e2b", "#b07aa1", "#76b7b2"]
         var ratio: [(String, String, [(Double, Double)])] = [], flips = ratio
@@ -435,9 +487,9 @@ public enum NoiseStudyPage {
         }
         h += chart(title: "input error / output error against σ", x: "σ (units)", y: "ratio (log)", log: true, series: ratio)
         h += chart(title: "flip rate against σ", x: "σ (units)", y: "flip rate (%)", log: false, series: flips)
-        h += "<h2>Per cell boundary</h2><table><tr><th>layer</th><th>source</th><th>σ</th><th>samples</th><th>input error RMS</th><th>output error RMS</th><th>ratio</th><th>output error RMS (state kept)</th><th>ratio (state kept)</th><th>flip rate</th></tr>"
+        h += "<h2>Per cell boundary</h2><table><tr><th>layer</th><th>source</th><th>σ</th><th>samples</th><th>input error RMS</th><th>output error RMS</th><th>ratio</th><th>output error RMS (state kept)</th><th>ratio (state kept)</th><th>flip rate</th><th>reference</th><th>flip rate vs model</th><th>output error RMS vs model</th></tr>"
         for c in r.cells {
-            h += "<tr><td>\(XML.escape(c.layer))</td><td>\(XML.escape(c.source))</td><td>\(f(c.sigma))</td><td>\(c.samples)</td><td>\(f(c.input_error_rms))</td><td>\(f(c.output_error_rms))</td><td>\(f(c.ratio))</td><td>\(f(c.output_error_rms_state_kept))</td><td>\(f(c.ratio_state_kept))</td><td>\(String(format: "%.2f %%", c.flip_rate * 100))</td></tr>"
+            h += "<tr><td>\(XML.escape(c.layer))</td><td>\(XML.escape(c.source))</td><td>\(f(c.sigma))</td><td>\(c.samples)</td><td>\(f(c.input_error_rms))</td><td>\(f(c.output_error_rms))</td><td>\(f(c.ratio))</td><td>\(f(c.output_error_rms_state_kept))</td><td>\(f(c.ratio_state_kept))</td><td>\(String(format: "%.2f %%", c.flip_rate * 100))</td><td>\(XML.escape(c.reference))</td><td>\(String(format: "%.2f %%", c.flip_rate_vs_model * 100))</td><td>\(f(c.output_error_rms_vs_model))</td></tr>"
         }
         h += "</table><h2>Definitions</h2><dl>"
         for k in r.definitions.keys.sorted() { h += "<dt>\(XML.escape(k))</dt><dd>\(XML.escape(r.definitions[k]!))</dd>" }

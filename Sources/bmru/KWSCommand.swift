@@ -137,9 +137,28 @@ struct KWSEval: ParsableCommand {
     @Flag(help: "Use every clip of the split instead of the balanced set.") var all = false
     @Flag(help: "Also list every clip with its frame votes for 'yes'.") var votes = false
     @Option(name: .customLong("feature-offset"), help: "Added to the z-scores of the MFCCs (as the network was trained: see its metadata).") var featureOffset: Double = MFCCConfig.defaultOffset
+    @Option(name: .customLong("parameter-noise"), help: ArgumentHelp("Also measure accuracy with every parameter multiplied by 1 + N(0, (p/3)²), for each p (percent, comma separated), beside the same network with continuous-state cells.", valueName: "p,..."))
+    var parameterNoise: String?
+    @Option(help: "Draws per parameter-noise level.") var trials: Int = 10
+    @Option(help: "Seed of the parameter-noise draws.") var seed: UInt64 = 1
+    @Option(help: "Write the parameter-noise rows as JSON to this file.") var json: String?
+
+    func percents() throws -> [Double]? {
+        guard let p = parameterNoise else { return nil }
+        let v = try p.split(separator: ",").map { s -> Double in
+            guard let x = Double(s.trimmingCharacters(in: .whitespaces)), x.isFinite, x >= 0, x <= 100 else {
+                throw UsageFailure("--parameter-noise \(p): '\(s)' is not a percentage in [0, 100]")
+            }
+            return x
+        }
+        guard !v.isEmpty else { throw UsageFailure("--parameter-noise: give at least one percentage") }
+        guard (1...1000).contains(trials) else { throw UsageFailure("--trials: must be in 1...1000") }
+        return ([0] + v.filter { $0 > 0 }).reduce(into: [Double]()) { if !$0.contains($1) { $0.append($1) } }
+    }
 
     func run() throws {
         try CLI.guarded {
+            let levels = try percents()
             guard let sp = DataSplit(rawValue: split) else { throw UsageFailure("--split must be train, validation or test") }
             let net = try NetworkFile.load(path: network)
             guard net.inputs == 13, net.layers.last?.outputs == 2 else {
@@ -156,6 +175,22 @@ struct KWSEval: ParsableCommand {
                 for c in clips {
                     let d = fq.decide(c.features, frames: c.frames)
                     print("\(c.id) \(c.word.rawValue) yes-votes \(d.votes[1])/\(c.frames)\(d.decision == c.label ? "" : " WRONG")")
+                }
+            }
+            if let levels {
+                let rows = ParameterNoise.study(net, clips: clips, percents: levels, trials: trials, seed: seed) { done, total in
+                    if done == total || done % 5 == 0 { CLI.stderr("parameter noise: \(done)/\(total) evaluations") }
+                }
+                print("parameter noise (every parameter × (1 + N(0, (p/3)²)), \(trials) trials, \(clips.count) clips):")
+                print("| p | FQ-BMRU accuracy | continuous-state baseline accuracy |\n|---|---|---|")
+                for p in levels {
+                    let b = rows.first { $0.percent == p && $0.dynamics == "bistable" }!, c = rows.first { $0.percent == p && $0.dynamics == "continuous" }!
+                    print(String(format: "| %g %% | %.2f ± %.2f %% | %.2f ± %.2f %% |", p, b.mean * 100, b.std * 100, c.mean * 100, c.std * 100))
+                }
+                if let j = json {
+                    let enc = JSONEncoder()
+                    enc.outputFormatting = [.sortedKeys, .prettyPrinted]
+                    try AtomicWrite.write(try enc.encode(rows), to: ModelFiles.absolute(j))
                 }
             }
         }

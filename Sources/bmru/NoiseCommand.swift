@@ -16,8 +16,9 @@ struct NoiseCmd: ParsableCommand {
         Simulates the circuit once without noise, then for every source and σ (and all sources together): input \
         noise on the stimulus, noise currents drawn in bmru at every cell's candidate and state node (written into \
         the deck as PWL sources, reproducible by seed), or a shared mismatch sample. Each run is measured against \
-        the ideal model on the clean stimulus; the error at each cell's input (candidate) and output, their ratio \
-        and the flip rate go to DIR/noise.json and DIR/noise.html with their definitions. Two runs on the \
+        the noiseless circuit (and, beside it, the ideal model on the clean stimulus); the error at each cell's \
+        input (candidate) and output, their ratio and the flip rate go to DIR/noise.json and DIR/noise.html with \
+        their definitions. Two runs on the \
         stimulus repeated to --frames measure accumulation, beside a continuous-state baseline (behavioural) \
         under the same draws. Runs are kept in DIR/runs/ and reused by --resume. Progress on stderr.
 
@@ -123,10 +124,11 @@ struct NoiseCmd: ParsableCommand {
             try AtomicWrite.writeTogether([(outDir + "/noise.json", try r.json()), (outDir + "/noise.html", Data(NoiseStudyPage.html(r).utf8))])
             return r
         }
-        print("| layer | source | σ | input error RMS | output error RMS | ratio | ratio (state kept) | flip rate |\n|---|---|---|---|---|---|---|---|")
+        print("| layer | source | σ | input error RMS | output error RMS | ratio | ratio (state kept) | flip rate | reference | flip rate vs model |\n|---|---|---|---|---|---|---|---|---|---|")
         for c in result.cells {
-            print(String(format: "| %@ | %@ | %.3g | %.4g | %.4g | %@ | %@ | %.2f %% |", c.layer, c.source, c.sigma, c.input_error_rms, c.output_error_rms,
-                         c.ratio.map { String(format: "%.3g", $0) } ?? "–", c.ratio_state_kept.map { String(format: "%.3g", $0) } ?? "–", c.flip_rate * 100))
+            print(String(format: "| %@ | %@ | %.3g | %.4g | %.4g | %@ | %@ | %.2f %% | %@ | %.2f %% |", c.layer, c.source, c.sigma, c.input_error_rms, c.output_error_rms,
+                         c.ratio.map { String(format: "%.3g", $0) } ?? "–", c.ratio_state_kept.map { String(format: "%.3g", $0) } ?? "–", c.flip_rate * 100,
+                         c.reference, c.flip_rate_vs_model * 100))
         }
         let s = result.suppression
         print("suppression: " + (s.value.map { String(format: "%.1f×", $0) } ?? "not defined")
