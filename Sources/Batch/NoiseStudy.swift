@@ -12,8 +12,9 @@
 //   flip_rate: fraction of the pairs whose state differs from the noiseless circuit's
 //   ratio = input_error_rms / output_error_rms;  ratio_state_kept: the same over the pairs that kept the
 //     reference's state (the boundary's suppression where the cell made the reference's decision)
-//   suppression: the all-pairs ratio of the sweep's largest σ whose flip rate is ≤ 1 % in every layer
-//     (source "device", else the first source), with that flip rate beside it
+//   suppression: at the sweep's largest σ whose flip rate is ≤ 1 % in every layer (source "device", else the
+//     first source): the worst layer's ratio_state_kept, with the flip rate there (the price) and the all-pairs
+//     ratio beside it; and, separately, the largest σ with no flip at all and its (all-pairs) ratio
 //   accumulation: e_t = RMS over all cells' outputs at frame t (noisy − noiseless); slope of e_t over t (least
 //     squares), RMS of e_t over the first and the last quarter of the frames; input and device noise only
 // The circuit runs in ngspice (one process, one run at a time: libngspice is one simulator per process);
@@ -122,7 +123,19 @@ public struct NoiseStudyResult: Codable, Equatable, Sendable {
     public var cells: [Cell]
     public var suppression: Suppression
     public var accumulation: Accumulation
+    /// accumulation at the other σ of the study (the flip-free σ when it differs from the suppression's)
+    public var accumulation_more: [Accumulation]
+    /// what the devices' own shot noise amounts to in the study's terms, per bmru layer
+    public var device_noise_physical: [Physical]
     public var runs: Int
+
+    public struct Physical: Codable, Equatable, Sendable {
+        public var layer: String
+        /// mean candidate current of the layer's cells over the stimulus (ideal model), A
+        public var mean_candidate_a: Double
+        /// RMS of the shot noise of that current in the draws' bandwidth, units
+        public var shot_sigma_units: Double
+    }
 
     public struct Cell: Codable, Equatable, Sendable {
         public var layer: String
@@ -140,12 +153,18 @@ public struct NoiseStudyResult: Codable, Equatable, Sendable {
         /// against the ideal model on the clean stimulus: what the twin predicted
         public var flip_rate_vs_model: Double
         public var output_error_rms_vs_model: Double
+        func flips_within(_ f: Double) -> Bool { flip_rate <= f }
     }
     public struct Suppression: Codable, Equatable, Sendable {
         public var value: Double?
         public var sigma: Double?
         public var source: String?
         public var flip_rate: Double?
+        /// the worst layer's all-pairs ratio at `sigma` (flipped pairs included)
+        public var ratio_all_pairs: Double?
+        /// the largest σ of the sweep with no flip in any layer, and the worst layer's ratio there
+        public var flip_free_sigma: Double?
+        public var flip_free_value: Double?
         public var definition: String
     }
     public struct Trend: Codable, Equatable, Sendable {
@@ -188,8 +207,9 @@ public enum NoiseStudy {
         "ratio_state_kept": "input_error_rms / output_error_rms_state_kept: the boundary's suppression where the cell kept the reference's decision",
         "flip_rate": "fraction of the layer's pairs whose state differs from the noiseless circuit's",
         "sigma": "input: σ of N(0, σ²) on every input of every frame (units); device: RMS of each draw of the noise currents at every cell's candidate and state node (units), one draw every frame/draws_per_frame, linear in between; mismatch: 1 = the calibrated A_VT",
-        "suppression": "ratio (all pairs) at the largest σ > 0 of the sweep whose flip rate is ≤ 1 % in every layer, for the device source (else the first source); its flip rate is reported beside it",
+        "suppression": "value: the worst layer's ratio_state_kept at the largest σ > 0 of the sweep whose flip rate is ≤ 1 % in every layer, for the device source (else the first source); flip_rate: the largest layer flip rate there (the price: each flip is a whole level of error); ratio_all_pairs: the worst layer's ratio there with the flipped pairs included; flip_free_sigma / flip_free_value: the largest σ with no flip in any layer and the worst layer's ratio there (all pairs, which are then all kept)",
         "accumulation": "e_t = RMS over every cell's output of output(noisy) − output(noiseless) at frame t; slope by least squares over t; first/last quarter RMS of e_t; the stimulus repeated to the accumulation length; input and device noise (whichever the study has) at the accumulation σ, no mismatch",
+        "device_noise_physical": "shot noise of the mean candidate current I of each layer, two devices per copy (the mirror's diode and its output): σ = √(2·q·I·2·B) / I_unit in the draws' bandwidth B = draws_per_frame / (2·frame period); flicker noise is not included",
         "baseline": "continuous-state analog memory cells of the same thresholds and network (BMRUModel/ContinuousBaseline.swift): u_t = clip(u_{t−1} + κ(c_t − θ_high)⁺ − κ(θ_low − c_t)⁺ + m_t/level, 0, 1), κ = 1/(θ_high − θ_low); behavioural, under the same input draws and the device draws' values at the frame ends (candidate and state sites)",
     ]
 
@@ -350,6 +370,18 @@ public enum NoiseStudy {
         return sq.map { (n > 0 ? $0 / Double(n) : 0).squareRoot() }
     }
 
+    /// The devices' shot noise in the study's σ (see `definitions["device_noise_physical"]`).
+    public static func physical(network: Network, stimulus: Stimulus, drawsPerFrame: Int) -> [NoiseStudyResult.Physical] {
+        let trace = IdealModel(network: network).run(stimulus)
+        let q = 1.602_176_634e-19, b = Double(drawsPerFrame) / (2 * network.framePeriod)
+        return network.layers.enumerated().compactMap { k, l in
+            guard l.kind == .bmru, let c = trace.layers[k].candidates else { return nil }
+            let all = c.flatMap { $0 }
+            let mean = (all.reduce(0, +) / Double(max(all.count, 1))) * network.unitCurrent
+            return .init(layer: l.name, mean_candidate_a: mean, shot_sigma_units: (2 * q * mean * 2 * b).squareRoot() / network.unitCurrent)
+        }
+    }
+
     /// Slope and quarter RMS of a per-frame error.
     public static func trend(_ e: [Double], kind: String) -> NoiseStudyResult.Trend {
         let x = e.indices.map(Double.init)
@@ -397,15 +429,24 @@ public enum NoiseStudy {
         let def = definitions["suppression"]!
         let source = sources.contains(.device) ? "device" : sources.first?.rawValue ?? "device"
         let sigmas = Set(cells.filter { $0.source == source && $0.sigma > 0 }.map(\.sigma)).sorted(by: >)
-        for s in sigmas {
-            let rows = cells.filter { $0.source == source && $0.sigma == s }
-            guard rows.allSatisfy({ $0.flip_rate <= 0.01 }) else { continue }
-            // the worst layer's ratio: the boundary that suppresses least
-            let worst = rows.min { ($0.ratio ?? .infinity) < ($1.ratio ?? .infinity) }
-            return .init(value: worst?.ratio, sigma: s, source: source, flip_rate: rows.map(\.flip_rate).max(), definition: def)
+        func rows(_ s: Double) -> [NoiseStudyResult.Cell] { cells.filter { $0.source == source && $0.sigma == s } }
+        // the worst layer: the boundary that suppresses least
+        func worst(_ r: [NoiseStudyResult.Cell], _ v: (NoiseStudyResult.Cell) -> Double?) -> Double? { r.compactMap(v).min() }
+        var out = NoiseStudyResult.Suppression(value: nil, sigma: nil, source: source, flip_rate: nil, ratio_all_pairs: nil,
+                                               flip_free_sigma: nil, flip_free_value: nil, definition: def)
+        if let s = sigmas.first(where: { rows($0).allSatisfy { $0.flips_within(0.01) } }) {
+            out.sigma = s
+            out.value = worst(rows(s), \.ratio_state_kept)
+            out.flip_rate = rows(s).map(\.flip_rate).max()
+            out.ratio_all_pairs = worst(rows(s), \.ratio)
+        } else {
+            out.definition += " (no σ of the sweep kept the flip rate ≤ 1 %)"
         }
-        return .init(value: nil, sigma: nil, source: source, flip_rate: nil,
-                     definition: def + " (no σ of the sweep kept the flip rate ≤ 1 %)")
+        if let s = sigmas.first(where: { rows($0).allSatisfy { $0.flip_rate == 0 } }) {
+            out.flip_free_sigma = s
+            out.flip_free_value = worst(rows(s), \.ratio)
+        }
+        return out
     }
 
     /// Runs (or resumes) the study in `dir`; `progress(done, total, run id, seconds of that run)`.
@@ -434,23 +475,27 @@ public enum NoiseStudy {
         }
         let cellRows = cells(results)
         let sup = suppression(cellRows, sources: o.sources)
-        let accSigma = o.accumulationSigma ?? sup.sigma ?? o.sigmas.filter { $0 > 0 }.min() ?? 0.05
-        let long = longRuns(sigma: accSigma)
-        let longNone = try perform(long[0], done: sweep.count + 1, total: total, reference: nil)
-        let longNoisy = try perform(long[1], done: total, total: total, reference: longNone)
-        // the BMRU side against the noiseless circuit run would hide nothing and add nothing: the reference is
-        // the ideal model on the clean stimulus for both (the noiseless run shows the circuit's own floor)
-        let bmruErr = longNoisy.frame_error ?? []
-        let base = baselineFrameError(network: network, stimulus: stimulus, options: o, sigma: accSigma)
+        var accSigmas = o.accumulationSigma.map { [$0] } ?? [sup.sigma ?? o.sigmas.min() ?? 0.05]
+        if o.accumulationSigma == nil, let f = sup.flip_free_sigma, !accSigmas.contains(f) { accSigmas.append(f) }
+        let all = total + accSigmas.count - 1
+        let longNone = try perform(longRuns(sigma: accSigmas[0])[0], done: sweep.count + 1, total: all, reference: nil)
+        var acc: [NoiseStudyResult.Accumulation] = []
+        for (k, sg) in accSigmas.enumerated() {
+            let longNoisy = try perform(longRuns(sigma: sg)[1], done: sweep.count + 2 + k, total: all, reference: longNone)
+            let bmruErr = longNoisy.frame_error ?? []
+            let base = baselineFrameError(network: network, stimulus: stimulus, options: o, sigma: sg)
+            acc.append(.init(frames: bmruErr.count, sigma: sg, bmru: trend(bmruErr, kind: "fq_bmru_circuit"),
+                             bmru_noiseless: trend(longNone.frame_error ?? [], kind: "fq_bmru_circuit_noiseless_vs_model"),
+                             baseline: trend(base, kind: "continuous_state_model")))
+        }
         var defs = definitions
         defs["draws_per_frame"] = String(o.drawsPerFrame)
         return NoiseStudyResult(
             network: network.name, frames: stimulus.count, corner: o.cosim.corner.rawValue, temperature_c: o.cosim.temperature,
             definitions: defs, cells: cellRows, suppression: sup,
-            accumulation: .init(frames: bmruErr.count, sigma: accSigma, bmru: trend(bmruErr, kind: "fq_bmru_circuit"),
-                                bmru_noiseless: trend(longNone.frame_error ?? [], kind: "fq_bmru_circuit_noiseless_vs_model"),
-                                baseline: trend(base, kind: "continuous_state_model")),
-            runs: results.count + 2)
+            accumulation: acc[0], accumulation_more: Array(acc.dropFirst()),
+            device_noise_physical: physical(network: network, stimulus: stimulus, drawsPerFrame: o.drawsPerFrame),
+            runs: results.count + 1 + acc.count)
     }
 }
 
@@ -464,9 +509,15 @@ public enum NoiseStudyPage {
         h += "<p>\(r.frames) frames, corner \(XML.escape(r.corner)), \(f(r.temperature_c)) °C, \(r.runs) simulations.</p>"
         let s = r.suppression
         h += "<h2>Suppression at the cell boundary</h2><p><b>\(s.value.map { String(format: "%.1f×", $0) } ?? "not defined")</b>"
-        if let sg = s.sigma { h += " at σ = \(f(sg)) units (\(XML.escape(s.source ?? ""))), flip rate \(String(format: "%.2f %%", (s.flip_rate ?? 0) * 100))" }
+        if let sg = s.sigma {
+            h += " at σ = \(f(sg)) units (\(XML.escape(s.source ?? ""))), flip rate \(String(format: "%.2f %%", (s.flip_rate ?? 0) * 100))"
+            h += "; with the flipped pairs included \(f(s.ratio_all_pairs, 3))×"
+        }
+        if let ff = s.flip_free_sigma { h += "; with no flip at all (σ = \(f(ff)) units): \(f(s.flip_free_value, 3))×" }
         h += ". \(XML.escape(s.definition))</p>"
-        let a = r.accumulation
+        h += "<p>The devices' own shot noise, for scale (\(XML.escape(r.definitions["device_noise_physical"] ?? ""))): "
+            + r.device_noise_physical.map { "\(XML.escape($0.layer)) σ = \(f($0.shot_sigma_units, 2)) units at \(f($0.mean_candidate_a * 1e9, 3)) nA" }.joined(separator: ", ") + ".</p>"
+        for a in [r.accumulation] + r.accumulation_more {
         h += "<h2>Accumulation over \(a.frames) frames (σ = \(f(a.sigma)))</h2><table><tr><th></th><th>slope per frame</th><th>first quarter RMS</th><th>last quarter RMS</th><th>last / first</th></tr>"
         for t in [a.bmru, a.bmru_noiseless, a.baseline] {
             h += "<tr><td style=\"text-align:left\">\(XML.escape(t.kind))</td><td>\(f(t.slope_per_frame))</td><td>\(f(t.first_quarter_rms))</td><td>\(f(t.last_quarter_rms))</td><td>\(f(t.growth, 3))</td></tr>"
@@ -476,6 +527,7 @@ public enum NoiseStudyPage {
                    series: [("FQ-BMRU circuit, noisy", "#e15759", a.bmru.frame_error.enumerated().map { (Double($0.offset), $0.element) }),
                             ("noiseless circuit vs model", "#9c9c9c", a.bmru_noiseless.frame_error.enumerated().map { (Double($0.offset), $0.element) }),
                             ("continuous-state baseline", "#4e79a7", a.baseline.frame_error.enumerated().map { (Double($0.offset), $0.element) })])
+        }
         let colours = ["#e15759", "#4e79a7", "#59a14f", "#f28e2b", "#b07aa1", "#76b7b2"]
         var ratio: [(String, String, [(Double, Double)])] = [], flips = ratio
         let keys = r.cells.reduce(into: [String]()) { acc, c in let k = "\(c.layer) · \(c.source)"; if !acc.contains(k) { acc.append(k) } }

@@ -33,7 +33,7 @@ struct NoiseCmd: ParsableCommand {
     @Option(help: "Noise seeds per source and σ.") var samples: Int = 1
     @Option(help: "Seed of every draw.") var seed: UInt64 = 1
     @Option(help: "Frames of the accumulation runs (the stimulus is repeated to at least this many).") var frames: Int = 500
-    @Option(name: .customLong("accumulation-sigma"), help: "σ of the accumulation runs (default: the suppression's σ).")
+    @Option(name: .customLong("accumulation-sigma"), help: "σ of the accumulation runs (default: the suppression's σ and the largest flip-free σ).")
     var accumulationSigma: Double?
     @Option(name: .customLong("draws-per-frame"), help: "Device noise draws per frame period.") var drawsPerFrame: Int = 10
     @Option(help: "Process corner: typical, ff, ss, fs, sf.") var corner: Corner = .typical
@@ -133,9 +133,18 @@ struct NoiseCmd: ParsableCommand {
         let s = result.suppression
         print("suppression: " + (s.value.map { String(format: "%.1f×", $0) } ?? "not defined")
               + (s.sigma.map { String(format: " at σ = %.3g (%@), flip rate %.2f %%", $0, s.source ?? "", (s.flip_rate ?? 0) * 100) } ?? ""))
-        let a = result.accumulation
-        for t in [a.bmru, a.bmru_noiseless, a.baseline] {
-            print(String(format: "accumulation %@: first quarter %.4g, last quarter %.4g units RMS, slope %.3g per frame", t.kind, t.first_quarter_rms, t.last_quarter_rms, t.slope_per_frame))
+        if s.sigma != nil {
+            print(String(format: "  flipped pairs included: %.3g×", s.ratio_all_pairs ?? .nan)
+                  + (s.flip_free_sigma.map { String(format: "; no flip at all at σ = %.3g: %.3g×", $0, s.flip_free_value ?? .nan) } ?? ""))
+        }
+        for a in [result.accumulation] + result.accumulation_more {
+            for t in [a.bmru, a.bmru_noiseless, a.baseline] {
+                print(String(format: "accumulation σ = %.3g, %@: first quarter %.4g, last quarter %.4g units RMS (× %.3g), slope %.3g per frame", a.sigma, t.kind,
+                             t.first_quarter_rms, t.last_quarter_rms, t.growth ?? .nan, t.slope_per_frame))
+            }
+        }
+        for p in result.device_noise_physical {
+            print(String(format: "device shot noise, %@: σ = %.2g units at a mean candidate of %.3g nA", p.layer, p.shot_sigma_units, p.mean_candidate_a * 1e9))
         }
         print("report: \(ModelFiles.absolute(out))/noise.html (noise.json beside it)")
     }

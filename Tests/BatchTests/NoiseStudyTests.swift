@@ -39,7 +39,7 @@ struct NoiseStudyDefinitionTests {
         #expect(abs(pooled.flip_rate - 1.0 / 200) < 1e-12)
     }
 
-    @Test("suppression: the largest σ whose flip rate is ≤ 1 % in every layer, flips included in its ratio")
+    @Test("suppression: the state-kept ratio at the largest σ whose flip rate is ≤ 1 % in every layer, the all-pairs ratio beside it, and the flip-free σ")
     func suppression() {
         let rows = NoiseStudy.cells([
             Self.result("device", 0.05, pairs: 1000, flips: 0, inSq: 2.5, outSq: 2.5e-4, keptSq: 2.5e-4),     // ratio 100
@@ -49,8 +49,13 @@ struct NoiseStudyDefinitionTests {
         ])
         let s = NoiseStudy.suppression(rows, sources: [.input, .device])
         #expect(s.sigma == 0.1 && s.source == "device")
-        #expect(abs((s.value ?? 0) - 1) < 1e-12)
+        // value: input RMS √(10/1000) = 0.1 over the kept pairs' output RMS √(1e-3/990)
+        #expect(abs((s.value ?? 0) - 0.1 / (1e-3 / 990).squareRoot()) < 1e-9)
+        #expect(abs((s.ratio_all_pairs ?? 0) - 1) < 1e-12)   // the 10 flips dominate: √(10/1000) / √(10/1000)
         #expect(s.flip_rate == 0.01)
+        // no flip at all: σ 0.05, ratio √(2.5e-3) / √(2.5e-7) = 100
+        #expect(s.flip_free_sigma == 0.05)
+        #expect(abs((s.flip_free_value ?? 0) - 100) < 1e-9)
         // no σ within 1 %: undefined, and it says so
         let none = NoiseStudy.suppression(NoiseStudy.cells([Self.result("device", 0.2, pairs: 10, flips: 5, inSq: 1, outSq: 1, keptSq: 0)]),
                                           sources: [.device])
@@ -66,6 +71,17 @@ struct NoiseStudyDefinitionTests {
         #expect(abs(t.first_quarter_rms - ((0.01 * 0.01 + 0.012 * 0.012) / 2).squareRoot()) < 1e-12)
         #expect(abs(t.last_quarter_rms - ((0.022 * 0.022 + 0.024 * 0.024) / 2).squareRoot()) < 1e-12)
         #expect(abs(t.growth! - t.last_quarter_rms / t.first_quarter_rms) < 1e-12)
+    }
+
+    @Test("physical shot noise: σ = √(2qI·2·B)/I_unit, by hand for a constant 1 nA candidate")
+    func physical() {
+        let net = Network(name: "one", unitCurrent: 1e-9, framePeriod: 0.01, inputs: 1, layers: [
+            Layer(name: "cell", kind: .bmru, weights: [[1]], bias: [0], thetaLow: [0.3], thetaHigh: [0.6], level: [1], initialState: [0]),
+        ])
+        let p = NoiseStudy.physical(network: net, stimulus: Stimulus(frames: [[1], [1], [1]], inputs: 1), drawsPerFrame: 10)
+        // B = 10 / (2 · 10 ms) = 500 Hz; 2 · 1.602e-19 C · 1e-9 A · 2 · 500 Hz = 3.204e-25 A²; √ = 5.660e-13 A
+        #expect(p.count == 1 && abs(p[0].mean_candidate_a - 1e-9) < 1e-18)
+        #expect(abs(p[0].shot_sigma_units - 5.660e-4) < 1e-6, "\(p[0].shot_sigma_units)")
     }
 
     @Test("the plan: one noiseless run, σ × samples per source, mismatch once per sample, all sources together")
