@@ -42,6 +42,8 @@ public struct CoSimOptions: Sendable {
     public var inputNoise: InputNoise?
     /// noise currents at the cells' candidate and state nodes, in the deck (nil: none)
     public var deviceNoise: DeviceNoise?
+    /// keep ngspice's raw file of the whole transient at this path (see `SimulationRequest.rawFile`); nil: none
+    public var rawFile: String?
 
     public init(modelsDirectory: String) {
         self.modelsDirectory = modelsDirectory
@@ -81,6 +83,8 @@ public struct CoSimOutcome: Sendable {
     public var simulationLog: [String]
     /// the stimulus the deck and the model ran on, when input noise was added (nil: the clean stimulus)
     public var noisyStimulus: Stimulus? = nil
+    /// the raw file ngspice wrote (`CoSimOptions.rawFile`), moved into the report folder as deck.raw
+    public var rawFile: String? = nil
 }
 
 /// Circuit against model on the same stimulus: emit, simulate, sample, compare.
@@ -116,9 +120,13 @@ public enum CoSimulation {
         }
         let wanted = deck.mapping.probes.map(\.vector)
         if let s = options.suppliedDeck {
-            return (deck, SimulationRequest(deck: s.text, vectors: wanted, timeout: options.timeout, source: s.path))
+            var r = SimulationRequest(deck: s.text, vectors: wanted, timeout: options.timeout, source: s.path)
+            r.rawFile = options.rawFile
+            return (deck, r)
         }
-        return (deck, SimulationRequest(deck: deck.text, vectors: wanted, timeout: options.timeout))
+        var r = SimulationRequest(deck: deck.text, vectors: wanted, timeout: options.timeout)
+        r.rawFile = options.rawFile
+        return (deck, r)
     }
 
     /// Runs the whole co-simulation in this process.
@@ -177,7 +185,8 @@ public enum CoSimulation {
         let traces = CoSimTraces(frames: c.frames, framePeriod: network.framePeriod, series: c.series, stateWaveforms: c.waveforms,
                                  ambiguousFrames: c.ambiguousFrames, thresholds: c.thresholdsByName, vdd: options.vdd)
         return CoSimOutcome(report: report, traces: traces, deck: deck, simulatedDeck: options.suppliedDeck?.text ?? deck.text,
-                            simulationLog: result.log, noisyStimulus: noise == nil ? nil : stimulus)
+                            simulationLog: result.log, noisyStimulus: noise == nil ? nil : stimulus,
+                            rawFile: options.rawFile.flatMap { FileManager.default.fileExists(atPath: $0) ? $0 : nil })
     }
 
     /// Why the run fails its gate (empty: it passes).

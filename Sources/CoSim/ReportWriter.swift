@@ -32,6 +32,12 @@ public enum ReportWriter {
             ("junit.xml", Data(junit(outcome.report).utf8)),
             ("report.json", try outcome.report.json()),
         ]
+        if let raw = outcome.rawFile {
+            // the whole transient as ngspice wrote it (`--keep-raw`): moved in, not copied (it can be large)
+            do { try FileManager.default.moveItem(atPath: raw, toPath: dir + "/deck.raw") } catch {
+                throw FormatError(file: dir + "/deck.raw", field: "", reason: "cannot move the raw file \(raw) here: \(error.localizedDescription)", kind: .io)
+            }
+        }
         for (name, data) in files {
             try FileOutput.write(data, to: dir + "/" + name)
         }

@@ -15,6 +15,9 @@ public struct SimulationRequest: Sendable, Codable, Equatable {
     public var vectors: [String]?
     /// wall-clock limit for the analysis, seconds
     public var timeout: Double
+    /// write the whole plot (every vector, every time point) to this ngspice raw file after the analysis; nil: none.
+    /// The path goes to ngspice's `write` unquoted: `Simulator.isSafeRawFile` must hold.
+    public var rawFile: String? = nil
 
     public init(deck: String, vectors: [String]? = nil, timeout: Double = 600, source: String? = nil) {
         self.deck = deck

@@ -101,6 +101,18 @@ public final class Simulator: @unchecked Sendable {
             vectors[name.lowercased()] = readVector(plot: plot, name: name)
         }
         let scale = ScaleName.guess(Array(vectors.keys))
+        if let raw = request.rawFile {
+            guard Self.isSafeRawFile(raw) else {
+                _ = hub.endRun(); clearCircuits()
+                throw SimulationError(kind: .refused, message: "raw file path \(raw) cannot be given to ngspice's write (spaces, quotes, control or shell characters)")
+            }
+            try? FileManager.default.removeItem(atPath: raw)
+            _ = command("write \(raw)")
+            guard FileManager.default.fileExists(atPath: raw) else {
+                let log = hub.endRun(); clearCircuits()
+                throw SimulationError(kind: .noResult, message: "ngspice did not write the raw file \(raw)", lines: flat.redact(Array(log.suffix(8)), thorough: true))
+            }
+        }
         let log = hub.endRun()
         clearCircuits()
 
@@ -167,6 +179,13 @@ public final class Simulator: @unchecked Sendable {
     }
 
     @discardableResult
+    /// A path ngspice's `write` takes unquoted: absolute, no whitespace, quotes, control or shell characters.
+    public static func isSafeRawFile(_ s: String) -> Bool {
+        s.hasPrefix("/") && s.utf8.count < 1024 && !s.unicodeScalars.contains { c in
+            c.value <= 0x20 || c.value == 0x7f || "\"'`;$\\|&<>(){}*?!#~".unicodeScalars.contains(c)
+        }
+    }
+
     private func command(_ text: String) -> Int32 {
         text.withCString { ptr in ngSpice_Command(UnsafeMutablePointer(mutating: ptr)) }
     }

@@ -3,6 +3,7 @@ import BMRUModel
 import CoSim
 import Foundation
 import Netlist
+import Ngspice
 
 struct CoSimCmd: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -38,6 +39,8 @@ struct CoSimCmd: ParsableCommand {
     @Option(name: .customLong("noise-seed"), help: "Seed of the input noise draws.") var noiseSeed: UInt64 = 1
     @Option(help: ArgumentHelp("Simulate this deck instead of the emitted one: an edited copy of the deck `bmru netlist` writes for the same network, input and options (its probes are read by the emitted names). It is checked like every deck: circuit cards only, no commands.", valueName: "DECK.sp"))
     var deck: String?
+    @Flag(name: .customLong("keep-raw"), help: "Keep ngspice's raw file of the whole transient (every vector, every time point) as DIR/deck.raw, readable by ngspice's load, spicelib and gwave.")
+    var keepRaw = false
     @Flag(help: "Print only the report path, not the summary.") var quiet = false
 
     func run() throws {
@@ -81,6 +84,15 @@ struct CoSimCmd: ParsableCommand {
                 }
                 options.suppliedDeck = SuppliedDeck(path: path, text: text)
             }
+            var rawTemp: String?
+            if keepRaw {
+                let parent = URL(fileURLWithPath: outDir).deletingLastPathComponent().path
+                let beside = parent + "/.bmru-raw-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).raw"
+                rawTemp = Simulator.isSafeRawFile(beside) ? beside
+                    : NSTemporaryDirectory() + "/bmru-raw-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).raw"
+                options.rawFile = rawTemp
+            }
+            defer { if let r = rawTemp { try? FileManager.default.removeItem(atPath: r) } }
             CLI.stderr("co-simulating \(net.name): \(stim.count) frames, corner \(corner.rawValue), \(vdd) V, \(temp) °C"
                        + (inputNoise > 0 ? ", input noise σ = \(inputNoise) units (seed \(noiseSeed))" : "") + " ...")
             let outcome: CoSimOutcome
