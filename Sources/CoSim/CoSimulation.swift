@@ -44,6 +44,8 @@ public struct CoSimOptions: Sendable {
     public var deviceNoise: DeviceNoise?
     /// keep ngspice's raw file of the whole transient at this path (see `SimulationRequest.rawFile`); nil: none
     public var rawFile: String?
+    /// ngspice's OpenMP threads for this run (`SimulationRequest.threads`); nil: 1
+    public var threads: Int?
 
     public init(modelsDirectory: String) {
         self.modelsDirectory = modelsDirectory
@@ -122,10 +124,12 @@ public enum CoSimulation {
         if let s = options.suppliedDeck {
             var r = SimulationRequest(deck: s.text, vectors: wanted, timeout: options.timeout, source: s.path)
             r.rawFile = options.rawFile
+            r.threads = options.threads
             return (deck, r)
         }
         var r = SimulationRequest(deck: deck.text, vectors: wanted, timeout: options.timeout)
         r.rawFile = options.rawFile
+        r.threads = options.threads
         return (deck, r)
     }
 

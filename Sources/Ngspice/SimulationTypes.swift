@@ -18,6 +18,9 @@ public struct SimulationRequest: Sendable, Codable, Equatable {
     /// write the whole plot (every vector, every time point) to this ngspice raw file after the analysis; nil: none.
     /// The path goes to ngspice's `write` unquoted: `Simulator.isSafeRawFile` must hold.
     public var rawFile: String? = nil
+    /// OpenMP threads ngspice may use for this run's device evaluation (1...64); nil: 1. More than one pays
+    /// only when this is the one simulation on an otherwise idle machine (batches run one per process).
+    public var threads: Int? = nil
 
     public init(deck: String, vectors: [String]? = nil, timeout: Double = 600, source: String? = nil) {
         self.deck = deck

@@ -52,6 +52,8 @@ public final class Simulator: @unchecked Sendable {
         hub.beginRun()
         let loadStart = Date()
         let plotsBefore = Set(allPlots())
+        // read by ngspice when the circuit is set up: every run says its own count
+        _ = command("set num_threads=\(min(max(request.threads ?? 1, 1), 64))")
         let rc = loadCircuit(flat.lines)
         // loading includes reading and flattening the include tree in Swift
         let loadSeconds = Date().timeIntervalSince(loadStart) + flattenSeconds

@@ -41,6 +41,8 @@ struct CoSimCmd: ParsableCommand {
     var deck: String?
     @Flag(name: .customLong("keep-raw"), help: "Keep ngspice's raw file of the whole transient (every vector, every time point) as DIR/deck.raw, readable by ngspice's load, spicelib and gwave.")
     var keepRaw = false
+    @Option(help: "OpenMP threads for ngspice's device evaluation (1...64); more than 1 pays only on an otherwise idle machine.")
+    var threads: Int = 1
     @Flag(help: "Print only the report path, not the summary.") var quiet = false
 
     func run() throws {
@@ -65,6 +67,8 @@ struct CoSimCmd: ParsableCommand {
             options.decisionMargin = decisionMargin
             options.requiredStateAgreement = required
             options.timeout = timeout
+            guard (1...64).contains(threads) else { throw UsageFailure("--threads: must be in 1...64") }
+            options.threads = threads
             guard inputNoise >= 0, inputNoise.isFinite else { throw UsageFailure("--input-noise: must be a finite number ≥ 0") }
             if inputNoise > 0 { options.inputNoise = InputNoise(sigma: inputNoise, seed: noiseSeed) }
             // a circuit-aware model is built for the deck that is emitted: the one driven by the noisy stimulus

@@ -23,6 +23,7 @@ struct Spice: ParsableCommand {
     @Option(help: "Run the deck this many times in this process; print per-run time and resident memory on stderr.")
     var `repeat`: Int = 1
     @Option(help: .hidden) var then: [String] = []
+    @Option(help: "OpenMP threads for ngspice's device evaluation (1...64); more than 1 pays only on an otherwise idle machine.") var threads: Int = 1
 
     /// Decks given with --then run after the first in the same process (used to check recovery after errors).
     func runFollowers() throws {
@@ -44,8 +45,10 @@ struct Spice: ParsableCommand {
             let deckPath = ModelFiles.absolute(deck)
             let text = try CLI.readText(deckPath, what: "deck")
             let out = csv.map(ModelFiles.absolute)
-            let request = SimulationRequest(deck: text, vectors: vectors.isEmpty ? nil : vectors, timeout: timeout,
+            guard (1...64).contains(threads) else { throw UsageFailure("--threads: must be in 1...64") }
+            var request = SimulationRequest(deck: text, vectors: vectors.isEmpty ? nil : vectors, timeout: timeout,
                                             source: deckPath)
+            request.threads = threads
             var result: SimulationResult
             do {
                 let rssStart = ResidentMemory.kilobytes()

@@ -135,3 +135,25 @@ struct SpiceCommandProcessTests {
         #expect(out.stderr.contains("then \(dir)/good.sp: error: controlledExit"), "\(out.stderr)")
     }
 }
+
+@Suite("bmru spice --threads (real ngspice)", .serialized)
+struct SpiceThreadsTests {
+    @Test("two OpenMP threads give the vectors of one (to 1e-9 relative); 0 threads is refused")
+    func threads() throws {
+        let dir = try TestEnvironment.temporaryDirectory("spice-threads")
+        let deck = TestEnvironment.packageRoot.path + "/netlists/tiny.sp"
+        var csv: [[[Double]]] = []
+        for t in ["1", "2"] {
+            let r = try BMRU.run(["spice", deck, "--threads", t, "-o", dir + "/t\(t).csv"], cwd: TestEnvironment.packageRoot.path + "/netlists", models: true)
+            #expect(r.status == 0, "\(r.stderr)")
+            let rows = try String(contentsOfFile: dir + "/t\(t).csv", encoding: .utf8).split(separator: "\n").dropFirst()
+            csv.append(rows.map { $0.split(separator: ",").map { Double($0)! } })
+        }
+        #expect(csv[0].count == csv[1].count && csv[0].count > 100)
+        for (a, b) in zip(csv[0], csv[1]) {
+            for (x, y) in zip(a, b) { #expect(abs(x - y) <= 1e-9 * max(abs(x), abs(y)) + 1e-18) }
+        }
+        let bad = try BMRU.run(["spice", deck, "--threads", "0"], models: true)
+        #expect(bad.status == 2 && bad.stderr.contains("--threads"), "\(bad.stderr)")
+    }
+}
