@@ -1,6 +1,7 @@
-// The one axis helper of the HTML pages (CoSim/Plot.swift) on hand-picked ranges, and the number forms it writes
-// (NumberText).
+// The one axis helper of the HTML pages (CoSim/Plot.swift) on hand-picked ranges, the number forms it writes
+// (NumberText), and the study pages drawn with it.
 import BMRUModel
+import Batch
 import CoSim
 import Foundation
 import TestSupport
@@ -130,5 +131,55 @@ struct PlotTests {
         let c = try SVGCharts.parse(svg: p.svg)
         #expect(c.texts.contains("1.02") && !c.texts.contains("1.0") && c.texts.contains("0.0"), "\(c.texts)")
         #expect(p.y.labels.map(\.text).contains("1.0"), "the tick itself is still there")
+    }
+
+    @Test("power.html and noise.html draw their charts with it: both axes labelled at the ends, legends inside, the same series")
+    func studyPages() throws {
+        let points = try JSONDecoder().decode([PowerPoint].self, from: Data("""
+        [{"width": 4, "cells_w": 2.1e-9, "feedforward_w": 3.0e-9, "shared_w": 5e-9, "total_w": 1.01e-8, "state_agreement": 1, "jobs": ["a"]},
+         {"width": 8, "cells_w": 4.0e-9, "feedforward_w": 9.1e-9, "shared_w": 5e-9, "total_w": 1.81e-8, "state_agreement": 1, "jobs": ["b"]},
+         {"width": 16, "cells_w": 8.2e-9, "feedforward_w": 3.3e-8, "shared_w": 5e-9, "total_w": 4.62e-8, "state_agreement": 0.99, "jobs": ["c"]}]
+        """.utf8))
+        let power = PowerStudy.result(points)
+        let dir = try TestEnvironment.temporaryDirectory("study-pages")
+        let powerHTML = PowerStudyPage.html(power)
+        try powerHTML.write(toFile: dir + "/power.html", atomically: true, encoding: .utf8)
+        let pc = try SVGCharts.parse(html: powerHTML)
+        #expect(pc.count == 1)
+        let texts = try #require(pc.first).texts
+        #expect(texts.first == "power against the state width")
+        #expect(texts.contains("state width N") && texts.contains("power (nW)"))
+        #expect(texts.contains("0") && texts.contains("16"), "x axis labelled from 0 to 16: \(texts)")
+        #expect(texts.contains("cells (linear, R² \(String(format: "%.3f", power.fits.cells.r2)))"))
+        #expect(texts.contains("feedforward (quadratic, R² \(String(format: "%.3f", power.fits.feedforward.r2)))"))
+        #expect(pc[0].elements["circle"] == 2 * points.count && pc[0].elements["polyline"] == 2)
+
+        let noise = try NoiseStudyResult.decode(Data("""
+        {"format": "bmru-noise", "version": 1, "network": "tiny", "frames": 30, "corner": "typical", "temperature_c": 27, "runs": 9,
+         "definitions": {"ratio": "input error RMS / output error RMS"},
+         "cells": [
+          {"layer": "cell", "source": "input", "sigma": 0.05, "samples": 60, "input_error_rms": 0.05, "output_error_rms": 0.002, "ratio": 25,
+           "output_error_rms_state_kept": 0.001, "ratio_state_kept": 50, "flip_rate": 0.01,
+           "reference": "noiseless_circuit", "flip_rate_vs_model": 0.01, "output_error_rms_vs_model": 0.002},
+          {"layer": "cell", "source": "input", "sigma": 0.3, "samples": 60, "input_error_rms": 0.3, "output_error_rms": 0.2, "ratio": 1.5,
+           "output_error_rms_state_kept": 0.01, "ratio_state_kept": 30, "flip_rate": 0.2,
+           "reference": "noiseless_circuit", "flip_rate_vs_model": 0.2, "output_error_rms_vs_model": 0.2}],
+         "accumulation_more": [], "device_noise_physical": [{"layer": "cell", "mean_candidate_a": 3e-10, "shot_sigma_units": 0.001}],
+         "suppression": {"value": 25, "sigma": 0.05, "source": "input", "flip_rate": 0.01, "definition": "the ratio at the largest σ below 5 % flips"},
+         "accumulation": {"frames": 4, "sigma": 0.05,
+          "bmru": {"kind": "fq_bmru_circuit", "slope_per_frame": 0, "first_quarter_rms": 0.01, "last_quarter_rms": 0.01, "growth": 1, "frame_error": [0.01, 0.02, 0.01, 0.01]},
+          "bmru_noiseless": {"kind": "fq_bmru_circuit_noiseless", "slope_per_frame": 0, "first_quarter_rms": 0, "last_quarter_rms": 0, "frame_error": [0, 0, 0, 0]},
+          "baseline": {"kind": "continuous_state_model", "slope_per_frame": 0.01, "first_quarter_rms": 0.02, "last_quarter_rms": 0.05, "growth": 2.5, "frame_error": [0.02, 0.03, 0.04, 0.05]}}}
+        """.utf8))
+        let noiseHTML = NoiseStudyPage.html(noise)
+        try noiseHTML.write(toFile: dir + "/noise.html", atomically: true, encoding: .utf8)
+        let nc = try SVGCharts.parse(html: noiseHTML)
+        #expect(nc.map { $0.texts.first } == ["output error against frame (units)", "input error / output error against σ", "flip rate against σ"])
+        #expect(nc[0].texts.contains("frame") && nc[0].texts.contains("RMS output error (units)") && nc[0].texts.contains("continuous-state baseline"))
+        #expect(["0", "1", "2", "3"].allSatisfy(nc[0].texts.contains) && !nc[0].texts.contains("0.5"), "frames are whole: \(nc[0].texts)")
+        // the ratio on a log axis: decades 1 to 100 around 1.5 … 25
+        #expect(nc[1].texts.contains("ratio (log)") && nc[1].texts.contains("1") && nc[1].texts.contains("10") && nc[1].texts.contains("100"))
+        #expect(nc[1].texts.contains("cell · input") && nc[1].elements["circle"] == 2)
+        #expect(nc[2].texts.contains("flip rate (%)") && nc[2].texts.contains("σ (units)") && nc[2].texts.contains("0.30"))
     }
 }
