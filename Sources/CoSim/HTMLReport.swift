@@ -17,6 +17,8 @@ enum HTMLReport {
         let t: CoSimTraces
         /// layers in network order
         let layers: [String]
+        /// deck.raw is beside the page
+        let rawKept: Bool
         /// model units to nA
         func nA(_ units: Double) -> Double { units * t.unitCurrent * 1e9 }
         /// the end of the run, ms
@@ -34,9 +36,10 @@ enum HTMLReport {
         }
     }
 
-    static func render(_ r: AgreementReport, _ t: CoSimTraces) -> String {
+    /// `rawKept`: deck.raw is in the folder (`bmru cosim --keep-raw`), so the page links it.
+    static func render(_ r: AgreementReport, _ t: CoSimTraces, rawKept: Bool = false) -> String {
         let order = t.layerOrder.isEmpty ? r.layers.keys.sorted() : t.layerOrder.filter { r.layers[$0] != nil }
-        let cx = Context(r: r, t: t, layers: order)
+        let cx = Context(r: r, t: t, layers: order, rawKept: rawKept)
         let name = XML.escape(r.network.name)
         var h = """
         <!DOCTYPE html>
@@ -390,9 +393,12 @@ enum HTMLReport {
         if cx.r.noise != nil { list.append(("stimulus-noisy.csv", "the stimulus with input noise the circuit and the model ran on")) }
         list += [("deck.sp", "the simulated deck (standalone: run it with ngspice -b deck.sp)"),
                  ("deck.mapping.json", "which element realises which parameter, and the probes")]
+        if cx.rawKept { list.append(("deck.raw", "ngspice's raw file of the whole transient, every vector at every time point (ngspice load, spicelib, gwave)")) }
         var h = "<section id=\"files\"><h2>Files</h2><ul>"
         for (f, what) in list { h += "<li><a href=\"\(f)\">\(f)</a>: \(XML.escape(what))</li>" }
-        h += "<li><a href=\"deck.raw\">deck.raw</a>: ngspice's raw file of every node, present once <code>ngspice -b deck.sp</code> has run in this folder (bmru does not write it)</li>"
+        if !cx.rawKept {
+            h += "<li>deck.raw, ngspice's raw file of the whole transient, was not kept: <code>bmru cosim --keep-raw</code> keeps it, and <code>ngspice -b deck.sp</code> in this folder writes it</li>"
+        }
         return h + "</ul></section>\n"
     }
 }

@@ -50,7 +50,7 @@ struct ReportBrowserTests {
             .map { (text: $0.0, attributes: $0.1) }
     }
 
-    @Test("the rendered page: a non-trivial screenshot; nA tick labels, θ lines with their values, the contents, layers in network order")
+    @Test("the rendered page: a non-trivial screenshot; nA tick labels, θ lines with their values, the contents, layers in network order; deck.raw linked only when kept")
     func renderedReport() throws {
         let tiny = try Self.tiny()
         let dir = try TestEnvironment.temporaryDirectory("report-browser")
@@ -140,7 +140,11 @@ struct ReportBrowserTests {
         // power with an SI prefix ("18.02 nW"), not "1.8e-08 W"
         let power = try #require(dom.range(of: "<th>average power, total</th><td>").map { dom[$0.upperBound...].prefix { $0 != "<" } })
         #expect(power.range(of: #"^[0-9]+(\.[0-9]+)? [fpnµm]?W$"#, options: .regularExpression) != nil, "power shown as \(power)")
-        // the files beside the page
-        #expect(dom.contains("<a href=\"waveforms.csv\">waveforms.csv</a>"))
+        // the files beside the page; deck.raw linked only when it is there
+        #expect(dom.contains("<a href=\"waveforms.csv\">waveforms.csv</a>") && !dom.contains("href=\"deck.raw\""))
+        let kept = try BMRU.run(["cosim", TinyExample.network, "--input", TinyExample.stimulus, "--out", dir + "/k", "--keep-raw", "--quiet"], models: true)
+        #expect(kept.status == 0, "\(kept.stderr)")
+        #expect(FileManager.default.fileExists(atPath: dir + "/k/deck.raw"))
+        #expect(try String(contentsOfFile: dir + "/k/report.html", encoding: .utf8).contains("<a href=\"deck.raw\">deck.raw</a>"))
     }
 }
