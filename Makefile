@@ -5,12 +5,16 @@ BUILD_FLAGS ?=
 BIN := .build/release/bmru
 export BMRU_MODELS ?= $(CURDIR)/models/gf180mcu
 
-.PHONY: all setup models build test demo bench clean netlists calibrate kws fuzz power noise
+.PHONY: all setup setup-test models build test demo bench clean netlists calibrate kws fuzz power noise
 
 all: build
 
 setup:
 	@bash scripts/setup.sh
+
+# setup, and chromium: the tests that render report.html in a headless browser need it
+setup-test:
+	@bash scripts/setup.sh test
 
 models:
 	@bash scripts/fetch-models.sh
@@ -18,7 +22,7 @@ models:
 build: setup
 	$(SWIFT) build -c release $(BUILD_FLAGS)
 
-test: setup models
+test: setup-test models
 	$(SWIFT) test $(BUILD_FLAGS)
 
 demo: setup models build

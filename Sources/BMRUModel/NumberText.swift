@@ -41,4 +41,49 @@ public enum NumberText {
         while f.hasSuffix("0") { f.removeLast() }
         return "\(whole).\(f)u"
     }
+    /// Labels with a fixed number of decimals ("0.25", "300"); never "-0".
+    public static func fixed(_ x: Double, decimals: Int) -> String {
+        guard x.isFinite else { return "\(x)" }
+        let s = String(format: "%.\(max(0, decimals))f", x)
+        return s.allSatisfy { "-0.".contains($0) } && s.hasPrefix("-") ? String(s.dropFirst()) : s
+    }
+
+    /// Labels with `digits` significant digits and no trailing zeros ("0.35", "1.21", "3e-05"); never "-0".
+    public static func significant(_ x: Double, digits: Int) -> String {
+        guard x.isFinite else { return "\(x)" }
+        if x == 0 { return "0" }
+        let magnitude = Int((log10(abs(x))).rounded(.down))
+        if magnitude < -4 || magnitude >= max(digits, 6) {
+            var s = String(format: "%.\(max(digits - 1, 0))e", x)
+            guard let e = s.range(of: "e") else { return s }
+            var mant = String(s[..<e.lowerBound])
+            if mant.contains(".") {
+                while mant.hasSuffix("0") { mant.removeLast() }
+                if mant.hasSuffix(".") { mant.removeLast() }
+            }
+            let exp = Int(s[e.upperBound...]) ?? 0
+            s = mant + "e" + String(exp)
+            return s
+        }
+        var t = fixed(x, decimals: max(0, digits - 1 - magnitude))
+        if t.contains(".") {
+            while t.hasSuffix("0") { t.removeLast() }
+            if t.hasSuffix(".") { t.removeLast() }
+        }
+        return t
+    }
+
+    /// A quantity with an SI prefix, `digits` significant digits and no trailing zeros: 3.452e-7 W is
+    /// "345.2 nW", 1.8e-8 W "18 nW", 0 W "0 W" (prefixes f to G).
+    public static func si(_ x: Double, unit: String, digits: Int = 4) -> String {
+        guard x.isFinite else { return "\(x) \(unit)" }
+        if x == 0 { return "0 \(unit)" }
+        let prefixes = [(-15, "f"), (-12, "p"), (-9, "n"), (-6, "µ"), (-3, "m"), (0, ""), (3, "k"), (6, "M"), (9, "G")]
+        var e3 = Int((log10(abs(x)) / 3).rounded(.down)) * 3
+        e3 = min(max(e3, -15), 9)
+        // 999.97 nW with 4 digits rounds to 1000 nW: one prefix up
+        if e3 < 9, abs((x / pow(10, Double(e3)) * pow(10, Double(digits - 3))).rounded()) >= pow(10, Double(digits)) { e3 += 3 }
+        let prefix = prefixes.first { $0.0 == e3 }!.1
+        return significant(x / pow(10, Double(e3)), digits: digits) + " " + prefix + unit
+    }
 }

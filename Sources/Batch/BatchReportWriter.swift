@@ -148,7 +148,7 @@ public enum BatchReportWriter {
         if let mode = mismatchMode(s) { o += "<p>\(e(mode))</p>\n" }
         o += "<h2>Per network and condition</h2>\n<p>Each dot is one job (a stimulus or a Monte Carlo sample): its state agreement; red dots did not pass.</p>\n"
         let noisy = s.groups.contains { $0.noise_sigma != nil }
-        o += "<table><tr><th class=l>network</th><th class=l>corner</th><th class=l>sizes</th><th>°C</th><th>VDD</th>\(noisy ? "<th>noise σ</th>" : "")<th>jobs</th><th>yield</th><th>state agreement (min / median / max)</th><th>distribution</th><th>decision agreement (mean)</th><th>sequence decisions</th><th>power mean (W)</th></tr>\n"
+        o += "<table><tr><th class=l>network</th><th class=l>corner</th><th class=l>sizes</th><th>°C</th><th>VDD</th>\(noisy ? "<th>noise σ</th>" : "")<th>jobs</th><th>yield</th><th>state agreement (min / median / max)</th><th>distribution (state agreement, %; red: did not pass)</th><th>decision agreement (mean)</th><th>sequence decisions</th><th>power mean (W)</th></tr>\n"
         for g in s.groups {
             let members = results.filter { $0.job.network_sha256 == g.network_sha256 && $0.job.corner == g.corner &&
                 $0.job.temperature_c == g.temperature_c && $0.job.vdd == g.vdd && $0.job.inputNoise?.sigma == g.noise_sigma }
@@ -182,17 +182,17 @@ public enum BatchReportWriter {
         return o
     }
 
-    /// A strip plot of the jobs' state agreement on [lo, 1].
+    /// A strip plot of the jobs' state agreement on [lo, 1], in %, with the axis labelled at its ends and ticks.
     static func strip(_ rs: [BatchJobResult]) -> String {
-        let w = 220.0, h = 22.0
         let values = rs.compactMap { r in r.report.map { ($0.state_agreement, r.pass) } }
         let lo = min(0.9, (values.map(\.0).min() ?? 1) - 0.01)
-        var c = SVGChart(width: w, height: h, title: "state agreement from \(pct(lo)) (left) to 100 % (right)")
-        c.line(x1: 4, y1: h / 2, x2: w - 4, y2: h / 2, stroke: "#bbb")
+        var p = Plot(width: 260, height: 44, x: PlotAxis(lo * 100, 100, title: "", target: 4), y: .none,
+                     title: "state agreement from \(pct(lo)) (left) to 100 % (right)")
+        p.left = 16; p.right = 16
+        p.line([(lo * 100, 0.5), (100, 0.5)], stroke: "#bbb", width: 1)
         for (i, (v, pass)) in values.enumerated() {
-            c.circle(x: 4 + (w - 8) * (max(v, lo) - lo) / (1 - lo), y: h / 2 + Double(i % 5 - 2) * 2.5, r: 2.5,
-                     fill: pass ? "#2a7" : "#d22", opacity: 0.7)
+            p.dots([(max(v, lo) * 100, 0.5 + Double(i % 5 - 2) * 0.12)], r: 2.5, fill: pass ? "#2a7" : "#d22", opacity: 0.7)
         }
-        return c.svg
+        return p.svg
     }
 }

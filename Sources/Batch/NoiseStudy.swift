@@ -523,7 +523,7 @@ public enum NoiseStudyPage {
             h += "<tr><td style=\"text-align:left\">\(XML.escape(t.kind))</td><td>\(f(t.slope_per_frame))</td><td>\(f(t.first_quarter_rms))</td><td>\(f(t.last_quarter_rms))</td><td>\(f(t.growth, 3))</td></tr>"
         }
         h += "</table>"
-        h += chart(title: "output error against frame (units)", x: "frame", y: "RMS output error (units)", log: false,
+        h += chart(title: "output error against frame (units)", x: "frame", y: "RMS output error (units)", log: false, wholeX: true,
                    series: [("FQ-BMRU circuit, noisy", "#e15759", a.bmru.frame_error.enumerated().map { (Double($0.offset), $0.element) }),
                             ("noiseless circuit vs model", "#9c9c9c", a.bmru_noiseless.frame_error.enumerated().map { (Double($0.offset), $0.element) }),
                             ("continuous-state baseline", "#4e79a7", a.baseline.frame_error.enumerated().map { (Double($0.offset), $0.element) })])
@@ -548,44 +548,30 @@ public enum NoiseStudyPage {
         return h + "</dl></body></html>\n"
     }
 
-    /// Lines with dots, axes with five ticks (log: decades) and a legend.
-    static func chart(title: String, x xLabel: String, y yLabel: String, log: Bool, series: [(String, String, [(Double, Double)])]) -> String {
-        let w = 900.0, hgt = 380.0, left = 80.0, right = 250.0, top = 34.0, bottom = 50.0
+    /// Lines with dots, axes with 1-2-5 ticks (log: decades) labelled at both ends, the legend inside the chart.
+    /// `wholeX`: x ticks on whole numbers only (frames).
+    static func chart(title: String, x xLabel: String, y yLabel: String, log: Bool, wholeX: Bool = false,
+                      series: [(String, String, [(Double, Double)])]) -> String {
         let pts = series.flatMap(\.2).filter { $0.1.isFinite && (!log || $0.1 > 0) }
         guard !pts.isEmpty else { return "<p>(\(XML.escape(title)): no data)</p>" }
         let x0 = min(pts.map(\.0).min()!, 0), x1 = max(pts.map(\.0).max()!, x0 + 1e-12)
-        var y0 = log ? Foundation.log10(pts.map(\.1).min()!).rounded(.down) : 0
-        var y1 = log ? Foundation.log10(pts.map(\.1).max()!).rounded(.up) : pts.map(\.1).max()! * 1.1
-        if y1 <= y0 { y1 = y0 + 1 }
-        if !log && y1 == 0 { y0 = 0; y1 = 1 }
-        func X(_ v: Double) -> Double { left + (v - x0) / (x1 - x0) * (w - left - right) }
-        func Y(_ v: Double) -> Double {
-            let t = log ? Foundation.log10(max(v, 1e-300)) : v
-            return hgt - bottom - (t - y0) / (y1 - y0) * (hgt - top - bottom)
+        let y0: Double, y1: Double
+        if log {
+            // whole decades around the data
+            y0 = pow(10, Foundation.log10(pts.map(\.1).min()!).rounded(.down))
+            y1 = max(pow(10, Foundation.log10(pts.map(\.1).max()!).rounded(.up)), y0 * 10)
+        } else {
+            y0 = 0
+            let top = pts.map(\.1).max()! * 1.1
+            y1 = top > 0 ? top : 1
         }
-        var c = SVGChart(width: w, height: hgt, title: title)
-        c.line(x1: left, y1: hgt - bottom, x2: w - right, y2: hgt - bottom, stroke: "#333")
-        c.line(x1: left, y1: hgt - bottom, x2: left, y2: top, stroke: "#333")
-        for k in 0...4 {
-            let xv = x0 + (x1 - x0) * Double(k) / 4
-            c.line(x1: X(xv), y1: hgt - bottom, x2: X(xv), y2: hgt - bottom + 5, stroke: "#333")
-            c.text(String(format: "%.3g", xv), x: X(xv) - 10, y: hgt - bottom + 20, size: 12)
+        var p = Plot(width: 900, height: 380, x: PlotAxis(x0, x1, title: xLabel, target: 8, integer: wholeX),
+                     y: PlotAxis(y0, y1, title: yLabel, log: log, target: 6), title: title)
+        for (name, colour, points) in series {
+            let q = points.filter { $0.1.isFinite && (!log || $0.1 > 0) }.map { (x: $0.0, y: $0.1) }
+            p.line(q, stroke: colour, width: 1.5, legend: name)
+            if q.count <= 40 { p.dots(q, r: 3.5, fill: colour) }
         }
-        let yTicks = log ? Array(stride(from: y0, through: y1, by: 1)) : (0...4).map { y0 + (y1 - y0) * Double($0) / 4 }
-        for t in yTicks {
-            let v = log ? pow(10, t) : t
-            c.line(x1: left - 5, y1: Y(v), x2: left, y2: Y(v), stroke: "#333")
-            c.text(String(format: "%.3g", v), x: 4, y: Y(v) + 4, size: 12)
-        }
-        c.text(xLabel, x: (left + w - right) / 2 - 30, y: hgt - 10, size: 13)
-        c.text(yLabel, x: 4, y: 16, size: 13)
-        for (k, (name, colour, points)) in series.enumerated() {
-            let p = points.filter { $0.1.isFinite && (!log || $0.1 > 0) }.map { (x: X($0.0), y: Y($0.1)) }
-            c.polyline(p, stroke: colour, width: 1.5)
-            if p.count <= 40 { for q in p { c.circle(x: q.x, y: q.y, r: 3.5, fill: colour) } }
-            c.rect(x: w - right + 15, y: top + 10 + Double(k) * 22, width: 12, height: 12, fill: colour)
-            c.text(name, x: w - right + 32, y: top + 21 + Double(k) * 22, size: 12)
-        }
-        return c.svg
+        return p.svg
     }
 }

@@ -226,40 +226,25 @@ public enum PowerStudyPage {
         return h + "</table></body></html>\n"
     }
 
-    /// Both parts against N (dots) with their fits (lines); axes with ticks at both ends, in nW.
+    /// Both parts against N (dots) with their fits (lines), in nW, the legend inside the chart.
     static func chart(_ r: PowerStudyResult) -> String {
-        let w = 860.0, hgt = 430.0, left = 70.0, right = 250.0, top = 34.0, bottom = 50.0
         let maxN = Double(r.points.map(\.width).max() ?? 1)
         let maxP = max(r.points.map { max($0.cells_w, $0.feedforward_w) }.max() ?? 1e-12, 1e-15) * 1.1
-        func x(_ n: Double) -> Double { left + n / maxN * (w - left - right) }
-        func y(_ p: Double) -> Double { hgt - bottom - p / maxP * (hgt - top - bottom) }
-        var c = SVGChart(width: w, height: hgt, title: "power against the state width")
-        c.line(x1: left, y1: y(0), x2: x(maxN), y2: y(0), stroke: "#333")
-        c.line(x1: left, y1: y(0), x2: left, y2: y(maxP), stroke: "#333")
-        for k in 0...4 {
-            let n = maxN * Double(k) / 4, p = maxP * Double(k) / 4
-            c.line(x1: x(n), y1: y(0), x2: x(n), y2: y(0) + 5, stroke: "#333")
-            c.text(String(format: "%.0f", n), x: x(n) - 8, y: y(0) + 20, size: 12)
-            c.line(x1: left - 5, y1: y(p), x2: left, y2: y(p), stroke: "#333")
-            c.text(String(format: "%.1f", p * 1e9), x: 4, y: y(p) + 4, size: 12)
-        }
-        c.text("state width N", x: x(maxN / 2) - 40, y: hgt - 10, size: 13)
-        c.text("power (nW)", x: 4, y: 14, size: 13)
+        var p = Plot(width: 860, height: 430, x: PlotAxis(0, maxN, title: "state width N", target: 8, integer: true),
+                     y: PlotAxis(0, maxP * 1e9, title: "power (nW)", target: 6), title: "power against the state width")
         let series: [(String, String, PowerFit, (PowerPoint) -> Double)] = [
             ("cells", "#e15759", r.fits.cells, { $0.cells_w }),
             ("feedforward", "#4e79a7", r.fits.feedforward, { $0.feedforward_w }),
         ]
-        for (k, (name, colour, f, value)) in series.enumerated() {
+        for (name, colour, f, value) in series {
             let curve = (0...60).map { i -> (x: Double, y: Double) in
                 let n = maxN * Double(i) / 60
                 let v = f.coefficients.enumerated().reduce(0) { $0 + $1.element * pow(n, Double(f.coefficients.count - 1 - $1.offset)) }
-                return (x(n), y(min(max(v, 0), maxP)))
+                return (n, min(max(v, 0), maxP) * 1e9)
             }
-            c.polyline(curve, stroke: colour, width: 1.5)
-            for p in r.points { c.circle(x: x(Double(p.width)), y: y(value(p)), r: 4, fill: colour) }
-            c.rect(x: w - right + 15, y: top + 10 + Double(k) * 22, width: 12, height: 12, fill: colour)
-            c.text("\(name) (\(f.model), R² \(String(format: "%.3f", f.r2)))", x: w - right + 32, y: top + 21 + Double(k) * 22, size: 12)
+            p.line(curve, stroke: colour, width: 1.5, legend: "\(name) (\(f.model), R² \(String(format: "%.3f", f.r2)))")
+            p.dots(r.points.map { (Double($0.width), value($0) * 1e9) }, r: 4, fill: colour)
         }
-        return c.svg
+        return p.svg
     }
 }

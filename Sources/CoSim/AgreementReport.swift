@@ -234,4 +234,10 @@ public struct CoSimTraces: Sendable {
     public var ambiguousFrames: [String: Set<Int>]
     public var thresholds: [String: (low: Double, high: Double)]
     public var vdd: Double
+    /// the layers' names in network order
+    public var layerOrder: [String] = []
+    /// the stimulus the circuit and the model ran on (with input noise, the noisy one), model units, frame-major
+    public var stimulus: [[Double]] = []
+    /// amperes per model unit
+    public var unitCurrent: Double = 1e-9
 }

@@ -187,7 +187,8 @@ public enum CoSimulation {
             pass: failures.isEmpty, failures: failures, noise: noise, path_dependence: pathDependence, power_parts: powerParts,
             one_step: c.oneStep(stimulus))
         let traces = CoSimTraces(frames: c.frames, framePeriod: network.framePeriod, series: c.series, stateWaveforms: c.waveforms,
-                                 ambiguousFrames: c.ambiguousFrames, thresholds: c.thresholdsByName, vdd: options.vdd)
+                                 ambiguousFrames: c.ambiguousFrames, thresholds: c.thresholdsByName, vdd: options.vdd,
+                                 layerOrder: network.layers.map(\.name), stimulus: stimulus.frames, unitCurrent: network.unitCurrent)
         return CoSimOutcome(report: report, traces: traces, deck: deck, simulatedDeck: options.suppliedDeck?.text ?? deck.text,
                             simulationLog: result.log, noisyStimulus: noise == nil ? nil : stimulus,
                             rawFile: options.rawFile.flatMap { FileManager.default.fileExists(atPath: $0) ? $0 : nil })

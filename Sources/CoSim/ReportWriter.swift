@@ -28,7 +28,7 @@ public enum ReportWriter {
             ("deck.mapping.json", outcome.deck.mappingJSON),
             ("waveforms.csv", Data(waveformsCSV(outcome.traces).utf8)),
             ("report.md", Data(markdown(outcome.report).utf8)),
-            ("report.html", Data(HTMLReport.render(outcome.report, outcome.traces).utf8)),
+            ("report.html", Data(HTMLReport.render(outcome.report, outcome.traces, rawKept: outcome.rawFile != nil).utf8)),
             ("junit.xml", Data(junit(outcome.report).utf8)),
             ("report.json", try outcome.report.json()),
         ]

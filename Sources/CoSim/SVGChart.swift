@@ -1,8 +1,8 @@
 import Foundation
 
-/// An inline SVG chart for the HTML pages (report.html, the batch's summary.html): a canvas of fixed size
-/// in pixels and the marks drawn on it, in drawing order. The caller maps its data to pixels; every text and
-/// attribute value is XML-escaped here, coordinates are written with one decimal.
+/// An inline SVG canvas for the HTML pages: a fixed size in pixels and the marks drawn on it, in drawing order.
+/// Every text and attribute value is XML-escaped here, coordinates are written with one decimal. Charts with axes
+/// are drawn through `Plot`, which maps data to pixels and draws onto this canvas.
 public struct SVGChart: Sendable {
     public let width: Double
     public let height: Double
@@ -24,6 +24,15 @@ public struct SVGChart: Sendable {
             + (dash.map { " stroke-dasharray=\"\(XML.escape($0))\"" } ?? "") + "/>"
     }
 
+    /// Straight segments as one <path> (grid lines, tick marks: one element instead of one per line).
+    public mutating func segments(_ segments: [(x1: Double, y1: Double, x2: Double, y2: Double)], stroke: String, width: Double = 1,
+                                  dash: String? = nil) {
+        guard !segments.isEmpty else { return }
+        let d = segments.map { "M\(Self.n($0.x1)) \(Self.n($0.y1))L\(Self.n($0.x2)) \(Self.n($0.y2))" }.joined()
+        marks += "<path fill=\"none\" stroke=\"\(XML.escape(stroke))\" stroke-width=\"\(Self.n(width))\" d=\"\(d)\""
+            + (dash.map { " stroke-dasharray=\"\(XML.escape($0))\"" } ?? "") + "/>"
+    }
+
     public mutating func polyline(_ points: [(x: Double, y: Double)], stroke: String, width: Double) {
         let p = points.map { "\(Self.n($0.x)),\(Self.n($0.y))" }.joined(separator: " ")
         marks += "<polyline fill=\"none\" stroke=\"\(XML.escape(stroke))\" stroke-width=\"\(Self.n(width))\" points=\"\(p)\"/>"
@@ -35,9 +44,14 @@ public struct SVGChart: Sendable {
             + (opacity.map { " fill-opacity=\"\(Self.n($0))\"" } ?? "") + "/>"
     }
 
-    /// `text` at the baseline's left end (x, y), escaped
-    public mutating func text(_ text: String, x: Double, y: Double, size: Double) {
-        marks += "<text x=\"\(Self.n(x))\" y=\"\(Self.n(y))\" font-size=\"\(Self.n(size))\">\(XML.escape(text))</text>"
+    /// `text` on its baseline at (x, y), escaped. `anchor`: where (x, y) is on the text, "start" (nil, the left
+    /// end), "middle" or "end"; `fill`: its colour (nil: black); `halo`: a white outline under the glyphs, so that
+    /// a label stays legible over lines
+    public mutating func text(_ text: String, x: Double, y: Double, size: Double, anchor: String? = nil, fill: String? = nil,
+                              halo: Bool = false) {
+        marks += "<text x=\"\(Self.n(x))\" y=\"\(Self.n(y))\" font-size=\"\(Self.n(size))\""
+            + (anchor.map { " text-anchor=\"\(XML.escape($0))\"" } ?? "") + (fill.map { " fill=\"\(XML.escape($0))\"" } ?? "")
+            + (halo ? " stroke=\"#fff\" stroke-width=\"3\" paint-order=\"stroke\"" : "") + ">\(XML.escape(text))</text>"
     }
 
     /// The <svg> element.

@@ -172,7 +172,7 @@ struct BatchFaultCommandTests {
     func batchDiskFull() throws {
         let dir = try TestEnvironment.temporaryDirectory("batch-full-manifest")
         let manifest = try BatchFixtures.sixJobs(in: dir)
-        // a job folder is about 70 KiB: two or three fit
+        // a job folder is about 110 KiB (report.html with its charts about 64 KiB): one fits
         let disk = try ScratchMount.tmpfs(kilobytes: 200, label: "batch-full")
         defer { disk.unmount() }
         let out = disk.path + "/out"

@@ -104,13 +104,18 @@ struct CosimNoiseCommandTests {
 struct CosimFaultCommandTests {
     @Test("cosim on a full disk: exit 2 naming the path and ENOSPC; no report, no junit.xml, no partial file; an earlier report is removed, not left beside the failure")
     func cosimDiskFull() throws {
-        // about 68 KiB of report: the first fits in 96 KiB, a second beside it does not
-        let disk = try ScratchMount.tmpfs(kilobytes: 96, label: "cosim-full")
+        // the disks are sized by the report (in tmpfs pages of 4 KiB): the first report fits in 1.5 times its size,
+        // a second beside it does not, and nothing fits in a third of it
+        let probe = try TestEnvironment.temporaryDirectory("cosim-size")
+        let sized = try BMRU.cosimTiny(probe + "/r")
+        try #require(sized.status == 0 || sized.status == 1, "exit \(sized.status): \(sized.stderr)")
+        let kib = try BMRU.contents(probe + "/r").values.map { ($0.count + 4095) / 4096 * 4 }.reduce(0, +)
+        let disk = try ScratchMount.tmpfs(kilobytes: kib * 3 / 2, label: "cosim-full")
         defer { disk.unmount() }
         let out = disk.path + "/r"
 
         // a) nothing there yet: the failed run leaves nothing
-        let small = try ScratchMount.tmpfs(kilobytes: 32, label: "cosim-full-small")
+        let small = try ScratchMount.tmpfs(kilobytes: kib / 3, label: "cosim-full-small")
         defer { small.unmount() }
         let r0 = try BMRU.cosimTiny(small.path + "/r")
         #expect(r0.status == 2, "exit \(r0.status): \(r0.stderr)")
@@ -131,7 +136,7 @@ struct CosimFaultCommandTests {
         #expect(disk.tree().isEmpty, "a failed run left \(disk.tree())")
 
         // c) space freed: the next run replaces the folder as a whole, nothing left beside it
-        try disk.resize(kilobytes: 1024)
+        try disk.resize(kilobytes: kib * 8)
         let third = try BMRU.cosimTiny(out)
         #expect(third.status == 0 || third.status == 1, "exit \(third.status): \(third.stderr)")
         #expect(try Set(BMRU.contents(out).keys) == Set(old.keys))

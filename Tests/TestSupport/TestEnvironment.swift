@@ -67,6 +67,16 @@ public enum TestEnvironment {
         return python
     }
 
+    /// `chromium` on PATH (the report tests render report.html in it, headless). Missing is a failure with the
+    /// command that installs it, never a skip.
+    public static func chromium() throws -> String {
+        for dir in (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin").split(separator: ":") {
+            let p = "\(dir)/chromium"
+            if FileManager.default.isExecutableFile(atPath: p) { return p }
+        }
+        throw Missing(description: "the chromium command is missing: run `sudo apt-get install -y chromium` (or `make setup-test`, which installs it when run as root)")
+    }
+
     public struct ProcessOutput {
         public var status: Int32
         public var stdout: String
