@@ -45,12 +45,16 @@ FUZZ_TARGETS ?=
 fuzz: setup
 	@FUZZ_SECONDS=$(FUZZ_SECONDS) bash scripts/fuzz.sh $(FUZZ_TARGETS)
 
-# Regenerate the committed calibration tables of every corner (needs the models; takes minutes).
+# Regenerate the committed calibration tables of every corner at 27 and -20 C, and typical at -40 C (needs the
+# models; about 5 minutes). Decks use the table of the nearest temperature (Netlist/CalibrationTables.swift).
 calibrate: setup models build
 	@for c in typical ff ss fs sf; do \
 	  echo "== calibrate $$c"; \
 	  $(BIN) calibrate --corner $$c -o models/calibration/$$c.json || exit $$?; \
+	  echo "== calibrate $$c at -20 C"; \
+	  $(BIN) calibrate --corner $$c --temp=-20 -o models/calibration/$$c-minus20C.json || exit $$?; \
 	done
+	@echo "== calibrate typical at -40 C"; $(BIN) calibrate --corner typical --temp=-40 -o models/calibration/typical-minus40C.json
 
 # The power-scaling study (bmru power) at the README's widths (about 10 minutes on 2 cores; resumable).
 power: setup models build

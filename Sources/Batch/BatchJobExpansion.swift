@@ -66,6 +66,30 @@ extension BatchManifest {
         var out: [BatchJob] = []
         out.reserveCapacity(count)
         var seen: [String: Int] = [:]
+        // a corner's table for each temperature: the nearest-temperature table beside the corner's 27 °C table
+        // (CalibrationTables), checked like it; only the 27 °C table when the folder has no others
+        var byTemperature: [String: BatchCalibration] = [:]
+        func calibration(_ c: Corner, _ t: Double) throws -> BatchCalibration? {
+            guard let base = calibrations[c] else { return nil }
+            let key = "\(c.rawValue)@\(t)"
+            if let k = byTemperature[key] { return k }
+            let folder = URL(fileURLWithPath: base.path).deletingLastPathComponent().path
+            var chosen = base
+            if let p = CalibrationTables.nearest(in: folder, corner: c, temperature: t), p != base.path {
+                do {
+                    guard let bytes = FileManager.default.contents(atPath: p) else {
+                        throw CalibrationError(kind: .unreadable, file: p, field: "-", reason: "cannot read it")
+                    }
+                    _ = try CalibrationFile.load(path: p, modelsDirectory: modelsDirectory, corner: c)
+                    chosen = BatchCalibration(path: p, sha256: SHA256.hex(bytes))
+                } catch {
+                    throw BatchError(kind: .manifest, file: file, field: "calibration",
+                                     reason: "the \(c.rawValue) table for \(t) °C is not usable: \(error) (remove it, or re-run `bmru calibrate --corner \(c.rawValue) --temp=\(t)`)")
+                }
+            }
+            byTemperature[key] = chosen
+            return chosen
+        }
         for n in networks {
             for s in stimuli {
                 for c in corners {
@@ -77,7 +101,7 @@ extension BatchManifest {
                                                        network_name: n.network.name, stimulus: s, corner: c.rawValue, vdd: v,
                                                        temperature_c: t, mismatch_seed: seed, thresholds: thresholds,
                                                        models_directory: modelsDirectory, timeout_s: timeout,
-                                                       calibration: calibrations[c], models_sha256: modelsSHA,
+                                                       calibration: try calibration(c, t), models_sha256: modelsSHA,
                                                        cell_library_sha256: cellSHA,
                                                        noise_sigma: noise?.sigma, noise_seed: noise?.seed)
                                     if seed != nil, mismatch?.shared == true {

@@ -261,6 +261,13 @@ public struct CalibrationFile: Codable, Equatable, Sendable {
             throw CalibrationError(kind: .cornerMismatch, file: path, field: "corner",
                                    reason: "made for corner \(file.corner), the deck is for \(c.rawValue)")
         }
+        // a table named for a temperature (CalibrationTables) must have been measured at it
+        let name = URL(fileURLWithPath: path).lastPathComponent
+        if let c = Corner(rawValue: file.corner), let t = CalibrationTables.temperature(fileName: name, corner: c),
+           abs(t - file.temperatureC) > 0.5 {
+            throw CalibrationError(kind: .cornerMismatch, file: path, field: "temperatureC",
+                                   reason: "the file name says \(t) °C, the table was measured at \(file.temperatureC) °C")
+        }
         return file
     }
 

@@ -84,19 +84,14 @@ struct Calibrate: ParsableCommand {
 /// library), `--no-calibration`, or by default models/calibration/<corner>.json when present and valid for
 /// these models (a stale default file is reported on stderr and the deck is emitted uncalibrated).
 enum CalibrationFiles {
-    static func defaultPath(corner: Corner) -> String? {
-        let rel = "models/calibration/\(corner.rawValue).json"
-        let local = ModelFiles.absolute(rel)
-        if FileManager.default.fileExists(atPath: local) { return local }
-        let exe = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
-        var dir = exe.deletingLastPathComponent()
-        for _ in 0..<4 {
-            let candidate = dir.appendingPathComponent(rel).path
-            if FileManager.default.fileExists(atPath: candidate) { return candidate }
-            dir = dir.deletingLastPathComponent()
-        }
-        return nil
+    /// The default table of `corner` for a deck at `temperature` °C: the nearest temperature's table in the
+    /// default folder (CalibrationTables), nil when there is none.
+    static func defaultPath(corner: Corner, temperature: Double) -> String? {
+        guard let dir = defaultDirectory() else { return nil }
+        return CalibrationTables.nearest(in: dir, corner: corner, temperature: temperature)
     }
+
+    static func defaultPath(corner: Corner) -> String? { defaultPath(corner: corner, temperature: 27) }
 
     /// The folder of the default tables (models/calibration from the working directory, else beside the
     /// checkout the executable was built in), or nil when neither exists.
@@ -114,7 +109,7 @@ enum CalibrationFiles {
         return nil
     }
 
-    static func resolve(option: String?, disabled: Bool, corner: Corner, modelsDirectory: String) throws -> CalibrationFile? {
+    static func resolve(option: String?, disabled: Bool, corner: Corner, modelsDirectory: String, temperature: Double = 27) throws -> CalibrationFile? {
         if disabled {
             if option != nil { throw UsageFailure("--calibration and --no-calibration exclude each other") }
             return nil
@@ -124,7 +119,7 @@ enum CalibrationFiles {
                 return try CalibrationFile.load(path: ModelFiles.absolute(o), modelsDirectory: modelsDirectory, corner: corner)
             } catch let e as CalibrationError { throw UsageFailure("calibration \(e)") }
         }
-        guard let p = defaultPath(corner: corner) else { return nil }
+        guard let p = defaultPath(corner: corner, temperature: temperature) else { return nil }
         do {
             return try CalibrationFile.load(path: p, modelsDirectory: modelsDirectory, corner: corner)
         } catch let e as CalibrationError {
@@ -150,7 +145,8 @@ struct CalibrationArguments: ParsableArguments {
         }
     }
 
-    func resolve(corner: Corner, modelsDirectory: String) throws -> CalibrationFile? {
-        try CalibrationFiles.resolve(option: calibration, disabled: noCalibration, corner: corner, modelsDirectory: modelsDirectory)
+    func resolve(corner: Corner, modelsDirectory: String, temperature: Double = 27) throws -> CalibrationFile? {
+        try CalibrationFiles.resolve(option: calibration, disabled: noCalibration, corner: corner, modelsDirectory: modelsDirectory,
+                                     temperature: temperature)
     }
 }

@@ -89,11 +89,11 @@ struct CoSimCalibrationArguments: ParsableArguments {
     var circuitAware = false
 
     func apply(to options: inout CoSimOptions, network: Network, stimulus: Stimulus, corner: Corner, modelsDirectory dir: String) throws {
-        let cal = try calibrationArguments.resolve(corner: corner, modelsDirectory: dir)
+        let cal = try calibrationArguments.resolve(corner: corner, modelsDirectory: dir, temperature: options.temperature)
         options.calibration = cal
         if let s = mismatchSeed, s < 1 || s > 2_147_483_647 { throw UsageFailure("--mismatch-seed: must be in 1...2147483647") }
         guard mismatchSeed != nil || circuitAware else { return }
-        guard let c = cal ?? (calibrationArguments.noCalibration ? Self.tables(corner: corner, dir: dir) : nil) else {
+        guard let c = cal ?? (calibrationArguments.noCalibration ? Self.tables(corner: corner, dir: dir, temperature: options.temperature) : nil) else {
             throw UsageFailure("--mismatch-seed / --circuit-aware need calibration tables for corner \(corner.rawValue): run `bmru calibrate --corner \(corner.rawValue)` or pass --calibration FILE")
         }
         let sample = mismatchSeed.map { MismatchSample(seed: $0, nmosAVT: c.devices.nmosAVT, pmosAVT: c.devices.pmosAVT) }
@@ -109,7 +109,7 @@ struct CoSimCalibrationArguments: ParsableArguments {
     }
 
     /// The corner's tables for the model when the deck itself is uncalibrated.
-    static func tables(corner: Corner, dir: String) -> CalibrationFile? {
-        CalibrationFiles.defaultPath(corner: corner).flatMap { try? CalibrationFile.load(path: $0, modelsDirectory: dir, corner: corner) }
+    static func tables(corner: Corner, dir: String, temperature: Double = 27) -> CalibrationFile? {
+        CalibrationFiles.defaultPath(corner: corner, temperature: temperature).flatMap { try? CalibrationFile.load(path: $0, modelsDirectory: dir, corner: corner) }
     }
 }

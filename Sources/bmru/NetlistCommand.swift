@@ -48,7 +48,7 @@ struct NetlistCmd: ParsableCommand {
             var opts = DeckOptions(corner: corner, vdd: vdd, temperature: temp, modelsDirectory: dir,
                                    networkSHA256: SHA256.hex(data), rawPath: ModelFiles.rawPath(base + ".raw"),
                                    generatorVersion: ToolVersion.string)
-            opts.calibration = try calibrationArguments.resolve(corner: corner, modelsDirectory: dir)
+            opts.calibration = try calibrationArguments.resolve(corner: corner, modelsDirectory: dir, temperature: temp)
             let deck: EmittedDeck
             do {
                 deck = try DeckEmitter.emit(network: net, stimulus: stim, options: opts)

@@ -80,12 +80,12 @@ struct NoiseCmd: ParsableCommand {
             c.networkFile = netPath
             c.networkSHA256 = SHA256.hex(FileManager.default.contents(atPath: netPath) ?? Data())
             c.generatorVersion = ToolVersion.string
-            c.calibration = try calibrationArguments.resolve(corner: corner, modelsDirectory: dir)
+            c.calibration = try calibrationArguments.resolve(corner: corner, modelsDirectory: dir, temperature: temp)
             var o = NoiseStudyOptions(cosim: c)
             o.sources = kinds; o.sigmas = sigmas; o.samples = samples; o.seed = seed
             o.accumulationFrames = frames; o.accumulationSigma = accumulationSigma; o.drawsPerFrame = drawsPerFrame
             if kinds.contains(.mismatch) {
-                guard let cal = c.calibration ?? CoSimCalibrationArguments.tables(corner: corner, dir: dir) else {
+                guard let cal = c.calibration ?? CoSimCalibrationArguments.tables(corner: corner, dir: dir, temperature: temp) else {
                     throw UsageFailure("--sources mismatch needs calibration tables for corner \(corner.rawValue) (their A_VT): run `bmru calibrate --corner \(corner.rawValue)` or pass --calibration FILE")
                 }
                 o.avt = (cal.devices.nmosAVT, cal.devices.pmosAVT)

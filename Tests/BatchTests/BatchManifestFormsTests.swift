@@ -125,7 +125,24 @@ struct BatchManifestFormsTests {
         }
         let calibrated = try m.jobs(modelsDirectory: models, calibrations: tables)
         let nominal = try m.jobs(modelsDirectory: models)
-        #expect(calibrated.allSatisfy { $0.calibration?.path.hasSuffix("/\($0.corner).json") == true })
+        // each job: the table of its corner nearest its temperature (CalibrationTables), by name
+        for j in calibrated {
+            let c = Corner(rawValue: j.corner)!
+            let want = CalibrationTables.fileName(corner: c, temperature:
+                CalibrationTables.available(in: tablesDir, corner: c).map(\.temperature).min { abs($0 - j.temperature_c) < abs($1 - j.temperature_c) }!)
+            #expect(j.calibration?.path.hasSuffix("/" + want) == true, "\(j.corner) \(j.temperature_c) °C: \(j.calibration?.path ?? "none")")
+        }
+        #expect(calibrated.contains { $0.calibration?.path.hasSuffix("/\($0.corner).json") == true })
+        // a cold temperature takes the corner's −20 °C table (shipped), with its own sha256 and so its own job id
+        let cold = try BatchManifest.load(path: try BatchFixtures.write(BatchFixtures.manifest().replacingOccurrences(of: "[27, 60]", with: "[-20, 27]"),
+                                                                        in: dir, name: "cold.json"))
+        let coldJobs = try cold.jobs(modelsDirectory: models, calibrations: try cold.calibrations(modelsDirectory: models, defaultDirectory: tablesDir).tables)
+        for j in coldJobs {
+            let name = j.temperature_c == -20 ? "/\(j.corner)-minus20C.json" : "/\(j.corner).json"
+            #expect(j.calibration?.path.hasSuffix(name) == true, "\(j.corner) \(j.temperature_c): \(j.calibration?.path ?? "none")")
+            let bytes = try Data(contentsOf: URL(fileURLWithPath: j.calibration!.path))
+            #expect(j.calibration?.sha256 == SHA256.hex(bytes))
+        }
         #expect(Set(calibrated.map(\.id)).isDisjoint(with: Set(nominal.map(\.id))))
         #expect(calibrated.allSatisfy { $0.cell_library_sha256 == CalibrationFile.currentCellLibrarySHA256 })
 
