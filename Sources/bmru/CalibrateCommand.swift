@@ -88,8 +88,7 @@ enum CalibrationFiles {
         let rel = "models/calibration/\(corner.rawValue).json"
         let local = ModelFiles.absolute(rel)
         if FileManager.default.fileExists(atPath: local) { return local }
-        let exe = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
-        var dir = exe.deletingLastPathComponent()
+        var dir = ModelFiles.executableDirectory()
         for _ in 0..<4 {
             let candidate = dir.appendingPathComponent(rel).path
             if FileManager.default.fileExists(atPath: candidate) { return candidate }
@@ -105,7 +104,7 @@ enum CalibrationFiles {
         var isDir: ObjCBool = false
         let local = ModelFiles.absolute(rel)
         if FileManager.default.fileExists(atPath: local, isDirectory: &isDir), isDir.boolValue { return local }
-        var dir = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+        var dir = ModelFiles.executableDirectory()
         for _ in 0..<4 {
             let candidate = dir.appendingPathComponent(rel).path
             if FileManager.default.fileExists(atPath: candidate, isDirectory: &isDir), isDir.boolValue { return candidate }
