@@ -5,7 +5,7 @@ BUILD_FLAGS ?=
 BIN := .build/release/bmru
 export BMRU_MODELS ?= $(CURDIR)/models/gf180mcu
 
-.PHONY: all setup setup-test models build test demo bench clean netlists calibrate kws fuzz power noise
+.PHONY: all setup setup-test models build test test-cluster demo bench clean netlists calibrate kws fuzz power noise
 
 all: build
 
@@ -24,6 +24,13 @@ build: setup
 
 test: setup-test models
 	$(SWIFT) test $(BUILD_FLAGS)
+
+# The README's Slurm job array on a real scheduler: a local single-node cluster (scripts/slurm-local.sh, which
+# installs slurm-wlm and munge as root), a shard requeued mid-run, the merged shards against one unsharded run
+# (scripts/test-cluster.sh; about a minute once bmru is built).
+test-cluster: setup models
+	$(SWIFT) build -c release --product bmru $(BUILD_FLAGS)
+	@BMRU_BIN_DIR=$(CURDIR)/$(dir $(BIN)) bash scripts/test-cluster.sh
 
 demo: setup models build
 	@bash scripts/demo.sh

