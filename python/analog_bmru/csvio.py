@@ -15,7 +15,7 @@ import re
 
 import numpy as np
 
-from .fileio import write_text_atomically
+from .fileio import read_text, write_text_atomically
 from .network import BMRU, as_array
 
 # largest |input| the tool accepts, model units (StimulusFile.maxMagnitude)
@@ -31,13 +31,7 @@ def format_number(x):
 
 
 def _lines(path):
-    path = os.fspath(path)
-    with open(path, "rb") as f:
-        data = f.read()
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError:
-        raise ValueError(f"{path}: is not UTF-8 text") from None
+    path, text = read_text(path)
     lines = [l[:-1] if l.endswith("\r") else l for l in text.split("\n")]
     while lines and lines[-1].strip(" \t") == "":
         lines.pop()

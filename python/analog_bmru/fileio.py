@@ -243,13 +243,18 @@ def loads(text, file="<string>"):
     return _Reader(file).network(root)
 
 
-def load(path):
-    """Reads a bmru-network v1 file (as written by `export`, `bmru train` or `bmru import`)."""
+def read_text(path):
+    """The UTF-8 text of a file and its path as a string; ValueError naming the file when it is not UTF-8."""
     path = os.fspath(path)
     with open(path, "rb") as f:
         data = f.read()
     try:
-        text = data.decode("utf-8")
+        return path, data.decode("utf-8")
     except UnicodeDecodeError:
         raise ValueError(f"{path}: is not UTF-8 text") from None
+
+
+def load(path):
+    """Reads a bmru-network v1 file (as written by `export`, `bmru train` or `bmru import`)."""
+    path, text = read_text(path)
     return loads(text, file=path)

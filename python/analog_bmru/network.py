@@ -116,7 +116,19 @@ def check_network_name(name):
     return name
 
 
-class Dense:
+class _Weighted:
+    """What every layer has: weights [outputs, inputs] and a bias."""
+
+    @property
+    def outputs(self):
+        return self.weights.shape[0]
+
+    @property
+    def inputs(self):
+        return self.weights.shape[1]
+
+
+class Dense(_Weighted):
     """A dense layer: y = max(W.in + b, 0) (relu) or W.in + b (identity, only as the last layer), plus
     the output of the layer named by `residual` (an earlier layer of the same width) after the activation.
     `weights` is [outputs, inputs], as torch.nn.Linear.weight."""
@@ -135,14 +147,6 @@ class Dense:
         self.residual = residual
 
     @property
-    def outputs(self):
-        return self.weights.shape[0]
-
-    @property
-    def inputs(self):
-        return self.weights.shape[1]
-
-    @property
     def parameter_count(self):
         return self.weights.size + self.bias.size
 
@@ -151,7 +155,7 @@ class Dense:
         return f"Dense({self.name!r}, {self.inputs} -> {self.outputs}, {self.activation}{extra})"
 
 
-class BMRU:
+class BMRU(_Weighted):
     """A first-quadrant bistable memory recurrent layer: candidate c = max(W.in + b, 0); the state s of
     each unit becomes 1 when c > theta_high, 0 when c < theta_low, and holds otherwise; y = level * s.
     theta_low <= theta_high, both >= 0; level > 0; initial_state 0/1 (default all 0).
@@ -182,14 +186,6 @@ class BMRU:
             i = int(np.argmax(not_binary))
             raise ValueError(f"{name}.initial_state[{i}]: is {float(s[i])!r}, must be 0 or 1")
         self.initial_state = _frozen(s.astype(np.int64))
-
-    @property
-    def outputs(self):
-        return self.weights.shape[0]
-
-    @property
-    def inputs(self):
-        return self.weights.shape[1]
 
     @property
     def parameter_count(self):
