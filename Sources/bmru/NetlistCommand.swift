@@ -23,10 +23,6 @@ struct NetlistCmd: ParsableCommand {
     @Option(help: "Stimulus CSV; without it the inputs are 0 and the deck runs one frame.") var input: String?
     @Option(name: .output(alias: "output"), help: ArgumentHelp("The deck to write; DECK.mapping.json goes beside it (missing folders are created).", valueName: "DECK.sp")) var output: String
     @OptionGroup var conditions: CircuitConditions
-    var corner: Corner { conditions.corner }
-    var vdd: Double { conditions.vdd }
-    var temp: Double { conditions.temp }
-    var models: String? { conditions.models }
     @OptionGroup var calibrationArguments: CalibrationArguments
     /// bench/netlist.sh: emit this many extra times in-process and print the seconds per emission
     @Option(help: .hidden) var benchRepeats: Int = 0
@@ -39,16 +35,16 @@ struct NetlistCmd: ParsableCommand {
             let stim = try input.map { try StimulusFile.load(path: ModelFiles.absolute($0), inputs: net.inputs) }
             try CLI.checkOperatingRange(net, file: netPath, stimulus: stim, stimulusFile: input.map { ModelFiles.absolute($0) })
             try calibrationArguments.preflight()
-            let dir = ModelFiles.directory(option: models)
+            let dir = ModelFiles.directory(option: conditions.models)
             try ModelFiles.require(dir)
             let deckPath = ModelFiles.absolute(output)
             let base = deckPath.hasSuffix(".sp") ? String(deckPath.dropLast(3)) : deckPath
             try ModelFiles.requireUsableOutput(deckPath, option: OutputOption.label, rawPath: ModelFiles.rawPath(base + ".raw"))
             try OutputPath.check(deckPath, option: OutputOption.label)
-            var opts = DeckOptions(corner: corner, vdd: vdd, temperature: temp, modelsDirectory: dir,
+            var opts = DeckOptions(corner: conditions.corner, vdd: conditions.vdd, temperature: conditions.temp, modelsDirectory: dir,
                                    networkSHA256: SHA256.hex(data), rawPath: ModelFiles.rawPath(base + ".raw"),
                                    generatorVersion: ToolVersion.string)
-            opts.calibration = try calibrationArguments.resolve(corner: corner, modelsDirectory: dir, temperature: temp)
+            opts.calibration = try calibrationArguments.resolve(corner: conditions.corner, modelsDirectory: dir, temperature: conditions.temp)
             let deck: EmittedDeck
             do {
                 deck = try DeckEmitter.emit(network: net, stimulus: stim, options: opts)

@@ -37,10 +37,6 @@ struct NoiseCmd: ParsableCommand {
     var accumulationSigma: Double?
     @Option(name: .customLong("draws-per-frame"), help: "Device noise draws per frame period.") var drawsPerFrame: Int = 10
     @OptionGroup var conditions: CircuitConditions
-    var corner: Corner { conditions.corner }
-    var vdd: Double { conditions.vdd }
-    var temp: Double { conditions.temp }
-    var models: String? { conditions.models }
     @OptionGroup var calibrationArguments: CalibrationArguments
     @Option(help: "Wall-clock limit per simulation, seconds.") var timeout: Double = 3600
     @Flag(help: "Continue a study folder: finished runs are kept.") var resume = false
@@ -73,20 +69,20 @@ struct NoiseCmd: ParsableCommand {
             try CLI.checkOperatingRange(net, file: netPath, stimulus: stim, stimulusFile: stimPath)
             guard net.layers.contains(where: { $0.kind == .bmru }) else { throw UsageFailure("\(netPath): the network has no bmru layer (no cell boundary to measure)") }
             try calibrationArguments.preflight()
-            let dir = ModelFiles.directory(option: models)
+            let dir = ModelFiles.directory(option: conditions.models)
             try ModelFiles.require(dir)
             var c = CoSimOptions(modelsDirectory: dir)
-            c.corner = corner; c.vdd = vdd; c.temperature = temp; c.timeout = timeout
+            c.corner = conditions.corner; c.vdd = conditions.vdd; c.temperature = conditions.temp; c.timeout = timeout
             c.networkFile = netPath
             c.networkSHA256 = SHA256.hex(FileManager.default.contents(atPath: netPath) ?? Data())
             c.generatorVersion = ToolVersion.string
-            c.calibration = try calibrationArguments.resolve(corner: corner, modelsDirectory: dir, temperature: temp)
+            c.calibration = try calibrationArguments.resolve(corner: conditions.corner, modelsDirectory: dir, temperature: conditions.temp)
             var o = NoiseStudyOptions(cosim: c)
             o.sources = kinds; o.sigmas = sigmas; o.samples = samples; o.seed = seed
             o.accumulationFrames = frames; o.accumulationSigma = accumulationSigma; o.drawsPerFrame = drawsPerFrame
             if kinds.contains(.mismatch) {
-                guard let cal = c.calibration ?? CoSimCalibrationArguments.tables(corner: corner, dir: dir, temperature: temp) else {
-                    throw UsageFailure("--sources mismatch needs calibration tables for corner \(corner.rawValue) (their A_VT): run `bmru calibrate --corner \(corner.rawValue)` or pass --calibration FILE")
+                guard let cal = c.calibration ?? CoSimCalibrationArguments.tables(corner: conditions.corner, dir: dir, temperature: conditions.temp) else {
+                    throw UsageFailure("--sources mismatch needs calibration tables for corner \(conditions.corner.rawValue) (their A_VT): run `bmru calibrate --corner \(conditions.corner.rawValue)` or pass --calibration FILE")
                 }
                 o.avt = (cal.devices.nmosAVT, cal.devices.pmosAVT)
             }
@@ -95,7 +91,7 @@ struct NoiseCmd: ParsableCommand {
             let existing = (try? FileManager.default.contentsOfDirectory(atPath: outDir)) ?? []
             let optionsText = "network \(c.networkSHA256 ?? "") stimulus \(SHA256.hex(FileManager.default.contents(atPath: stimPath) ?? Data())) "
                 + "sources \(sources) sigma \(sigma) samples \(samples) seed \(seed) frames \(frames) accumulation_sigma \(accumulationSigma.map { "\($0)" } ?? "auto") "
-                + "draws \(drawsPerFrame) corner \(corner.rawValue) vdd \(vdd) temp \(temp) calibration \(c.calibration == nil ? "none" : calibrationArguments.calibration ?? "default")\n"
+                + "draws \(drawsPerFrame) corner \(conditions.corner.rawValue) vdd \(conditions.vdd) temp \(conditions.temp) calibration \(c.calibration == nil ? "none" : calibrationArguments.calibration ?? "default")\n"
             if !existing.isEmpty {
                 guard resume else { throw UsageFailure("\(outDir): --out exists and is not empty (continue it with --resume, or choose a new folder)") }
                 guard existing.allSatisfy({ known.contains($0) }) else { throw UsageFailure("\(outDir): holds files bmru noise does not write; refusing to use it") }
