@@ -30,7 +30,7 @@ struct BatchRunCmd: ParsableCommand {
         abstract: "Run a batch manifest (the default: `bmru batch MANIFEST ...`).")
 
     @Argument(help: "The batch manifest (format bmru-batch; JSON, or YAML when named *.yaml / *.yml).") var manifest: String
-    @Option(help: "The batch folder.") var out: String
+    @Option(name: .output(), help: "The batch folder.") var out: String
     @Option(name: .customLong("jobs"), help: "Worker processes (default: the number of cores).") var workers: Int?
     @Option(help: "Run only shard I of N (0 ≤ I < N): the jobs whose index is I modulo N.") var shard: String?
     @Flag(help: "Continue a batch folder: finished jobs are kept, never recomputed.") var resume = false
@@ -86,7 +86,7 @@ struct BatchMergeCmd: ParsableCommand {
         discussion: "Job folders are hard-linked (or copied) into --out (default: the first folder), which then holds one summary of all jobs.")
 
     @Argument(help: "Batch folders made from the same manifest.") var dirs: [String]
-    @Option(help: "The merged batch folder (default: the first folder).") var out: String?
+    @Option(name: .output(), help: "The merged batch folder (default: the first folder).") var out: String?
     @Flag(help: "Print only the summary path, not the summary.") var quiet = false
 
     func run() throws {

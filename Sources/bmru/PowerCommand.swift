@@ -21,7 +21,7 @@ struct PowerCmd: ParsableCommand {
         """)
 
     @Option(help: "State widths N, comma separated (at least 3, each 1...256).") var widths: String
-    @Option(help: "The study folder.") var out: String
+    @Option(name: .output(), help: "The study folder.") var out: String
     @Option(help: "Frames of the shared random stimulus.") var frames: Int = 20
     @Option(help: "Networks per width (draws of the recipe); each point is their mean.") var samples: Int = 3
     @Option(help: "Seed of the networks and the stimulus.") var seed: UInt64 = 1

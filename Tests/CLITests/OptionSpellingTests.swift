@@ -82,7 +82,7 @@ struct OptionSpellingTests {
         #expect(BMRU.files(out).contains("report.json") && BMRU.files(out).contains("junit.xml"), "\(BMRU.files(out))")
     }
 
-    @Test("calibrate, train and kws synth take -o and --out (runs stopped by a value check after parsing)")
+    @Test("calibrate, train, kws synth, power, batch and noise take -o and --out (runs stopped by a value check after parsing)")
     func longCommands() throws {
         let dir = try TestEnvironment.temporaryDirectory("spell-long")
         let cases: [(spellings: [String], args: (String) -> [String], check: String)] = [
@@ -90,6 +90,9 @@ struct OptionSpellingTests {
             (["--timeout"], { ["calibrate", $0, "0"] }, "--timeout: must be"),
             (Self.outputSpellings, { ["train", "--task", "nope", "--data", dir, $0, dir + "/n.json"] }, "--task: only"),
             (["-o", "--out"], { ["kws", "synth", $0, dir + "/data", "--snr-min", "50", "--snr-max", "10"] }, "--snr-min must be"),
+            (["-o", "--out"], { ["power", "--widths", "2,3,4", "--frames", "0", $0, dir + "/p"] }, "--frames: must be in"),
+            (["-o", "--out"], { ["batch", dir + "/missing.json", $0, dir + "/b"] }, "missing.json"),
+            (["-o", "--out"], { ["noise", "x.json", "--input", "x.csv", "--sources", "none", $0, dir + "/n"] }, "--sources"),
         ]
         for c in cases {
             for s in c.spellings {
