@@ -3,12 +3,12 @@ import BMRUModel
 import Foundation
 import KWS
 
-/// `bmru kws synth|features|eval`: keyword-spotting data, features and evaluation.
+/// `bmru kws synth|features|eval|classify|detect`: keyword-spotting data, features, evaluation, and deciding audio.
 struct KWSGroup: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "kws",
-        abstract: "Keyword spotting: synthesise a speech dataset, compute MFCC stimuli, evaluate a network.",
-        subcommands: [KWSSynth.self, KWSFeatures.self, KWSEval.self])
+        abstract: "Keyword spotting: synthesise a speech dataset, compute MFCC stimuli, evaluate a network, decide clips and recordings.",
+        subcommands: [KWSSynth.self, KWSFeatures.self, KWSEval.self, KWSClassify.self, KWSDetect.self])
 }
 
 enum KWSCLI {
@@ -32,6 +32,43 @@ enum KWSCLI {
         if let t = trained, t != offset {
             note("warning: \(file) was trained with feature offset \(t), evaluating with \(offset) (use --feature-offset \(t))")
         }
+    }
+
+    /// A keyword spotter from a network file: 13 inputs and 2 outputs (other, yes), the feature offset checked
+    /// against its metadata as `kws eval` checks it.
+    static func spotter(network file: String, featureOffset: Double) throws -> (Network, KeywordSpotter) {
+        let net = try NetworkFile.load(path: file)
+        guard net.inputs == 13, net.layers.last?.outputs == 2 else {
+            throw UsageFailure("\(file): a keyword spotter needs 13 inputs and 2 outputs (other, yes)")
+        }
+        let ex = try extractor(offset: featureOffset)
+        checkOffset(network: net, file: file, offset: featureOffset)
+        return (net, KeywordSpotter(net: try FQNet(network: net), extractor: ex))
+    }
+
+    /// The detection rule from `--hop` and `--min-windows`.
+    static func rule(hop: Double, minWindows: Int) throws -> DetectRule {
+        guard hop.isFinite, hop >= 0.01, hop <= 1 else { throw UsageFailure("--hop must be in 0.01 ... 1 s (windows are 1 s)") }
+        guard (1...100).contains(minWindows) else { throw UsageFailure("--min-windows must be in 1 ... 100") }
+        return DetectRule(hopSeconds: hop, minWindows: minWindows)
+    }
+
+    /// A mono WAV resampled to 16 kHz, refused when shorter than the spotter's minimum.
+    static func audio(_ path: String) throws -> [Float] {
+        let a = try SpeechCommands.readAudio16k(path: path)
+        guard a.samples.count >= KeywordSpotter.minimumSamples else {
+            throw KWSError(.badAudio, file: path, field: "data.size",
+                           reason: "\(a.fileFrames) samples at \(a.fileRate) Hz, shorter than the \(NumberText.short(KeywordSpotter.minimumSeconds)) s a clip needs")
+        }
+        return a.samples
+    }
+
+    static func seconds(_ x: Double) -> String { String(format: "%.2f", x) }
+
+    static func writeJSON<T: Encodable>(_ value: T, to path: String) throws {
+        let enc = JSONEncoder()
+        enc.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
+        try CLI.writeAtomically(try enc.encode(value), to: path, option: "--json")
     }
 
     static func loadDataset(_ dir: String, featureOffset: Double = MFCCConfig.defaultOffset) throws -> KWSDataset {
@@ -110,14 +147,12 @@ struct KWSFeatures: ParsableCommand {
 
     func run() throws {
         try CLI.guarded {
-            let a = try WAVFile.read(path: clip)
-            guard a.channels == 1 else { throw KWSError(.badAudio, file: clip, reason: "\(a.channels) channels, expected mono") }
-            let x = a.sampleRate == 16000 ? a.samples : Resampler(from: a.sampleRate, to: 16000).process(a.samples)
+            let (x, fileRate, fileFrames) = try SpeechCommands.readAudio16k(path: clip)
             let extractor = try KWSCLI.extractor(offset: featureOffset)
             // a clip shorter than one analysis window has no feature frame worth the name: zero frames is an error
             guard x.count >= extractor.config.windowLength else {
                 throw KWSError(.badAudio, file: clip, field: "data.size",
-                               reason: "\(a.frameCount) samples at \(a.sampleRate) Hz, shorter than one \(extractor.config.windowLength * 1000 / 16000) ms analysis window: no feature frames")
+                               reason: "\(fileFrames) samples at \(fileRate) Hz, shorter than one \(extractor.config.windowLength * 1000 / 16000) ms analysis window: no feature frames")
             }
             let f = extractor.features(x)
             guard !f.isEmpty else { throw KWSError(.badAudio, file: clip, field: "data.size", reason: "no feature frames") }
@@ -129,8 +164,10 @@ struct KWSFeatures: ParsableCommand {
 struct KWSEval: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "eval",
-        abstract: "Accuracy and confusion matrix of a network on a dataset split (balanced: all 'yes', as many others).",
-        discussion: "Decision: per frame the larger of out.0 (other) and out.1 (yes); majority vote over the frames.")
+        abstract: "Accuracy, confusion matrix and false alarms per hour of a network on a dataset split (balanced: all 'yes', as many others).",
+        discussion: """
+        Decision: per frame the larger of out.0 (other) and out.1 (yes); majority vote over the frames. The folder         may hold a test split only (every clip in testing_list.txt); the balanced set needs 'yes' clips in the         split (else use --all). False alarms per hour: the rule of `kws detect` (--hop, --min-windows) slid over         every non-'yes' spoken clip of the split end to end, and over the split's background-noise seconds end to         end (whether or not --all is given), and over each WAV of --detect-on (recordings without the keyword);         detections × 3600 / seconds of audio.
+        """)
     @Argument(help: "The network file.") var network: String
     @Option(help: "Dataset directory (Speech Commands layout).") var data: String
     @Option(help: "Split: train, validation or test.") var split: String = "test"
@@ -142,6 +179,10 @@ struct KWSEval: ParsableCommand {
     @Option(help: "Draws per parameter-noise level.") var trials: Int = 10
     @Option(help: "Seed of the parameter-noise draws.") var seed: UInt64 = 1
     @Option(help: "Write the parameter-noise rows as JSON to this file.") var json: String?
+    @Option(name: .customLong("detect-on"), help: ArgumentHelp("Also count false alarms on every WAV file of this folder (long recordings without the keyword).", valueName: "FOLDER"))
+    var detectOn: String?
+    @Option(help: "Seconds between the starts of the detection windows (as `kws detect`).") var hop: Double = 0.1
+    @Option(name: .customLong("min-windows"), help: "Fewest consecutive 'yes' windows that make a detection (as `kws detect`).") var minWindows: Int = 3
 
     func percents() throws -> [Double]? {
         guard let p = parameterNoise else { return nil }
@@ -160,15 +201,16 @@ struct KWSEval: ParsableCommand {
         try CLI.guarded {
             let levels = try percents()
             guard let sp = DataSplit(rawValue: split) else { throw UsageFailure("--split must be train, validation or test") }
-            let net = try NetworkFile.load(path: network)
-            guard net.inputs == 13, net.layers.last?.outputs == 2 else {
-                throw UsageFailure("\(network): a keyword spotter needs 13 inputs and 2 outputs (other, yes)")
-            }
-            let fq = try FQNet(network: net)
-            KWSCLI.checkOffset(network: net, file: network, offset: featureOffset)
+            let rule = try KWSCLI.rule(hop: hop, minWindows: minWindows)
+            let recordings = try detectOn.map(Self.recordings)
+            let (net, spotter) = try KWSCLI.spotter(network: network, featureOffset: featureOffset)
+            let fq = spotter.net
             let ds = try KWSCLI.loadDataset(data, featureOffset: featureOffset)
+            guard !ds.clips(sp).isEmpty else { throw UsageFailure("\(data): the \(split) split is empty") }
+            guard all || ds.clips(sp).contains(where: { $0.word == .yes }) else {
+                throw UsageFailure("\(data): the \(split) split has no 'yes' clips, so its balanced set (every 'yes', as many others) is empty; use --all")
+            }
             let clips = all ? ds.clips(sp) : ds.balanced(sp)
-            guard !clips.isEmpty else { throw UsageFailure("\(data): the \(split) split is empty") }
             print("\(network) on \(data) \(split)\(all ? "" : " (balanced)"): ", terminator: "")
             print(KWSCLI.format(KWSTrainer.evaluate(fq, clips: clips)), terminator: "")
             if votes {
@@ -177,6 +219,7 @@ struct KWSEval: ParsableCommand {
                     print("\(c.id) \(c.word.rawValue) yes-votes \(d.votes[1])/\(c.frames)\(d.decision == c.label ? "" : " WRONG")")
                 }
             }
+            try falseAlarms(spotter, rule: rule, dataset: ds, split: sp, recordings: recordings)
             if let levels {
                 let rows = ParameterNoise.study(net, clips: clips, percents: levels, trials: trials, seed: seed) { done, total in
                     if done == total || done % 5 == 0 { CLI.stderr("parameter noise: \(done)/\(total) evaluations") }
@@ -192,6 +235,155 @@ struct KWSEval: ParsableCommand {
                     enc.outputFormatting = [.sortedKeys, .prettyPrinted]
                     try AtomicWrite.write(try enc.encode(rows), to: ModelFiles.absolute(j))
                 }
+            }
+        }
+    }
+}
+
+extension KWSEval {
+    /// The WAV files of a folder (sorted), checked before the dataset is loaded.
+    static func recordings(_ dir: String) throws -> [String] {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: dir) else {
+            throw UsageFailure("--detect-on \(dir): not a readable folder")
+        }
+        let wavs = names.filter { $0.lowercased().hasSuffix(".wav") }.sorted().map { (dir as NSString).appendingPathComponent($0) }
+        guard !wavs.isEmpty else { throw UsageFailure("--detect-on \(dir): no .wav files") }
+        return wavs
+    }
+
+    /// False alarms per hour of the detection rule: the split's non-'yes' spoken clips end to end, its background
+    /// noise seconds end to end, and each recording of --detect-on.
+    func falseAlarms(_ spotter: KeywordSpotter, rule: DetectRule, dataset ds: KWSDataset, split sp: DataSplit,
+                     recordings: [String]?) throws {
+        let others = ds.clips(sp).filter { !$0.word.isKeyword }.sorted { $0.id < $1.id }
+        func stream(_ clips: [FeatureClip]) throws -> [Float] {
+            var x: [Float] = []
+            x.reserveCapacity(clips.count * SpeechCommands.clipSamples)
+            for c in clips { x += try SpeechCommands.clipAudio(root: ds.root, id: c.id) }
+            return x
+        }
+        var rows: [FalseAlarms] = []
+        let spoken = others.filter { $0.word != .silence }, noise = others.filter { $0.word == .silence }
+        if !spoken.isEmpty {
+            rows.append(spotter.falseAlarms([try stream(spoken)], source: "\(split) non-'yes' words (\(spoken.count) clips end to end)", rule: rule))
+        }
+        if !noise.isEmpty {
+            rows.append(spotter.falseAlarms([try stream(noise)], source: "\(split) background noise (\(noise.count) s end to end)", rule: rule))
+        }
+        if let files = recordings {
+            let audio = try files.map { try KWSCLI.audio($0) }
+            rows.append(spotter.falseAlarms(audio, source: "--detect-on \(detectOn!) (\(files.count) recording\(files.count == 1 ? "" : "s"))", rule: rule))
+        }
+        guard !rows.isEmpty else { return }
+        print("false alarms per hour of audio without 'yes' (rule of kws detect: 1 s windows every \(NumberText.short(rule.hopSeconds)) s, "
+              + "a detection is a run of at least \(rule.minWindows) 'yes' window\(rule.minWindows == 1 ? "" : "s")):")
+        for r in rows {
+            print("  \(r.source): \(r.detections) detection\(r.detections == 1 ? "" : "s") in \(String(format: "%.0f", r.seconds)) s = "
+                  + String(format: "%.1f per hour", r.perHour))
+        }
+    }
+}
+
+struct KWSClassify: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "classify",
+        abstract: "Decide one clip: 'yes' or 'other', with the network's frame votes.",
+        discussion: """
+        The clip (mono WAV; other sample rates are resampled to 16 kHz; at least 0.5 s) is decided as `kws eval` \
+        decides a dataset clip: the MFCCs of `kws features` over the whole clip (z-normalised over its frames, plus \
+        the feature offset), the network from its initial state, per frame the larger of out.0 (other) and out.1 \
+        (yes), and the majority of the frames (a tie is 'other'). The network was trained on 1 s clips with the \
+        word near the start; for longer recordings use `kws detect`. A clip below -80 dBFS RMS (digital silence) \
+        is 'other' without running the network (its normalised MFCCs would be the offset alone, which the shipped \
+        network calls 'yes').
+        """)
+    @Argument(help: "The WAV clip.") var clip: String
+    @Option(help: "The network file (13 inputs, 2 outputs: other, yes).") var network: String
+    @Option(help: "Write the decision and the frame votes as JSON to this file.") var json: String?
+    @Option(name: .customLong("feature-offset"), help: "Added to the z-scores of the MFCCs (as the network was trained: see its metadata).") var featureOffset: Double = MFCCConfig.defaultOffset
+
+    struct Report: Encodable {
+        var clip: String, network: String, decision: String, seconds: Double
+        var featureOffset: Double
+        var result: ClipDecision
+        enum CodingKeys: String, CodingKey { case clip, network, decision, seconds, featureOffset = "feature_offset", result }
+    }
+
+    func run() throws {
+        try CLI.guarded {
+            let (_, spotter) = try KWSCLI.spotter(network: network, featureOffset: featureOffset)
+            let x = try KWSCLI.audio(clip)
+            let d = spotter.classify(x[...])
+            if d.silent {
+                print("\(clip): other (silence: RMS below -80 dBFS, the network is not run)")
+            } else {
+                print("\(clip): \(d.yes ? "yes" : "other") (yes-votes \(d.votes[1])/\(d.frames) frames)")
+                print("frame votes (1 = yes): " + d.frameVotes.map(String.init).joined())
+            }
+            if let j = json {
+                try KWSCLI.writeJSON(Report(clip: clip, network: network, decision: d.yes ? "yes" : "other",
+                                            seconds: Double(x.count) / Double(KeywordSpotter.sampleRate),
+                                            featureOffset: featureOffset, result: d), to: j)
+            }
+        }
+    }
+}
+
+struct KWSDetect: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "detect",
+        abstract: "Find the keyword in a recording of any length: 1 s windows, merged into detections with times.",
+        discussion: """
+        Rule: windows of 1 s every --hop seconds (0.1 s) from the start of the recording, and one more ending at \
+        the end when the hops do not reach it; each window is decided as `kws classify` decides a clip (its own \
+        MFCC normalisation, the network started afresh, majority vote of the frames; a window below -80 dBFS RMS \
+        is silence, not 'yes'). A detection is a run of at least --min-windows (3) consecutive 'yes' windows; runs \
+        that overlap in time (a few windows apart) are one detection, reported from the start of its first window \
+        to the end of its last, in seconds from the start of the recording, with the most yes-votes of one of its windows. A \
+        recording shorter than 1 s (at least 0.5 s) is one window. The mono WAV is resampled to 16 kHz when needed.
+        """)
+    @Argument(help: "The WAV recording.") var audio: String
+    @Option(help: "The network file (13 inputs, 2 outputs: other, yes).") var network: String
+    @Option(help: "Write the rule, every window and the detections as JSON to this file.") var json: String?
+    @Option(help: "Seconds between the starts of consecutive windows (0.01 ... 1).") var hop: Double = 0.1
+    @Option(name: .customLong("min-windows"), help: "Fewest consecutive 'yes' windows that make a detection.") var minWindows: Int = 3
+    @Option(name: .customLong("feature-offset"), help: "Added to the z-scores of the MFCCs (as the network was trained: see its metadata).") var featureOffset: Double = MFCCConfig.defaultOffset
+
+    struct Rule: Encodable {
+        var rule: DetectRule, text: String
+        func encode(to encoder: Encoder) throws {
+            try rule.encode(to: encoder)
+            var c = encoder.container(keyedBy: K.self)
+            try c.encode(text, forKey: .text)
+        }
+        enum K: String, CodingKey { case text }
+    }
+
+    struct Report: Encodable {
+        var audio: String, network: String, seconds: Double, featureOffset: Double
+        var rule: Rule
+        var windows: [WindowDecision]
+        var detections: [Detection]
+        enum CodingKeys: String, CodingKey {
+            case audio, network, seconds, featureOffset = "feature_offset", rule, windows, detections
+        }
+    }
+
+    func run() throws {
+        try CLI.guarded {
+            let rule = try KWSCLI.rule(hop: hop, minWindows: minWindows)
+            let (_, spotter) = try KWSCLI.spotter(network: network, featureOffset: featureOffset)
+            let x = try KWSCLI.audio(audio)
+            let r = spotter.detect(x, rule: rule)
+            print("\(audio): \(KWSCLI.seconds(r.seconds)) s, \(r.windows.count) windows (\(r.windows.filter(\.yes).count) 'yes'), "
+                  + "\(r.detections.count) detection\(r.detections.count == 1 ? "" : "s")")
+            for d in r.detections {
+                print("  yes \(KWSCLI.seconds(d.startSeconds)) - \(KWSCLI.seconds(d.endSeconds)) s "
+                      + "(\(d.windows) window\(d.windows == 1 ? "" : "s"), yes-votes up to \(d.votes)/\(d.frames))")
+            }
+            if let j = json {
+                try KWSCLI.writeJSON(Report(audio: audio, network: network, seconds: r.seconds, featureOffset: featureOffset,
+                                            rule: Rule(rule: rule, text: rule.text), windows: r.windows, detections: r.detections), to: j)
             }
         }
     }
