@@ -63,32 +63,50 @@ public enum ParameterNoise {
     /// Accuracy of `network` with `dynamics` on `clips`.
     public static func accuracy(_ network: Network, dynamics: CellDynamics, clips: [FeatureClip]) -> Double {
         let model = IdealModel(network: network)
-        let classes = network.layers.last?.outputs ?? 2
+        return accuracy(classes: network.layers.last?.outputs ?? 2, clips: clips) {
+            model.run($0, dynamics: dynamics, noise: InjectedNoise()).outputs.last ?? []
+        }
+    }
+
+    /// Accuracy of any model on `clips`: `outputs(stimulus)` gives the last layer's outputs, frame-major.
+    public static func accuracy(classes: Int, clips: [FeatureClip], outputs: (Stimulus) -> [Double]) -> Double {
         var correct = 0
         for c in clips {
             let rows = (0..<c.frames).map { t in Array(c.features[t * c.coefficients..<(t + 1) * c.coefficients]) }
-            let r = model.run(Stimulus(frames: rows, inputs: c.coefficients), dynamics: dynamics, noise: InjectedNoise())
-            if decision(r.outputs.last ?? [], frames: c.frames, classes: classes) == c.label { correct += 1 }
+            if decision(outputs(Stimulus(frames: rows, inputs: c.coefficients)), frames: c.frames, classes: classes) == c.label { correct += 1 }
         }
         return clips.isEmpty ? 0 : Double(correct) / Double(clips.count)
     }
 
+    /// Another model to put through the experiment: `make(network)` builds it for a (perturbed) network and
+    /// returns its last-layer outputs per stimulus (for example the circuit-aware model of that network).
+    public struct Model {
+        public var name: String
+        public var make: (Network) throws -> (Stimulus) -> [Double]
+        public init(name: String, make: @escaping (Network) throws -> (Stimulus) -> [Double]) { self.name = name; self.make = make }
+    }
+
     /// The experiment: for p in `percents` (0 is the unperturbed network, one trial), `trials` draws, both dynamics.
     public static func study(_ network: Network, clips: [FeatureClip], percents: [Double], trials: Int, seed: UInt64,
-                             progress: (Int, Int) -> Void = { _, _ in }) -> [ParameterNoiseRow] {
+                             models extra: [Model] = [], progress: (Int, Int) -> Void = { _, _ in }) throws -> [ParameterNoiseRow] {
         var rows: [ParameterNoiseRow] = []
-        let total = percents.reduce(0) { $0 + ($1 == 0 ? 1 : trials) } * 2
+        let kinds = [CellDynamics.bistable.rawValue, CellDynamics.continuous.rawValue] + extra.map(\.name)
+        let total = percents.reduce(0) { $0 + ($1 == 0 ? 1 : trials) } * kinds.count
+        let classes = network.layers.last?.outputs ?? 2
         var done = 0
         for p in percents {
-            for dyn in [CellDynamics.bistable, .continuous] {
+            for kind in kinds {
                 let n = p == 0 ? 1 : trials
-                let acc = (0..<n).map { k in
+                let acc = try (0..<n).map { k -> Double in
                     defer { done += 1; progress(done, total) }
-                    return accuracy(p == 0 ? network : perturbed(network, percent: p, trial: k, seed: seed), dynamics: dyn, clips: clips)
+                    let net = p == 0 ? network : perturbed(network, percent: p, trial: k, seed: seed)
+                    if let dyn = CellDynamics(rawValue: kind) { return accuracy(net, dynamics: dyn, clips: clips) }
+                    let run = try extra.first { $0.name == kind }!.make(net)
+                    return accuracy(classes: classes, clips: clips, outputs: run)
                 }
                 let mean = acc.reduce(0, +) / Double(n)
                 let std = n > 1 ? (acc.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(n - 1)).squareRoot() : 0
-                rows.append(.init(percent: p, dynamics: dyn.rawValue, accuracies: acc, mean: mean, std: std))
+                rows.append(.init(percent: p, dynamics: kind, accuracies: acc, mean: mean, std: std))
             }
         }
         return rows

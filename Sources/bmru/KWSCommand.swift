@@ -2,6 +2,8 @@ import ArgumentParser
 import BMRUModel
 import Foundation
 import KWS
+import Characterization
+import Netlist
 
 /// `bmru kws synth|features|eval|classify|detect`: keyword-spotting data, features, evaluation, and deciding audio.
 struct KWSGroup: ParsableCommand {
@@ -183,6 +185,10 @@ struct KWSEval: ParsableCommand {
     var detectOn: String?
     @Option(help: "Seconds between the starts of the detection windows (as `kws detect`).") var hop: Double = 0.1
     @Option(name: .customLong("min-windows"), help: "Fewest consecutive 'yes' windows that make a detection (as `kws detect`).") var minWindows: Int = 3
+    @Flag(name: .customLong("circuit-aware"), help: "Also the accuracy the circuit would reach: the circuit-aware model of the network's emitted deck (sized at one unit of input, as `bmru netlist` without --input), and under --parameter-noise.")
+    var circuitAware = false
+    @OptionGroup var conditions: CircuitConditions
+    @Option(name: .customLong("mismatch-seed"), help: "With --circuit-aware: the circuit-aware model of this shared mismatch sample.") var mismatchSeed: UInt64?
 
     func percents() throws -> [Double]? {
         guard let p = parameterNoise else { return nil }
@@ -220,15 +226,27 @@ struct KWSEval: ParsableCommand {
                 }
             }
             try falseAlarms(spotter, rule: rule, dataset: ds, split: sp, recordings: recordings)
+            var models: [ParameterNoise.Model] = []
+            if circuitAware {
+                let model = try circuitAwareModel()
+                let classes = net.layers.last?.outputs ?? 2
+                let acc = ParameterNoise.accuracy(classes: classes, clips: clips, outputs: try model(net))
+                print(String(format: "circuit-aware model (%@, %g °C%@): accuracy %.4f", conditions.corner.rawValue, conditions.temp,
+                             mismatchSeed.map { ", mismatch sample \($0)" } ?? "", acc))
+                models.append(ParameterNoise.Model(name: "circuit_aware", make: model))
+            }
             if let levels {
-                let rows = ParameterNoise.study(net, clips: clips, percents: levels, trials: trials, seed: seed) { done, total in
+                let rows = try ParameterNoise.study(net, clips: clips, percents: levels, trials: trials, seed: seed, models: models) { done, total in
                     if done == total || done % 5 == 0 { CLI.stderr("parameter noise: \(done)/\(total) evaluations") }
                 }
                 print("parameter noise (every parameter × (1 + N(0, (p/3)²)), \(trials) trials, \(clips.count) clips):")
-                print("| p | FQ-BMRU accuracy | continuous-state baseline accuracy |\n|---|---|---|")
+                print("| p | FQ-BMRU accuracy | continuous-state baseline accuracy |\(circuitAware ? " circuit-aware model accuracy |" : "")\n|---|---|---|\(circuitAware ? "---|" : "")")
                 for p in levels {
-                    let b = rows.first { $0.percent == p && $0.dynamics == "bistable" }!, c = rows.first { $0.percent == p && $0.dynamics == "continuous" }!
-                    print(String(format: "| %g %% | %.2f ± %.2f %% | %.2f ± %.2f %% |", p, b.mean * 100, b.std * 100, c.mean * 100, c.std * 100))
+                    func cell(_ kind: String) -> String {
+                        guard let r = rows.first(where: { $0.percent == p && $0.dynamics == kind }) else { return "" }
+                        return String(format: " %.2f ± %.2f %% |", r.mean * 100, r.std * 100)
+                    }
+                    print(String(format: "| %g %% |", p) + cell("bistable") + cell("continuous") + (circuitAware ? cell("circuit_aware") : ""))
                 }
                 if let j = json {
                     let enc = JSONEncoder()
@@ -241,6 +259,25 @@ struct KWSEval: ParsableCommand {
 }
 
 extension KWSEval {
+    /// A builder of the circuit-aware model (the conditions' calibration table, optional shared mismatch sample)
+    /// for a network: its last layer's outputs per stimulus.
+    func circuitAwareModel() throws -> (Network) throws -> (Stimulus) -> [Double] {
+        if let s = mismatchSeed, s < 1 || s > 2_147_483_647 { throw UsageFailure("--mismatch-seed: must be in 1...2147483647") }
+        let dir = ModelFiles.directory(option: conditions.models)
+        try ModelFiles.require(dir)
+        guard let cal = CoSimCalibrationArguments.tables(corner: conditions.corner, dir: dir, temperature: conditions.temp) else {
+            throw UsageFailure("--circuit-aware needs calibration tables for corner \(conditions.corner.rawValue): run `bmru calibrate --corner \(conditions.corner.rawValue)`")
+        }
+        let sample = mismatchSeed.map { MismatchSample(seed: $0, nmosAVT: cal.devices.nmosAVT, pmosAVT: cal.devices.pmosAVT) }
+        let options = CircuitAwareOptions(calibration: cal, mismatch: sample, modelsDirectory: dir, vdd: conditions.vdd,
+                                          temperature: conditions.temp)
+        return { net in
+            let m: CircuitAwareModel
+            do { m = try CircuitAwareModel(network: net, options: options) } catch let e as NetlistError { throw UsageFailure("\(e)") }
+            return { m.run($0).layers.last?.outputs.flatMap { $0 } ?? [] }
+        }
+    }
+
     /// The WAV files of a folder (sorted), checked before the dataset is loaded.
     static func recordings(_ dir: String) throws -> [String] {
         guard let names = try? FileManager.default.contentsOfDirectory(atPath: dir) else {

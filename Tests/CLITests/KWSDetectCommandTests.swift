@@ -137,6 +137,16 @@ struct KWSDetectCommandTests {
         #expect(r.stdout.contains("test non-'yes' words (10 clips end to end): ") && r.stdout.contains(" in 10 s = "), "\(r.stdout)")
         #expect(r.stdout.contains("test background noise (1 s end to end): ") && r.stdout.contains(" in 1 s = "), "\(r.stdout)")
         #expect(r.stdout.contains("--detect-on \(long) (1 recording): 0 detections in 20 s = 0.0 per hour"), "\(r.stdout)")
+        // the circuit-aware model of the deck on the same clips, and its parameter-noise rows beside the others
+        let ca = try BMRU.run(["kws", "eval", Self.network, "--data", root, "--circuit-aware", "--parameter-noise", "10", "--trials", "2",
+                               "--json", root + "/pn.json"], models: true)
+        #expect(ca.status == 0, "\(ca.stderr.suffix(500))")
+        #expect(ca.stdout.contains("circuit-aware model (typical, 27 °C): accuracy "), "\(ca.stdout)")
+        let rows = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: root + "/pn.json"))) as! [[String: Any]]
+        #expect(Set(rows.map { $0["dynamics"] as! String }) == ["bistable", "continuous", "circuit_aware"])
+        #expect(rows.filter { ($0["percent"] as! Double) == 10 }.allSatisfy { ($0["accuracies"] as! [Double]).count == 2 })
+        let badSeed = try BMRU.run(["kws", "eval", Self.network, "--data", root, "--circuit-aware", "--mismatch-seed", "0"], models: true)
+        #expect(badSeed.status == 2 && badSeed.stderr.contains("--mismatch-seed"), "\(badSeed.stderr)")
         let all = try BMRU.run(["kws", "eval", Self.network, "--data", root, "--all"])
         #expect(all.status == 0 && all.stdout.contains("/13)"), "\(all.stdout) \(all.stderr.suffix(300))")
         // the training split of this folder is empty: refused, exit 2

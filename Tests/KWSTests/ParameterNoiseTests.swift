@@ -65,4 +65,28 @@ struct ParameterNoiseTests {
         // continuous cells: c = 0.9 gives u = 1 at once (κ = 5, 0.3·5 ≥ 1), held at 0.5: the same decisions
         #expect(ParameterNoise.accuracy(net, dynamics: .continuous, clips: [yes, no, wrong]) == 2.0 / 3)
     }
+
+    @Test("an extra model in the study is evaluated like the built-in ones: the ideal model given as one gives the bistable rows")
+    func extraModel() throws {
+        let net = Network(name: "a", unitCurrent: 1e-9, framePeriod: 0.01, inputs: 1, layers: [
+            Layer(name: "cell", kind: .bmru, weights: [[1]], bias: [0], thetaLow: [0.4], thetaHigh: [0.6], level: [1], initialState: [0]),
+            Layer(name: "out", kind: .dense, weights: [[0], [1]], bias: [0.5, 0], activation: .identity),
+        ])
+        var g = SeededGenerator(seed: 3)
+        let clips = (0..<40).map { k in
+            FeatureClip(id: "\(k)", word: k % 2 == 0 ? .yes : .no, split: .test, frames: 5, coefficients: 1,
+                        features: (0..<5).map { _ in g.nextDouble(in: 0, 1) })
+        }
+        let same = ParameterNoise.Model(name: "ideal_again") { n in
+            let m = IdealModel(network: n)
+            return { m.run($0).layers.last!.outputs.flatMap { $0 } }
+        }
+        let rows = try ParameterNoise.study(net, clips: clips, percents: [0, 15], trials: 3, seed: 2, models: [same])
+        for p in [0.0, 15] {
+            let a = rows.first { $0.percent == p && $0.dynamics == "bistable" }!, b = rows.first { $0.percent == p && $0.dynamics == "ideal_again" }!
+            #expect(a.accuracies == b.accuracies, "p = \(p)")
+        }
+        // the perturbation is not vacuous: some trial moves the accuracy
+        #expect(rows.first { $0.percent == 15 && $0.dynamics == "bistable" }!.accuracies.contains { $0 != rows[0].mean })
+    }
 }
