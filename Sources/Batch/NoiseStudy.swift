@@ -153,7 +153,6 @@ public struct NoiseStudyResult: Codable, Equatable, Sendable {
         /// against the ideal model on the clean stimulus: what the twin predicted
         public var flip_rate_vs_model: Double
         public var output_error_rms_vs_model: Double
-        func flips_within(_ f: Double) -> Bool { flip_rate <= f }
     }
     public struct Suppression: Codable, Equatable, Sendable {
         public var value: Double?
@@ -434,7 +433,7 @@ public enum NoiseStudy {
         func worst(_ r: [NoiseStudyResult.Cell], _ v: (NoiseStudyResult.Cell) -> Double?) -> Double? { r.compactMap(v).min() }
         var out = NoiseStudyResult.Suppression(value: nil, sigma: nil, source: source, flip_rate: nil, ratio_all_pairs: nil,
                                                flip_free_sigma: nil, flip_free_value: nil, definition: def)
-        if let s = sigmas.first(where: { rows($0).allSatisfy { $0.flips_within(0.01) } }) {
+        if let s = sigmas.first(where: { rows($0).allSatisfy { $0.flip_rate <= 0.01 } }) {
             out.sigma = s
             out.value = worst(rows(s), \.ratio_state_kept)
             out.flip_rate = rows(s).map(\.flip_rate).max()

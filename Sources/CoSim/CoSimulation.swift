@@ -121,13 +121,8 @@ public enum CoSimulation {
             throw CoSimError(kind: .netlist, message: "cannot emit the deck: \(e)")
         }
         let wanted = deck.mapping.probes.map(\.vector)
-        if let s = options.suppliedDeck {
-            var r = SimulationRequest(deck: s.text, vectors: wanted, timeout: options.timeout, source: s.path)
-            r.rawFile = options.rawFile
-            r.threads = options.threads
-            return (deck, r)
-        }
-        var r = SimulationRequest(deck: deck.text, vectors: wanted, timeout: options.timeout)
+        var r = options.suppliedDeck.map { SimulationRequest(deck: $0.text, vectors: wanted, timeout: options.timeout, source: $0.path) }
+            ?? SimulationRequest(deck: deck.text, vectors: wanted, timeout: options.timeout)
         r.rawFile = options.rawFile
         r.threads = options.threads
         return (deck, r)

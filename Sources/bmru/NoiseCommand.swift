@@ -87,21 +87,11 @@ struct NoiseCmd: ParsableCommand {
                 o.avt = (cal.devices.nmosAVT, cal.devices.pmosAVT)
             }
             let outDir = ModelFiles.absolute(out)
-            let known = Set(["runs", "noise.json", "noise.html", "noise-options.txt"])
-            let existing = (try? FileManager.default.contentsOfDirectory(atPath: outDir)) ?? []
             let optionsText = "network \(c.networkSHA256 ?? "") stimulus \(SHA256.hex(FileManager.default.contents(atPath: stimPath) ?? Data())) "
                 + "sources \(sources) sigma \(sigma) samples \(samples) seed \(seed) frames \(frames) accumulation_sigma \(accumulationSigma.map { "\($0)" } ?? "auto") "
                 + "draws \(drawsPerFrame) corner \(conditions.corner.rawValue) vdd \(conditions.vdd) temp \(conditions.temp) calibration \(c.calibration == nil ? "none" : calibrationArguments.calibration ?? "default")\n"
-            if !existing.isEmpty {
-                guard resume else { throw UsageFailure("\(outDir): --out exists and is not empty (continue it with --resume, or choose a new folder)") }
-                guard existing.allSatisfy({ known.contains($0) }) else { throw UsageFailure("\(outDir): holds files bmru noise does not write; refusing to use it") }
-                let earlier = (try? String(contentsOfFile: outDir + "/noise-options.txt", encoding: .utf8)) ?? ""
-                guard earlier == optionsText else {
-                    throw UsageFailure("\(outDir): was made with other options (\(earlier.trimmingCharacters(in: .newlines))); --resume needs the same ones")
-                }
-            }
-            try FileOutput.makeDirectory(outDir)
-            try AtomicWrite.write(optionsText, to: outDir + "/noise-options.txt")
+            try StudyFolder.open(outDir, command: "noise", files: ["runs", "noise.json", "noise.html"],
+                                 optionsFile: "noise-options.txt", options: optionsText, resume: resume)
             let total = NoiseStudy.plan(o).count + 2
             CLI.stderr("noise: \(net.name), \(stim.count) frames, \(total) simulations (sources \(kinds.map(\.rawValue).joined(separator: ", ")), σ \(sigma), accumulation over ≥ \(frames) frames)")
             let started = Date()

@@ -63,21 +63,9 @@ struct PowerCmd: ParsableCommand {
             let modelsDir = ModelFiles.directory(option: models)
             try ModelFiles.require(modelsDir)
             let dir = ModelFiles.absolute(out)
-            let known = Set(["inputs", "power-batch.json", "batch", "power.json", "power.html", "power-options.json"])
-            let existing = (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []
             let optionsText = "widths \(o.widths.map(String.init).joined(separator: ",")) frames \(o.frames) samples \(o.samples) seed \(o.seed) unit_current \(o.unitCurrent)\n"
-            if !existing.isEmpty {
-                guard resume else { throw UsageFailure("\(dir): --out exists and is not empty (continue it with --resume, or choose a new folder)") }
-                guard existing.allSatisfy({ known.contains($0) }) else {
-                    throw UsageFailure("\(dir): holds files bmru power does not write; refusing to use it")
-                }
-                let earlier = (try? String(contentsOfFile: dir + "/power-options.json", encoding: .utf8)) ?? ""
-                guard earlier == optionsText else {
-                    throw UsageFailure("\(dir): was made with other options (\(earlier.trimmingCharacters(in: .newlines))); --resume needs the same ones")
-                }
-            }
-            try FileOutput.makeDirectory(dir)
-            try AtomicWrite.write(optionsText, to: dir + "/power-options.json")
+            try StudyFolder.open(dir, command: "power", files: ["inputs", "power-batch.json", "batch", "power.json", "power.html"],
+                                 optionsFile: "power-options.json", options: optionsText, resume: resume)
             let manifest = try PowerStudy.prepare(o, in: dir)
             var options = BatchRunOptions(out: dir + "/batch", workers: n, modelsDirectory: modelsDir)
             options.resume = resume || FileManager.default.fileExists(atPath: dir + "/batch")
