@@ -4,7 +4,7 @@ import Foundation
 
 struct Model: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Run the ideal FQ-BMRU model on a stimulus and write every layer's outputs as CSV.",
+        abstract: "Run the ideal FQ-BMRU model (or a crossbar RNN's model) on a stimulus and write every layer's outputs as CSV.",
         discussion: """
         OUT has a header frame,<layer>.<i>,... with every layer's outputs in layer order (bmru layers: \
         level·s), one row per frame, values in model units with full double precision.
@@ -13,8 +13,11 @@ struct Model: ParsableCommand {
     @Argument(help: "The network file.") var network: String?
     @Option(help: "Stimulus CSV (header row, then one row of `inputs` numbers per frame).") var input: String?
     @Option(name: .output(alias: "output"), help: "Output CSV.") var output: String?
-    @Option(help: "Also write each bmru layer's states s (0/1) as CSV here.") var states: String?
+    @Option(help: "Also write each bmru layer's states s (0/1) as CSV here (crossbar networks: the ADC codes).") var states: String?
     @OptionGroup var circuit: CircuitAwareArguments
+
+    @Option(help: "Crossbar networks: the activation as the ramp ADC computes it (quantized) or the ideal function (ideal).")
+    var activation: CrossbarActivationMode = .quantized
 
     @Option(help: .hidden) var benchDir: String?
     @Option(help: .hidden) var benchRepeats: Int = 5
@@ -28,6 +31,9 @@ struct Model: ParsableCommand {
             guard let network, let input, let output else {
                 throw UsageFailure("give NETWORK, --input STIM.csv and -o/--out OUT.csv")
             }
+            if CrossbarNetworkFile.format(ofFileAt: network) == CrossbarNetworkFile.formatName {
+                return try runCrossbar(network: network, input: input, output: output)
+            }
             let net = try NetworkFile.load(path: network)
             let stim = try StimulusFile.load(path: input, inputs: net.inputs)
             // second guard (the parser refuses it): a model run of no frames writes an empty table
@@ -39,30 +45,57 @@ struct Model: ParsableCommand {
     }
 }
 
+extension CrossbarActivationMode: ExpressibleByArgument {}
+
+extension Model {
+    /// A crossbar-rnn-network: every layer's outputs (and with --states, the ADC codes) as CSV.
+    func runCrossbar(network: String, input: String, output: String) throws {
+        if circuit.enabled { throw UsageFailure("--circuit-aware: not available for crossbar-rnn-network files yet") }
+        let net = try CrossbarNetworkFile.load(path: network)
+        let stim = try StimulusFile.load(path: input, inputs: net.inputs)
+        guard stim.count > 0 else { throw UsageFailure("\(input): the stimulus has no frames") }
+        let model = CrossbarModel(network: net, mode: activation)
+        let outside = model.inputsOutsideRange(stim)
+        if outside.count > 0, let f = outside.first.first {
+            CLI.stderr("warning: \(input): \(outside.count) input values outside the network's input_range "
+                       + "[\(net.inputRange.lowerBound), \(net.inputRange.upperBound)] (first: frame \(f.frame), input \(f.input): \(f.value)); "
+                       + "the circuit is characterised inside it only")
+        }
+        let trace = model.run(stim)
+        try CLI.writeAtomically(ModelCSV.outputs(trace), to: output, option: OutputOption.label)
+        if let states {
+            guard activation == .quantized else { throw UsageFailure("--states: ADC codes exist with --activation quantized only") }
+            try CLI.writeAtomically(ModelCSV.codes(trace), to: states, option: "--states")
+        }
+    }
+}
+
 enum ModelCSV {
-    static func outputs(_ trace: ModelTrace) -> String {
+    static func outputs(_ trace: CrossbarTrace) -> String {
+        table(trace.frames, trace.layers.map { l in (l.name, l.outputs.map { $0.map(StimulusFile.formatNumber) }) })
+    }
+
+    static func codes(_ trace: CrossbarTrace) -> String {
+        table(trace.frames, trace.layers.map { l in (l.name, (l.codes ?? []).map { $0.map(String.init) }) })
+    }
+
+    /// frame,<layer>.<i>,... then one row per frame
+    static func table(_ frames: Int, _ columns: [(name: String, rows: [[String]])]) -> String {
         var header = ["frame"]
-        for l in trace.layers { for i in 0..<(l.outputs.first?.count ?? 0) { header.append("\(l.name).\(i)") } }
+        for c in columns { for i in 0..<(c.rows.first?.count ?? 0) { header.append("\(c.name).\(i)") } }
         var out = header.joined(separator: ",") + "\n"
-        for t in 0..<trace.frames {
-            var row = [String(t)]
-            for l in trace.layers { for x in l.outputs[t] { row.append(StimulusFile.formatNumber(x)) } }
-            out += row.joined(separator: ",") + "\n"
+        for t in 0..<frames {
+            out += ([String(t)] + columns.flatMap { $0.rows[t] }).joined(separator: ",") + "\n"
         }
         return out
     }
 
+    static func outputs(_ trace: ModelTrace) -> String {
+        table(trace.frames, trace.layers.map { l in (l.name, l.outputs.map { $0.map(StimulusFile.formatNumber) }) })
+    }
+
     static func states(_ trace: ModelTrace) -> String {
-        let cells = trace.layers.filter { $0.states != nil }
-        var header = ["frame"]
-        for l in cells { for i in 0..<(l.states!.first?.count ?? 0) { header.append("\(l.name).\(i)") } }
-        var out = header.joined(separator: ",") + "\n"
-        for t in 0..<trace.frames {
-            var row = [String(t)]
-            for l in cells { row += l.states![t].map(String.init) }
-            out += row.joined(separator: ",") + "\n"
-        }
-        return out
+        table(trace.frames, trace.layers.compactMap { l in l.states.map { (l.name, $0.map { $0.map(String.init) }) } })
     }
 }
 

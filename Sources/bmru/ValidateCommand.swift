@@ -12,18 +12,18 @@ struct Validate: ParsableCommand {
         characterised range are warnings on stderr (see README, "Operating range").
         """)
 
-    @Argument(help: "The network file (JSON, format bmru-network version 1).") var network: String
+    @Argument(help: "The network file (JSON, format bmru-network or crossbar-rnn-network, version 1).") var network: String
 
     func run() throws {
         try CLI.guarded {
-            let (net, problems) = NetworkFile.problems(path: network)
-            guard let net else {
-                for p in problems { CLI.stderr("error: \(p)") }
-                if problems.count >= NetworkLimits.maxReportedProblems {
-                    CLI.stderr("error: \(network): stopped after \(problems.count) problems")
-                }
-                throw ExitCode(2)
+            if CrossbarNetworkFile.format(ofFileAt: network) == CrossbarNetworkFile.formatName {
+                let (net, problems) = CrossbarNetworkFile.problems(path: network)
+                guard let net else { try ModelCommandIO.fail(problems, file: network) }
+                print(ModelCommandIO.summary(net, file: network))
+                return
             }
+            let (net, problems) = NetworkFile.problems(path: network)
+            guard let net else { try ModelCommandIO.fail(problems, file: network) }
             try CLI.checkOperatingRange(net, file: network)
             print(ModelCommandIO.summary(net, file: network))
         }
@@ -32,6 +32,24 @@ struct Validate: ParsableCommand {
 
 /// Small helpers shared by the model-side commands (validate, model, import, stimulus).
 enum ModelCommandIO {
+    /// Prints every problem (one line each) and exits with status 2.
+    static func fail(_ problems: [FormatError], file: String) throws -> Never {
+        for p in problems { CLI.stderr("error: \(p)") }
+        if problems.count >= NetworkLimits.maxReportedProblems {
+            CLI.stderr("error: \(file): stopped after \(problems.count) problems")
+        }
+        throw ExitCode(2)
+    }
+
+    static func summary(_ n: CrossbarNetwork, file: String) -> String {
+        let parts = n.layers.map { l in
+            "\(l.name) \(l.kind.rawValue) \(l.inputs)→\(l.units) \(l.activation.name) \(l.adcBits)-bit ADC"
+        }
+        return "\(file): valid \(CrossbarNetworkFile.formatName) v\(CrossbarNetworkFile.version) \"\(n.name)\": \(n.inputs) inputs, "
+            + "\(n.layers.count) layers (\(parts.joined(separator: ", "))), \(n.parameterCount) parameters, "
+            + "frame period \(n.framePeriod) s"
+    }
+
     static func summary(_ n: Network, file: String) -> String {
         let parameters = n.parameterCount
         let parts = n.layers.map { l -> String in
