@@ -109,6 +109,34 @@ public struct CrossbarModel: Sendable {
         return CrossbarTrace(frames: stimulus.count, layers: traces)
     }
 
+    /// One step at a time from the circuit's own values: layer k at frame t sees the circuit's outputs of
+    /// layer k − 1 at t (the stimulus for k = 0) and, for a recurrent layer, its own circuit output at t − 1
+    /// (the initial state at t = 0). `circuitOutputs[k]` is frames × units. This separates what the circuit gets
+    /// wrong in one frame from what it inherits from earlier frames.
+    public func oneStep(_ stimulus: Stimulus, circuitOutputs: [[[Double]]]) -> CrossbarTrace {
+        var traces = [CrossbarLayerTrace]()
+        for (k, l) in network.layers.enumerated() {
+            let adc = l.adc
+            let n = l.units
+            var pre = [[Double]](), out = [[Double]](), codes = [[Int]]()
+            for t in 0..<stimulus.count {
+                let x = k == 0 ? stimulus.frames[t] : circuitOutputs[k - 1][t]
+                let h = t == 0 ? (l.initialState ?? Array(repeating: 0, count: n)) : circuitOutputs[k][t - 1]
+                var a = l.bias
+                for i in 0..<n {
+                    for (j, v) in x.enumerated() { a[i] += l.weights[i][j] * v }
+                    if let u = l.recurrentWeights { for j in 0..<n { a[i] += u[i][j] * h[j] } }
+                }
+                let c = a.map(adc.code)
+                pre.append(a); codes.append(c)
+                out.append(mode == .quantized ? c.map { adc.value(code: $0) }
+                           : a.map { l.activation(min(max($0, l.adcRange.lowerBound), l.adcRange.upperBound)) })
+            }
+            traces.append(CrossbarLayerTrace(name: l.name, preActivations: pre, codes: mode == .quantized ? codes : nil, outputs: out))
+        }
+        return CrossbarTrace(frames: stimulus.count, layers: traces)
+    }
+
     /// Inputs outside the network's input range, as (frame, input) pairs (the first `limit`) and a count: the
     /// circuit is characterised for the range only, so callers report these.
     public func inputsOutsideRange(_ stimulus: Stimulus, limit: Int = 10) -> (count: Int, first: [(frame: Int, input: Int, value: Double)]) {
