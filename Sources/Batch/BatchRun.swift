@@ -159,7 +159,6 @@ public enum BatchMerge {
     /// like a single run's and its summary's links work. `out` may be one of `dirs`.
     public static func merge(dirs: [String], out: String) throws -> BatchSummary {
         guard !dirs.isEmpty else { throw BatchError(kind: .merge, file: out, reason: "no batch folders to merge") }
-        let fm = FileManager.default
         let records = try dirs.map { try BatchRecord.load(dir: $0) }
         let first = records[0]
         for (d, r) in zip(dirs, records) where r.manifest_sha256 != first.manifest_sha256 {
