@@ -22,6 +22,14 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable {
         s0 = splitmix(); s1 = splitmix(); s2 = splitmix(); s3 = splitmix()
     }
 
+    /// A generator for one labelled draw, seeded by the first 8 bytes of sha256("<seed>:<label>"): a device's
+    /// draw depends on its name and the seed only, not on how many devices come before it.
+    public init(seed: UInt64, label: String) {
+        var s: UInt64 = 0
+        for b in SHA256.digest(Data("\(seed):\(label)".utf8)).prefix(8) { s = s << 8 | UInt64(b) }
+        self.init(seed: s)
+    }
+
     public mutating func next() -> UInt64 {
         let result = ((s1 &* 5) << 7 | (s1 &* 5) >> 57) &* 9
         let t = s1 << 17

@@ -33,10 +33,7 @@ public struct MismatchSample: Sendable, Equatable {
 
     /// The offset of `device` ("<instance>.<d>") with standard deviation `sigma`, V.
     public func offset(device: String, sigma: Double) -> Double {
-        let h = SHA256.digest(Data("\(seed):\(device)".utf8))
-        var s: UInt64 = 0
-        for b in h.prefix(8) { s = s << 8 | UInt64(b) }
-        var g = SeededGenerator(seed: s)
+        var g = SeededGenerator(seed: seed, label: device)
         return sigma * g.nextStandardNormal()
     }
 }
