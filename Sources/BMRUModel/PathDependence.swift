@@ -70,6 +70,36 @@ extension IdealModel {
     }
 }
 
+extension IdealModel {
+    /// The model as the circuit runs it: between frames the inputs move linearly (in `substeps` equal steps)
+    /// from the previous frame's values to the next, as the deck's input sources do, and every bmru unit updates
+    /// at every step; each frame's trace is the values at the end of its ramp. Frame 0 starts from the initial
+    /// states at frame 0's inputs. Inputs are clipped to max(x, 0) before the ramp (the deck's sources ramp
+    /// between clipped currents). Without path hazards this equals `run` exactly; where a unit is reset or set in
+    /// passing it follows the path, where `run` keeps the state of the frame edge.
+    public func runPathFollowing(_ stimulus: Stimulus, substeps: Int = 16) -> ModelTrace {
+        let T = stimulus.frames.count
+        guard T >= 2, substeps >= 2 else { return run(stimulus) }
+        let clipped = stimulus.frames.map { $0.map { max($0, 0) } }
+        var frames = [clipped[0]]
+        frames.reserveCapacity(1 + (T - 1) * substeps)
+        for k in 1..<T {
+            let a = clipped[k - 1], b = clipped[k]
+            for j in 1...substeps {
+                let f = Double(j) / Double(substeps)
+                frames.append(j == substeps ? b : zip(a, b).map { $0 + f * ($1 - $0) })
+            }
+        }
+        let fine = run(Stimulus(frames: frames, inputs: stimulus.inputs))
+        func pick<V>(_ rows: [[V]]) -> [[V]] { (0..<T).map { rows[$0 * substeps] } }
+        let layers = fine.layers.map { l in
+            LayerTrace(name: l.name, kind: l.kind, outputs: pick(l.outputs), candidates: l.candidates.map(pick),
+                       states: l.states.map(pick))
+        }
+        return ModelTrace(frames: T, layers: layers)
+    }
+}
+
 /// The one-step prediction of a run: every frame's bmru states predicted from the *circuit's* states of the
 /// frame before (frame 0 from the network's initial states), so one differing state does not carry into later
 /// frames.
@@ -81,20 +111,29 @@ public struct OneStepPrediction: Sendable, Equatable {
 
 extension IdealModel {
     /// `observed[layer index]`: the observed (circuit) state of every unit per frame, for every bmru layer.
-    public func oneStep(_ stimulus: Stimulus, observed: [Int: [[Int]]]) -> OneStepPrediction {
+    /// `substeps` ≥ 2: the inputs move from the previous frame's values in that many linear steps, as in
+    /// `runPathFollowing` (1: they jump, as in `run`).
+    public func oneStep(_ stimulus: Stimulus, observed: [Int: [[Int]]], substeps: Int = 1) -> OneStepPrediction {
         let bmru = network.layers.indices.filter { network.layers[$0].kind == .bmru }
         var states: [Int: [[Int]]] = [:], cands: [Int: [[Double]]] = [:]
         for k in 0..<stimulus.frames.count {
             var start: [Int: [UInt8]]? = nil
+            var frames = [stimulus.frames[k]]
             if k > 0 {
                 var s: [Int: [UInt8]] = [:]
                 for li in bmru { s[li] = (observed[li]?[k - 1] ?? []).map { UInt8($0) } }
                 start = s
+                if substeps >= 2 {
+                    let a = stimulus.frames[k - 1].map { max($0, 0) }, b = stimulus.frames[k].map { max($0, 0) }
+                    frames = (1...substeps).map { j in j == substeps ? b : zip(a, b).map { $0 + Double(j) / Double(substeps) * ($1 - $0) } }
+                }
             }
-            let r = runFlat(Stimulus(frames: [stimulus.frames[k]], inputs: stimulus.inputs), startStates: start)
+            let r = runFlat(Stimulus(frames: frames, inputs: stimulus.inputs), startStates: start)
+            let last = frames.count - 1
             for li in bmru {
-                states[li, default: []].append(r.states[li].map { Int($0) })
-                cands[li, default: []].append(r.candidates[li])
+                let m = network.layers[li].outputs
+                states[li, default: []].append(r.states[li][(last * m)..<((last + 1) * m)].map { Int($0) })
+                cands[li, default: []].append(Array(r.candidates[li][(last * m)..<((last + 1) * m)]))
             }
         }
         return OneStepPrediction(states: states, candidates: cands)

@@ -110,6 +110,9 @@ public struct AgreementReport: Codable, Equatable, Sendable {
         public var shared_mismatch_seed: UInt64? = nil
         /// what the circuit was compared with: "ideal" or "circuit_aware" (nil in reports made before it existed)
         public var model: String? = nil
+        /// how the ideal model moves its inputs from one frame to the next: "linear ramp, N steps" (it follows the
+        /// path, as the circuit's sources do) or "jump"; nil for other models
+        public var model_between_frames: String? = nil
     }
 
     public struct Timing: Codable, Equatable, Sendable {

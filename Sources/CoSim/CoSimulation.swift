@@ -36,6 +36,12 @@ public struct CoSimOptions: Sendable {
     public var behaviouralModel: (@Sendable (Stimulus) -> ModelTrace)?
     /// what `behaviouralModel` is, for the report's `conditions.model` (e.g. "circuit_aware")
     public var behaviouralModelName = "custom"
+    /// The ideal model follows the inputs' linear ramp between frames (`IdealModel.runPathFollowing`, as the
+    /// deck's sources move), so a cell reset or set in passing is predicted; false (the default): the inputs jump
+    /// at the frame edge (`IdealModel.run`). Only the ideal model (no `behaviouralModel`). Not the default: the
+    /// circuit's layers do not follow the ramp instantly, and a shallow dip on the ramp that the model counts as
+    /// a reset can leave the circuit's cell set (measured: docs/results-agreement.md, "Path dependence").
+    public var pathFollowing = false
     /// input-referred (front-end) noise: the deck's input sources and the behavioural model both get the noisy
     /// stimulus, and the report's `noise` block compares the noisy run with the ideal model on the clean stimulus.
     /// nil (or σ = 0) = none
@@ -147,7 +153,9 @@ public enum CoSimulation {
                                options: CoSimOptions, started: Date = Date()) throws -> CoSimOutcome {
         let stimulus = simulatedStimulus(clean, options: options)
         let modelStart = Date()
-        let trace = options.behaviouralModel?(stimulus) ?? IdealModel(network: network).run(stimulus)
+        let ideal = IdealModel(network: network)
+        let trace = options.behaviouralModel?(stimulus)
+            ?? (options.pathFollowing ? ideal.runPathFollowing(stimulus, substeps: pathSubsteps) : ideal.run(stimulus))
         let modelSeconds = Date().timeIntervalSince(modelStart)
         var c = try FrameComparison(network: network, frames: stimulus.count, trace: trace, deck: deck, result: result, options: options)
         c.findStateMismatches()
@@ -176,7 +184,9 @@ public enum CoSimulation {
             conditions: .init(corner: options.corner.rawValue, vdd: options.vdd, temperature_c: options.temperature,
                               deck_file: options.suppliedDeck?.path, mismatch_seed: options.mismatchSeed,
                               shared_mismatch_seed: options.mismatchSample?.seed,
-                              model: options.behaviouralModel == nil ? "ideal" : options.behaviouralModelName),
+                              model: options.behaviouralModel == nil ? "ideal" : options.behaviouralModelName,
+                              model_between_frames: options.behaviouralModel == nil
+                                  ? (options.pathFollowing ? "linear ramp, \(pathSubsteps) steps" : "jump") : nil),
             timing: .init(deck_load_s: result.loadSeconds, analysis_s: result.analysisSeconds, model_s: modelSeconds,
                           total_s: Date().timeIntervalSince(started)),
             pass: failures.isEmpty, failures: failures, noise: noise, path_dependence: pathDependence, power_parts: powerParts,

@@ -275,7 +275,8 @@ struct FrameComparison {
             observed[li] = rows
         }
         guard !observed.isEmpty else { return nil }
-        let p = IdealModel(network: network).oneStep(stimulus, observed: observed)
+        let p = IdealModel(network: network).oneStep(stimulus, observed: observed,
+                                                     substeps: options.pathFollowing && options.behaviouralModel == nil ? CoSimulation.pathSubsteps : 1)
         var pairs = 0, agree = 0, ambiguous = 0
         for (li, rows) in observed {
             let layer = network.layers[li]

@@ -43,6 +43,8 @@ struct CoSimCmd: ParsableCommand {
     var keepRaw = false
     @Option(help: "OpenMP threads for ngspice's device evaluation (1...64); more than 1 pays only on an otherwise idle machine.")
     var threads: Int = 1
+    @Flag(name: .customLong("path-following-model"), help: "Compare with the ideal model whose inputs follow the deck's linear ramp between frames, so a cell reset or set in passing is predicted (default: the inputs jump at the frame edges).")
+    var pathFollowing = false
     @Flag(help: "Print only the report path, not the summary.") var quiet = false
 
     func run() throws {
@@ -69,6 +71,7 @@ struct CoSimCmd: ParsableCommand {
             options.timeout = timeout
             guard (1...64).contains(threads) else { throw UsageFailure("--threads: must be in 1...64") }
             options.threads = threads
+            options.pathFollowing = pathFollowing
             guard inputNoise >= 0, inputNoise.isFinite else { throw UsageFailure("--input-noise: must be a finite number ≥ 0") }
             if inputNoise > 0 { options.inputNoise = InputNoise(sigma: inputNoise, seed: noiseSeed) }
             // a circuit-aware model is built for the deck that is emitted: the one driven by the noisy stimulus

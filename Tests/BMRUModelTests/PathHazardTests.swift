@@ -42,3 +42,24 @@ let hazardFrames: [[Double]] = [[0, 1.6], [0, 0], [2, 2], [2, 2], [0, 1.6]]
         #expect(model.pathHazards(Stimulus(frames: hazardFrames, inputs: 2), substeps: 16).isEmpty)
     }
 }
+
+/// The path-following model on the hand-worked hazard: the linear ramp into frame 2 resets the cell (c falls to
+/// 0.5 < θ_low at f = 1/2), frame 3 holds it reset (c = 1.5 inside the band), frame 4 sets it (c = 2.7).
+@Suite struct PathFollowingModelTests {
+    @Test func followsTheResetInPassing() {
+        let model = IdealModel(network: hazardNetwork())
+        let stim = Stimulus(frames: hazardFrames, inputs: 2)
+        let t = model.runPathFollowing(stim, substeps: 16)
+        #expect(t.layer("cell")?.states == [[1], [1], [0], [0], [1]])
+        #expect(t.layer("out")?.outputs == [[1], [1], [0], [0], [1]])
+        // candidates at the end of each ramp are the frame values: 2.7, 1.5, 1.5, 1.5, 2.7
+        #expect(zip(t.layer("cell")!.candidates!.map { $0[0] }, [2.7, 1.5, 1.5, 1.5, 2.7]).allSatisfy { abs($0 - $1) < 1e-12 })
+    }
+
+    @Test func equalsTheSteppedModelWithoutHazards() {
+        let model = IdealModel(network: hazardNetwork(preBias: 0))
+        let stim = Stimulus(frames: hazardFrames, inputs: 2)
+        #expect(model.pathHazards(stim).isEmpty)
+        #expect(model.runPathFollowing(stim) == model.run(stim))
+    }
+}

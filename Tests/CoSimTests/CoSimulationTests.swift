@@ -162,10 +162,10 @@ struct AgreementRuleTests {
 /// The circuit behind a path-dependent frame (hand-worked network of PathHazardTests, repeated here):
 /// when the inputs step from (0, 0) to (2, 2), pre1 = relu(x1 − 1) starts later than pre0 = x0, the cell's
 /// candidate passes below θ_low on the way and the circuit resets, as the ramp predicts and unlike the
-/// frame-stepped model; the report names the frame.
+/// frame-stepped model; the report names the frame, and the default (path-following) model agrees.
 @Suite("Path dependence against real ngspice")
 struct PathDependenceCircuitTests {
-    @Test("the circuit resets on a path-dependent frame and the report says so")
+    @Test("the circuit resets on a path-dependent frame; the path-following model predicts it, the frame-stepped one does not")
     func circuitFollowsTheRamp() throws {
         let net = Network(name: "hazard", unitCurrent: 1e-9, framePeriod: 0.01, inputs: 2, layers: [
             Layer(name: "pre", kind: .dense, weights: [[1, 0], [0, 1]], bias: [0, -1], activation: .relu),
@@ -174,17 +174,25 @@ struct PathDependenceCircuitTests {
             Layer(name: "out", kind: .dense, weights: [[1]], bias: [0], activation: .identity),
         ])
         let stim = Stimulus(frames: [[0, 1.6], [0, 0], [2, 2], [2, 2], [0, 1.6]], inputs: 2)
-        let outcome = try CoSimulation.run(network: net, stimulus: stim, options: CoSimOptions(modelsDirectory: try TestEnvironment.modelsDirectory()))
+        // the path-following model follows the inputs' ramp between frames: it predicts the reset and the run passes
+        var options = CoSimOptions(modelsDirectory: try TestEnvironment.modelsDirectory())
+        options.pathFollowing = true
+        let outcome = try CoSimulation.run(network: net, stimulus: stim, options: options)
         let r = outcome.report
         let states = try #require(outcome.traces.series.first { $0.name == "cell[0].state" })
         // hand-worked: set at frame 0 (c = 2.7), held at 1 (c = 1.5), reset on the way into frame 2, held reset
         // at frame 3 (c = 1.5 inside the band), set again at frame 4 (c = 2.7)
         #expect(states.circuit == [1, 1, 0, 0, 1], "\(ReportWriter.markdown(r))")
-        #expect(states.model == [1, 1, 1, 1, 1])
+        #expect(states.model == [1, 1, 0, 0, 1])
+        #expect(r.pass && r.state_agreement == 1 && r.first_divergence == nil, "\(ReportWriter.markdown(r))")
+        #expect(r.conditions.model_between_frames == "linear ramp, 16 steps" && r.one_step?.agreement == 1)
         let p = try #require(r.path_dependence)
         #expect(p.count == 1 && p.pairs.first?.frame == 2 && p.pairs.first?.layer == "cell" && p.pairs.first?.ramp_state == 0)
-        #expect(r.first_divergence?.frame == 2 && r.first_divergence?.path_dependent_from == 2)
-        #expect(!r.pass, "the gate is unchanged: a path-dependent difference still fails")
+        // the default, frame-stepped model keeps the state of the frame edge: the same circuit fails, and the
+        // report names the path-dependent frame
+        let s = try CoSimulation.run(network: net, stimulus: stim, options: CoSimOptions(modelsDirectory: try TestEnvironment.modelsDirectory())).report
+        #expect(!s.pass && s.first_divergence?.frame == 2 && s.first_divergence?.path_dependent_from == 2)
+        #expect(s.conditions.model_between_frames == "jump")
     }
 }
 
