@@ -5,8 +5,10 @@
 // (full scale s = the network's input range, or the previous layer's output range), for a recurrent layer its
 // own outputs of the previous frame (s = its output range), and one bias row at x = 1 (s = 1). With
 // G⁺ − G⁻ = G_unit·w·s every column current is G_unit·V_read·(W·x + U·h + b): the pre-activation in weight
-// units, the same scale for every row, which the ramp's steps use too. G_unit is the largest span the
-// conductance range allows: (g_max − g_min) / max |w·s|. The idle device of each pair sits at g_min.
+// units, the same scale for every row, which the ramp's steps use too. G_unit is the largest value both limits
+// allow: every device inside the conductance range, (g_max − g_min) / max |w·s|, and the ADC range at most one
+// full-scale row's worth of column swing, (g_max − g_min) / max |adc_range| (the integrator is sized for that
+// swing: CrossbarTechnology). The idle device of each pair sits at g_min.
 //
 // Options model what programming does to the devices: quantisation to `conductance_levels` evenly spaced
 // states, and a relative programming error σ per device (Gaussian, drawn per device name and seed). The realised
@@ -109,7 +111,8 @@ public enum CrossbarMapper {
             }
             var largest = 0.0
             for i in 0..<l.units { for r in rows.indices { largest = max(largest, abs(weight(i, r) * rows[r].fullScale)) } }
-            let unit = (g.upperBound - g.lowerBound) / (largest > 0 ? largest : 1)
+            let span = max(abs(l.adcRange.lowerBound), abs(l.adcRange.upperBound))
+            let unit = (g.upperBound - g.lowerBound) / max(largest, span)
             var pos = [[Double]](), neg = [[Double]]()
             for i in 0..<l.units {
                 var p = [Double](), n = [Double]()

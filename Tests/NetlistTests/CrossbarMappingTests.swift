@@ -5,8 +5,8 @@ import TestSupport
 import Testing
 
 // Weights → conductance pairs on examples/crossbar-tiny.json, by hand: rows x0, x1 at full scale 2 (input range
-// ±2), h0...h2 at tanh(3) (the layer's output range), bias at 1; the largest |w·s| is 1.5·2 = 3, so
-// G_unit = (1e-4 − 1e-6) / 3 S per weight unit.
+// ±2), h0...h2 at tanh(3) (the layer's output range), bias at 1; the largest |w·s| is 1.5·2 = 3, as is the
+// ADC range's end, so G_unit = (1e-4 − 1e-6) / 3 S per weight unit.
 @Suite struct CrossbarMappingTests {
     static func network() throws -> CrossbarNetwork {
         try CrossbarNetworkFile.load(path: TestEnvironment.packageRoot.appendingPathComponent("examples/crossbar-tiny.json").path)
@@ -32,9 +32,11 @@ import Testing
             for j in 0..<3 { #expect(abs(r.recurrent![i][j] - net.layers[0].recurrentWeights![i][j]) < 1e-12) }
             #expect(abs(r.bias[i] - net.layers[0].bias[i]) < 1e-12)
         }
-        // the readout reads tanh outputs: its rows have full scale tanh(3); largest |w·s| = 1.2·tanh(3)
+        // the readout reads tanh outputs: its rows have full scale tanh(3); largest |w·s| = 1.2·tanh(3) < 3, so its
+        // ADC range ±3 sets G_unit: (1e-4 − 1e-6) / 3
         let out = CrossbarMapper.map(net)[1]
-        #expect(abs(out.unitConductance - (1e-4 - 1e-6) / (1.2 * tanh(3.0))) < 1e-15)
+        #expect(abs(out.unitConductance - (1e-4 - 1e-6) / 3) < 1e-15)
+        #expect(abs(out.positive[0][0] - (1e-6 + out.unitConductance * 1.0 * tanh(3.0))) < 1e-18)
     }
 
     @Test func twoLevelsSnapToTheEnds() throws {
