@@ -55,10 +55,13 @@ public struct CrossbarTechnology: Sendable, Equatable, Codable {
     /// VCVS with the MOSFET reset switch in its loop made ngspice 39 stop with "timestep too small").
     /// DC gain 1e4: the virtual ground moves by at most 0.5 V / 1e4 = 50 µV, 0.025 % of V_read.
     /// 0.1 S keeps vg within 0.2 mV while the column carries its full 20 µA (a gain error common to the
-    /// columns and the ramp); with 100 pF the unity-gain frequency is 160 MHz, a ~1 ns settling.
+    /// columns and the ramp). The load capacitor sets the unity-gain time constant C/g_m = 0.1 ns: while the
+    /// output slews, vg lags by that time constant × the slew rate, and the ramp's offset step slews
+    /// ~3 V/µs. With 100 pF (1 ns) the lag took 1.6 % off that step but only 0.6 % off the columns, which
+    /// moved codes near thresholds; 10 pF (1.6 GHz unity gain) leaves 0.16 %.
     public var opampGain: Double = 1e4
     public var opampTransconductance: Double = 0.1
-    public var opampLoadCapacitance: Double = 100e-12
+    public var opampLoadCapacitance: Double = 10e-12
     /// Comparator tail current (each input device carries half). 100 µA: at 20 µA the first stage slewed at
     /// ~25 V/µs and the comparator took 60 ns to flip on 18 mV, over half the hold phase.
     public var comparatorBias: Double = 100e-6
