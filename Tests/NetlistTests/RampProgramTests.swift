@@ -93,3 +93,41 @@ struct RampProgramTests {
         }
     }
 }
+
+/// The crossbar subcircuits: built on their own, GF180MCU devices where transistors are, conductances by hand.
+@Suite("CrossbarCells: the subcircuits of a crossbar column and its ramp ADC")
+struct CrossbarCellsTests {
+    func subcircuit(_ cards: [SpiceCard]) -> SpiceSubcircuit? {
+        cards.lazy.compactMap { if case let .subcircuit(s) = $0 { return s } else { return nil } }.first
+    }
+
+    @Test("signed weights map to differential pairs: w = 0.5 -> G+ 50.5 µS, G- 1 µS; w = -1 -> G+ 1 µS, G- 100 µS")
+    func weightPairs() throws {
+        let t = CrossbarTechnology.gf180mcu
+        let a = CrossbarCells.weightPair(0.5, t), b = CrossbarCells.weightPair(-1, t)
+        #expect(abs(a.plus - 50.5e-6) < 1e-15 && abs(a.minus - 1e-6) < 1e-15)
+        #expect(abs(b.plus - 1e-6) < 1e-15 && abs(b.minus - 100e-6) < 1e-15)
+        let col = try #require(subcircuit(try CrossbarCells.column(name: "cb_col", weights: [0.5, -1], t)))
+        #expect(col.ports == ["vcm", "rst", "out", "in_p_0", "in_n_0", "in_p_1", "in_n_1"])
+        #expect(col.elements.first { $0.name == "r_0_p" }?.source == .constant(1 / 50.5e-6))
+        #expect(throws: CrossbarError.self) { try CrossbarCells.column(name: "cb_col", weights: [1.5], t) }
+    }
+
+    @Test("comparator, counter and integrator use only nmos_3p3 / pmos_3p3 transistors and our own element kinds")
+    func cells() throws {
+        let t = CrossbarTechnology.gf180mcu
+        let cmp = try #require(subcircuit(CrossbarCells.comparator(t)))
+        #expect(cmp.ports == ["vdd", "inp", "inn", "nb", "out"])
+        #expect(cmp.elements.count == 11 && cmp.elements.allSatisfy { $0.isMOSFET && ["nmos_3p3", "pmos_3p3"].contains($0.model ?? "") })
+        let cnt = try #require(subcircuit(CrossbarCells.counter(t, bits: 5)))
+        #expect(Set(cnt.elements.map { $0.name.prefix(1) }) == ["m", "g", "c"])
+        // 10 pF · 2 V / (31 counts · 94 ns window) = 6.863 µA, as a transconductance over vdd
+        let g = try #require(cnt.elements.first { $0.name == "g1" })
+        guard case let .constant(gm)? = g.source else { Issue.record("g1 has no value"); return }
+        #expect(abs(gm * 3.3 - 6.8634e-6) < 1e-10, "counting current \(gm * 3.3) A")
+        let int = try #require(subcircuit(CrossbarCells.integrator(t)))
+        #expect(Set(int.elements.map { $0.name.prefix(1) }) == ["g", "r", "c", "m"])
+        // same inputs, same text
+        #expect(SpiceText.lines(CrossbarCells.comparator(t)) == SpiceText.lines(CrossbarCells.comparator(t)))
+    }
+}
