@@ -33,7 +33,7 @@ public struct ConversionSchedule: Sendable, Equatable {
         integrationStart(j) + t.integrationTime + t.edgeTime + t.settleTime + Double(k) * t.clockPeriod
     }
     /// the enable rises at this time (fully high one edge later) and starts to fall at `enableEnd`
-    public func enableStart(_ j: Int, step k: Int) -> Double { pulseStart(j, step: k) + t.rampPulseTime + 2 * t.edgeTime }
+    public func enableStart(_ j: Int, step k: Int) -> Double { pulseStart(j, step: k) + t.rampPulseTime + t.edgeTime + t.countDelay }
     public func enableEnd(_ j: Int, step k: Int) -> Double { pulseStart(j, step: k) + t.clockPeriod - t.edgeTime }
     /// where the count of conversion j is read
     public func readTime(_ j: Int) -> Double { start(j + 1) - 0.5 * ConversionSchedule.readMargin }

@@ -44,6 +44,10 @@ public struct CrossbarTechnology: Sendable, Equatable, Codable {
     public var rampPulseTime: Double = 100e-9
     /// Hold phase: long enough for the comparator to settle to a few mV of overdrive (tens of ns measured).
     public var rampHoldTime: Double = 100e-9
+    /// The counter's enable opens this long after the ramp pulse has ended: the comparator decides in the first
+    /// half of the hold and the counter counts in the second, so a slow decision near a threshold costs a
+    /// fraction of a count less often.
+    public var countDelay: Double = 50e-9
     /// Integrator and counter reset at the start of a conversion (reset switch: ~0.5 kΩ into 16 pF, τ ≈ 8 ns).
     public var resetTime: Double = 200e-9
     /// Pause between integration and the first ramp pulse.
@@ -91,7 +95,7 @@ public struct CrossbarTechnology: Sendable, Equatable, Codable {
             ("vdd", vdd), ("common_mode", commonMode), ("read_voltage", readVoltage), ("g_min", gMin), ("g_max", gMax),
             ("integration_capacitance", integrationCapacitance), ("integration_time", integrationTime),
             ("ramp_pulse_time", rampPulseTime), ("ramp_hold_time", rampHoldTime), ("reset_time", resetTime),
-            ("settle_time", settleTime), ("edge_time", edgeTime), ("opamp_gain", opampGain),
+            ("settle_time", settleTime), ("count_delay", countDelay), ("edge_time", edgeTime), ("opamp_gain", opampGain),
             ("opamp_transconductance", opampTransconductance), ("opamp_load_capacitance", opampLoadCapacitance),
             ("comparator_bias", comparatorBias), ("counter_capacitance", counterCapacitance),
             ("counter_full_scale", counterFullScale),
@@ -102,6 +106,7 @@ public struct CrossbarTechnology: Sendable, Equatable, Codable {
         try need(gMax > gMin, "g_max", "must exceed g_min (\(gMax) ≤ \(gMin))")
         try need(readVoltage < commonMode && commonMode + readVoltage < vdd, "read_voltage", "rows must stay inside the supply")
         try need(counterFullScale < vdd, "counter_full_scale", "must stay below vdd")
+        try need(countDelay + 6 * edgeTime < rampHoldTime, "count_delay", "must leave a count window inside the hold phase")
         try need(edgeTime * 4 < min(rampPulseTime, rampHoldTime, integrationTime, resetTime), "edge_time",
                  "must be well below every phase (a quarter of the shortest)")
         try need((1...64).contains(maxParallelDevices), "max_parallel_devices", "must be in 1...64")

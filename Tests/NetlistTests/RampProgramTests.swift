@@ -121,10 +121,11 @@ struct CrossbarCellsTests {
         #expect(cmp.elements.count == 11 && cmp.elements.allSatisfy { $0.isMOSFET && ["nmos_3p3", "pmos_3p3"].contains($0.model ?? "") })
         let cnt = try #require(subcircuit(CrossbarCells.counter(t, bits: 5)))
         #expect(Set(cnt.elements.map { $0.name.prefix(1) }) == ["m", "g", "c"])
-        // 10 pF · 2 V / (31 counts · 94 ns window) = 6.863 µA, as a transconductance over vdd
+        // 10 pF · 2 V / (31 counts · 46.5 ns window: 100 ns hold − 50 ns delay − 2 edges + 0.5 ns) = 13.874 µA,
+        // as a transconductance over vdd
         let g = try #require(cnt.elements.first { $0.name == "g1" })
         guard case let .constant(gm)? = g.source else { Issue.record("g1 has no value"); return }
-        #expect(abs(gm * 3.3 - 6.8634e-6) < 1e-10, "counting current \(gm * 3.3) A")
+        #expect(abs(gm * 3.3 - 13.8744e-6) < 1e-10, "counting current \(gm * 3.3) A")
         let int = try #require(subcircuit(CrossbarCells.integrator(t)))
         #expect(Set(int.elements.map { $0.name.prefix(1) }) == ["g", "r", "c", "m"])
         // same inputs, same text
