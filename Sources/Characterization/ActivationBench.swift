@@ -76,7 +76,8 @@ public enum ActivationBench {
               (g_max - g_min)*V_read*T_int/C_int = \(n(t.unitWeightConductance * t.readVoltage * t.integrationTime / t.integrationCapacitance)) V.
             Each conversion: rst high (integrators and counter reset); the input rows in_p/in_n are driven to
               V_cm +/- V_read*x/\(n(p.inputScale)) for T_int; then \(sched.periods) clock periods: row_k pulses (ramp moves to threshold
-              k + 1), then en is high and the counter counts one if the comparator says x >= threshold k + 1.
+              k + 1) and holds; the comparator decides in the first \(n(t.countDelay)) s of the hold, then en is high and the
+              counter counts one if the comparator says x >= threshold k + 1.
               The count is read at the end of the conversion: v(cnt) / \(n(CrossbarCells.countStep(t, bits: bits))) V.
             Probes: v(col) column output, v(ramp) ramp, v(cmp) comparator (high = x >= current threshold), v(cnt) counter.
             

@@ -76,16 +76,23 @@ public enum CrossbarCells {
         if let k = weights.indices.first(where: { !(weights[$0].isFinite && abs(weights[$0]) <= 1) }) {
             throw CrossbarError(field: "weights[\(k)]", reason: "must be in [-1, 1] (is \(weights[k]))")
         }
-        var cards: [SpiceCard] = [.comment("memristors as ideal resistors at their programmed conductance (G+ on in_p, G- on in_n)")]
+        let n = NumberText.spice
+        var cards: [SpiceCard] = notes("""
+            \(name): crossbar column of \(weights.count) signed weight(s) on differential rows. ports vcm rst out, in_p_i in_n_i.
+              Weight w: G+ = g_min + (g_max - g_min)*max(w, 0) on in_p, G- = g_min + (g_max - g_min)*max(-w, 0) on in_n;
+              rows at V_cm +/- V_read*u give the current (g_max - g_min)*V_read*sum(w*u) = \(n(t.unitWeightConductance)) S * V_read * sum(w*u).
+              Memristors are ideal resistors at their programmed conductance.
+            """)
+        var sub: [SpiceCard] = []
         var ports = ["vcm", "rst", "out"]
         for (i, w) in weights.enumerated() {
             ports += ["in_p_\(i)", "in_n_\(i)"]
             let g = weightPair(w, t)
-            cards.append(value("r_\(i)_p", ["in_p_\(i)", "vg"], 1 / g.plus))
-            cards.append(value("r_\(i)_n", ["in_n_\(i)", "vg"], 1 / g.minus))
+            sub.append(value("r_\(i)_p", ["in_p_\(i)", "vg"], 1 / g.plus))
+            sub.append(value("r_\(i)_n", ["in_n_\(i)", "vg"], 1 / g.minus))
         }
-        cards.append(.element(.instance("xint", ["vg", "out", "vcm", "rst"], integratorName)))
-        return [.subcircuit(SpiceSubcircuit(name: name, ports: ports, cards: cards))]
+        sub.append(.element(.instance("xint", ["vg", "out", "vcm", "rst"], integratorName)))
+        return cards + [.subcircuit(SpiceSubcircuit(name: name, ports: ports, cards: sub))]
     }
 
     /// Ports of the ramp generator: vcm rst out, then one row per step (row_0 = the offset).
