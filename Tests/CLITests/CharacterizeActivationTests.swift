@@ -37,6 +37,21 @@ struct CharacterizeActivationTests {
         #expect((obj["realised_thresholds"] as? [Double])?.count == 31)
     }
 
+    @Test("memristors rounded to 16 conductance levels: tanh misses 1 LSB, exit 1 with the report still written")
+    func coarseLevelsFail() throws {
+        let dir = try TestEnvironment.temporaryDirectory("activation-levels")
+        let json = dir + "/tanh.json"
+        let r = try BMRU.run(["characterize", "activation", "--function", "tanh", "--bits", "5", "--points", "33", "--levels", "16",
+                              "--out", json], models: true)
+        #expect(r.status == 1, "exit \(r.status): \(r.stderr)")
+        #expect(r.stdout.contains("FAIL"))
+        let data = try #require(FileManager.default.contents(atPath: json))
+        let obj = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        #expect(obj["pass"] as? Bool == false)
+        #expect(obj["quantization_levels"] as? Int == 16)
+        #expect((obj["max_error_lsb"] as? Double).map { $0 > 1 } == true)
+    }
+
     @Test("a bad table CSV: exit 2, the message names the file, the line and the reason")
     func badTable() throws {
         let dir = try TestEnvironment.temporaryDirectory("activation-bad")
