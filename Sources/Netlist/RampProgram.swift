@@ -102,6 +102,17 @@ public struct RampProgram: Sendable, Equatable {
         realisedThresholds = realised
     }
 
+    /// For a layer whose columns carry G_unit·V_read per unit of pre-activation (CrossbarMapping's
+    /// `unitConductance`): the same program with input scale (g_max − g_min) / G_unit.
+    public init(adc: RampADC, technology: CrossbarTechnology = .gf180mcu, unitConductance: Double,
+                quantizationLevels: Int? = nil) throws(CrossbarError) {
+        guard unitConductance.isFinite, unitConductance > 0 else {
+            throw CrossbarError(field: "unit_conductance", reason: "must be a finite number > 0 (is \(unitConductance))")
+        }
+        try self.init(adc: adc, technology: technology, inputScale: technology.unitWeightConductance / unitConductance,
+                      quantizationLevels: quantizationLevels)
+    }
+
     /// The code of x against the realised ramp.
     public func code(_ x: Double) -> Int { RampADC.code(x, thresholds: realisedThresholds) }
 }

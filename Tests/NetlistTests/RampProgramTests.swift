@@ -25,6 +25,10 @@ struct RampProgramTests {
         for s in p.steps.dropFirst() { #expect(s.devices == 2 && s.sign == 1 && close(s.conductance, 66e-6)) }
         for (t, want) in zip(p.realisedThresholds, [0.5, 1.5, 2.5]) { #expect(close(t, want)) }
         for x in stride(from: 0.0, through: 3.0, by: 0.25) { #expect(p.code(x) == adc.code(x)) }
+        // a layer column of G_unit 33 µS per unit: input scale 99/33 = 3, the same program
+        let q = try RampProgram(adc: adc, unitConductance: 33e-6)
+        #expect(close(q.inputScale, 3) && q.steps.count == p.steps.count)
+        for (a, b) in zip(q.steps, p.steps) { #expect(close(a.conductance, b.conductance) && a.devices == b.devices) }
     }
 
     @Test("quantised to 3 levels (1, 50.5, 100 µS), 66 µS devices become 50.5 µS and the thresholds move down")
