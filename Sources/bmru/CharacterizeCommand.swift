@@ -7,8 +7,8 @@ import Ngspice
 
 struct Characterize: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Measure emitted cells on the GF180MCU models: the FQ-BMRU hysteresis loop, or weight-mirror gains.",
-        subcommands: [CharacterizeCell.self, CharacterizeMirror.self])
+        abstract: "Measure emitted cells on the GF180MCU models: the FQ-BMRU hysteresis loop, weight-mirror gains, or a crossbar ramp-ADC activation.",
+        subcommands: [CharacterizeCell.self, CharacterizeMirror.self, CharacterizeActivation.self])
 }
 
 struct CharacterizeCommon: ParsableArguments {
