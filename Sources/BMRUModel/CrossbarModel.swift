@@ -113,21 +113,23 @@ public struct CrossbarModel: Sendable {
     /// layer k − 1 at t (the stimulus for k = 0) and, for a recurrent layer, its own circuit output at t − 1
     /// (the initial state at t = 0). `circuitOutputs[k]` is frames × units. This separates what the circuit gets
     /// wrong in one frame from what it inherits from earlier frames.
-    public func oneStep(_ stimulus: Stimulus, circuitOutputs: [[[Double]]]) -> CrossbarTrace {
+    /// `realisation` (read noise ignored) replaces the nominal weights and thresholds, as in `run`.
+    public func oneStep(_ stimulus: Stimulus, circuitOutputs: [[[Double]]], realisation: CrossbarRealisation? = nil) -> CrossbarTrace {
         var traces = [CrossbarLayerTrace]()
         for (k, l) in network.layers.enumerated() {
+            let r = realisation?.layers[k] ?? CrossbarLayerRealisation(nominal: l)
             let adc = l.adc
             let n = l.units
             var pre = [[Double]](), out = [[Double]](), codes = [[Int]]()
             for t in 0..<stimulus.count {
                 let x = k == 0 ? stimulus.frames[t] : circuitOutputs[k - 1][t]
                 let h = t == 0 ? (l.initialState ?? Array(repeating: 0, count: n)) : circuitOutputs[k][t - 1]
-                var a = l.bias
+                var a = r.bias
                 for i in 0..<n {
-                    for (j, v) in x.enumerated() { a[i] += l.weights[i][j] * v }
-                    if let u = l.recurrentWeights { for j in 0..<n { a[i] += u[i][j] * h[j] } }
+                    for (j, v) in x.enumerated() { a[i] += r.weights[i][j] * v }
+                    if let u = r.recurrentWeights { for j in 0..<n { a[i] += u[i][j] * h[j] } }
                 }
-                let c = a.map(adc.code)
+                let c = (0..<n).map { RampADC.code(a[$0], thresholds: r.thresholds[$0]) }
                 pre.append(a); codes.append(c)
                 out.append(mode == .quantized ? c.map { adc.value(code: $0) }
                            : a.map { l.activation(min(max($0, l.adcRange.lowerBound), l.adcRange.upperBound)) })

@@ -74,6 +74,9 @@ public struct CrossbarAgreementReport: Codable, Equatable, Sendable {
     }
 
     public var network: NetworkInfo
+    /// what the circuit was compared with: "quantized" (the ramp ADC as designed, nominal weights) or
+    /// "circuit_aware" (the conductances and ramp steps as programmed)
+    public var model: String
     public var frames: Int
     /// inputs outside the network's input_range (reported, not part of the gate)
     public var inputs_outside_range: Int
@@ -94,11 +97,7 @@ public struct CrossbarAgreementReport: Codable, Equatable, Sendable {
 
 public enum CrossbarAgreement {
     /// The decision of a frame: the index of the largest output (the first one on ties).
-    public static func argmax(_ v: [Double]) -> Int {
-        var best = 0
-        for i in v.indices where v[i] > v[best] { best = i }
-        return best
-    }
+    public static func argmax(_ v: [Double]) -> Int { Decisions.argmax(v) }
 
     /// The decision of a sequence: the most frequent frame decision (the lowest on ties).
     public static func majority(_ frameDecisions: [Int], classes: Int) -> Int {
@@ -127,18 +126,21 @@ public enum CrossbarAgreement {
 
     /// Compares the circuit's codes with the quantized model. Throws when the circuit data do not cover every
     /// layer, frame and unit.
+    /// `realisation`: compare with the circuit-aware model (what the programmed devices realise) instead of the
+    /// nominal quantized model; `modelName` says which in the report.
     public static func compare(network: CrossbarNetwork, stimulus: Stimulus, circuit: CrossbarCircuitFrames,
                                gate: CrossbarGate = CrossbarGate(), file: String? = nil, sha256: String? = nil,
-                               power: [String: Double]? = nil, seconds: Double = 0) throws -> CrossbarAgreementReport {
+                               power: [String: Double]? = nil, seconds: Double = 0,
+                               realisation: CrossbarRealisation? = nil) throws -> CrossbarAgreementReport {
         for l in network.layers {
             guard let c = circuit.codes[l.name], c.count == stimulus.count, c.allSatisfy({ $0.count == l.units }) else {
                 throw CoSimError(kind: .probe, message: "the circuit's codes of layer \(l.name) do not cover \(stimulus.count) frames × \(l.units) units")
             }
         }
         let model = CrossbarModel(network: network, mode: .quantized)
-        let free = model.run(stimulus)
+        let free = model.run(stimulus, realisation: realisation)
         let circuitOutputs = network.layers.map { l in circuit.codes[l.name]!.map { $0.map { l.adc.value(code: $0) } } }
-        let step = model.oneStep(stimulus, circuitOutputs: circuitOutputs)
+        let step = model.oneStep(stimulus, circuitOutputs: circuitOutputs, realisation: realisation)
         var layers = [String: CrossbarAgreementReport.Layer]()
         var sums = (pairs: 0, exact: 0.0, one: 0.0, free: 0.0)
         for (k, l) in network.layers.enumerated() {
@@ -174,7 +176,7 @@ public enum CrossbarAgreement {
             && (decision.sequence_agrees || !gate.require_decision_agreement)
         return CrossbarAgreementReport(
             network: .init(name: network.name, file: file, sha256: sha256, frame_period_s: network.framePeriod),
-            frames: stimulus.count, inputs_outside_range: model.inputsOutsideRange(stimulus).count,
+            model: realisation == nil ? "quantized" : "circuit_aware", frames: stimulus.count, inputs_outside_range: model.inputsOutsideRange(stimulus).count,
             layers: layers, layer_order: network.layers.map(\.name),
             one_step_exact: exact, one_step_within_one: one, free_running_exact: sums.free / n,
             decision: decision, power_w: power, thresholds: gate, definitions: definitions, timing_s: seconds, pass: pass)

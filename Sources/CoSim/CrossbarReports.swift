@@ -6,6 +6,46 @@ import Foundation
 // model's, frame by frame, and power).
 
 public enum CrossbarReports {
+    /// What `writeAll` writes (and deck.raw, which `ngspice -b deck.sp` writes beside the deck).
+    public static let folderNames: Set<String> = ["deck.sp", "codes.csv", "report.md", "report.html", "junit.xml", "report.json", "deck.raw"]
+
+    /// The folder as a whole, under a temporary name renamed into place when complete (junit.xml and
+    /// report.json last), so a failed run leaves no report.
+    public static func writeAll(_ o: CrossbarCoSimOutcome, to dir: String) throws {
+        try AtomicFolder.write(dir, replaceable: folderNames, last: ["report.json", "junit.xml"]) { tmp in
+            let files: [(String, Data)] = [
+                ("deck.sp", Data(o.deck.text.utf8)),
+                ("codes.csv", Data(codesCSV(o).utf8)),
+                ("report.md", Data(markdown(o.report).utf8)),
+                ("report.html", Data(html(o.report, circuit: o.circuit, model: o.model).utf8)),
+                ("junit.xml", Data(junit(o.report).utf8)),
+                ("report.json", try ReportJSON.encode(o.report) + Data("\n".utf8)),
+            ]
+            for (name, data) in files { try FileOutput.write(data, to: tmp + "/" + name) }
+        }
+    }
+
+    /// frame, then per layer and unit the circuit's code, the model's (free running) and the circuit's
+    /// pre-activation in weight units.
+    public static func codesCSV(_ o: CrossbarCoSimOutcome) -> String {
+        let names = o.report.layer_order
+        var header = ["frame"]
+        for name in names {
+            let u = o.report.layers[name]!.units
+            for i in 0..<u { header += ["\(name).\(i).circuit", "\(name).\(i).model", "\(name).\(i).pre_circuit"] }
+        }
+        var s = header.joined(separator: ",") + "\n"
+        for t in 0..<o.report.frames {
+            var row = [String(t)]
+            for name in names {
+                let c = o.circuit.codes[name]![t], m = o.model.layer(name)!.codes![t], p = o.circuit.preActivations[name]?[t]
+                for i in c.indices { row += [String(c[i]), String(m[i]), p.map { NumberText.json($0[i]) } ?? ""] }
+            }
+            s += row.joined(separator: ",") + "\n"
+        }
+        return s
+    }
+
     static func pct(_ x: Double) -> String { String(format: "%.2f %%", x * 100) }
     static func nW(_ w: Double) -> String { String(format: "%.2f", w * 1e9) }
 

@@ -20,10 +20,15 @@ public struct FrameSampler: Sendable {
 
     /// Linear interpolation of `values` (same length as `time`) at every frame's sampling instant.
     public func sample(_ values: [Double]) -> [Double] {
+        FrameSampler.sample(time: time, values: values, at: instants())
+    }
+
+    /// Linear interpolation of `values` (same length as `time`) at ascending `instants` (held at the ends).
+    public static func sample(time: [Double], values: [Double], at instants: [Double]) -> [Double] {
         var out: [Double] = []
-        out.reserveCapacity(frames)
+        out.reserveCapacity(instants.count)
         var i = 0
-        for t in instants() {
+        for t in instants {
             while i + 1 < time.count && time[i + 1] < t { i += 1 }
             if i + 1 >= time.count { out.append(values[min(i, values.count - 1)]); continue }
             let t0 = time[i], t1 = time[i + 1]

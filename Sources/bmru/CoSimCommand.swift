@@ -1,5 +1,6 @@
 import ArgumentParser
 import BMRUModel
+import Characterization
 import CoSim
 import Foundation
 import Netlist
@@ -45,9 +46,15 @@ struct CoSimCmd: ParsableCommand {
     var threads: Int = 1
     @Flag(name: .customLong("path-following-model"), help: "Compare with the ideal model whose inputs follow the deck's linear ramp between frames, so a cell reset or set in passing is predicted (default: the inputs jump at the frame edges).")
     var pathFollowing = false
+    @Option(name: .customLong("programming-sigma"), help: ArgumentHelp("Crossbar networks: relative programming error σ of every memristor, drawn per device from --programming-seed, written into the deck and given to the circuit-aware model the circuit is then compared with.", valueName: "σ"))
+    var programmingSigma: Double = 0
+    @Option(name: .customLong("programming-seed"), help: "Crossbar networks: seed of the programming-error draws.") var programmingSeed: UInt64 = 1
     @Flag(help: "Print only the report path, not the summary.") var quiet = false
 
     func run() throws {
+        if CrossbarNetworkFile.format(ofFileAt: ModelFiles.absolute(network)) == CrossbarNetworkFile.formatName {
+            return try runCrossbar()
+        }
         let report: AgreementReport = try CLI.guarded {
             guard margin >= 0, margin.isFinite else { throw UsageFailure("--margin: must be a finite number ≥ 0") }
             guard required >= 0, required <= 1 else { throw UsageFailure("--required: must lie in [0, 1]") }
@@ -126,5 +133,70 @@ struct CoSimCmd: ParsableCommand {
             return outcome.report
         }
         if !report.pass { throw ExitCode(1) }
+    }
+}
+
+extension CoSimCmd {
+    /// A crossbar-rnn-network: the crossbar deck against the quantized model (CrossbarCoSimulation).
+    func runCrossbar() throws {
+        let pass: Bool = try CLI.guarded {
+            guard timeout > 0, timeout.isFinite else { throw UsageFailure("--timeout: must be a finite number of seconds > 0") }
+            guard (1...64).contains(threads) else { throw UsageFailure("--threads: must be in 1...64") }
+            for (given, option) in [(deck != nil, "--deck"), (inputNoise != 0, "--input-noise"), (keepRaw, "--keep-raw"),
+                                    (pathFollowing, "--path-following-model"), (vdd != 1.8, "--vdd"),
+                                    (calibrationOptions.mismatchSeed != nil, "--mismatch-seed")] where given {
+                throw UsageFailure("\(option): not available for crossbar-rnn-network files (their circuit runs at the CrossbarTechnology supply, 3.3 V)")
+            }
+            let netPath = ModelFiles.absolute(network)
+            let net = try CrossbarNetworkFile.load(path: netPath)
+            let stim = try StimulusFile.load(path: ModelFiles.absolute(input), inputs: net.inputs)
+            let outside = CrossbarModel(network: net).inputsOutsideRange(stim)
+            if let f = outside.first.first {
+                CLI.stderr("warning: \(input): \(outside.count) input values outside the network's input_range "
+                           + "[\(net.inputRange.lowerBound), \(net.inputRange.upperBound)] (first: frame \(f.frame), input \(f.input): \(f.value)); "
+                           + "the circuit is characterised inside it only")
+            }
+            let dir = ModelFiles.directory(option: models)
+            try ModelFiles.require(dir)
+            let outDir = ModelFiles.absolute(out)
+            var deckOptions = DeckOptions(corner: corner, temperature: temp, modelsDirectory: dir, generatorVersion: ToolVersion.string)
+            deckOptions.rawPath = ModelFiles.rawPath(outDir + "/deck.raw")
+            try ModelFiles.requireUsableOutput(outDir, option: OutputOption.label, rawPath: deckOptions.rawPath ?? "")
+            let earlier = try AtomicFolder.checkReplaceable(outDir, replaceable: CrossbarReports.folderNames)
+            var options = CrossbarCoSimOptions(deck: deckOptions)
+            guard programmingSigma >= 0, programmingSigma < 1, programmingSigma.isFinite else {
+                throw UsageFailure("--programming-sigma: must be a finite number in [0, 1)")
+            }
+            options.programming = CrossbarProgramming(relativeSigma: programmingSigma, seed: programmingSeed)
+            if calibrationOptions.circuitAware || programmingSigma > 0 {
+                do {
+                    options.realisation = try CrossbarCircuitModel.realisation(network: net, programming: options.programming)
+                } catch { throw UsageFailure("\(netPath): \(error)") }
+            }
+            options.timeout = timeout
+            options.threads = threads
+            options.networkFile = netPath
+            options.networkSHA256 = SHA256.hex(FileManager.default.contents(atPath: netPath) ?? Data())
+            CLI.stderr("co-simulating crossbar network \(net.name): \(stim.count) frames, corner \(corner.rawValue), \(temp) °C ...")
+            let outcome: CrossbarCoSimOutcome
+            do {
+                do {
+                    outcome = try CrossbarCoSimulation.run(network: net, stimulus: stim, options: options)
+                } catch let e as CoSimError {
+                    throw UsageFailure("\(netPath): \(e)")
+                }
+                try CrossbarReports.writeAll(outcome, to: outDir)
+            } catch {
+                if earlier {
+                    FileOutput.removeTree(outDir)
+                    CLI.stderr("note: removed the earlier report in \(outDir): it does not describe this failed run")
+                }
+                throw error
+            }
+            if !quiet { print(CrossbarReports.markdown(outcome.report)) }
+            print("report: \(outDir)/report.html (json, md, junit.xml, codes.csv, deck.sp beside it)")
+            return outcome.report.pass
+        }
+        if !pass { throw ExitCode(1) }
     }
 }
