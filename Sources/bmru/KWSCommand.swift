@@ -207,6 +207,9 @@ struct KWSEval: ParsableCommand {
         try CLI.guarded {
             let levels = try percents()
             guard let sp = DataSplit(rawValue: split) else { throw UsageFailure("--split must be train, validation or test") }
+            if CrossbarNetworkFile.format(ofFileAt: network) == CrossbarNetworkFile.formatName {
+                return try evalCrossbar(split: sp)
+            }
             let rule = try KWSCLI.rule(hop: hop, minWindows: minWindows)
             let recordings = try detectOn.map(Self.recordings)
             let (net, spotter) = try KWSCLI.spotter(network: network, featureOffset: featureOffset)
@@ -259,6 +262,26 @@ struct KWSEval: ParsableCommand {
 }
 
 extension KWSEval {
+    /// A crossbar-rnn-network: balanced accuracy of its quantized and ideal models (features without offset, as
+    /// `train --arch crossbar` makes them).
+    func evalCrossbar(split sp: DataSplit) throws {
+        for (given, option) in [(parameterNoise != nil, "--parameter-noise"), (circuitAware, "--circuit-aware"), (detectOn != nil, "--detect-on"),
+                                (votes, "--votes")] where given {
+            throw UsageFailure("\(option): not available for crossbar-rnn-network files yet")
+        }
+        let net = try CrossbarNetworkFile.load(path: network)
+        let ds = try KWSCLI.loadDataset(data, featureOffset: 0)
+        guard all || ds.clips(sp).contains(where: { $0.word == .yes }) else {
+            throw UsageFailure("\(data): the \(split) split has no 'yes' clips, so its balanced set is empty; use --all")
+        }
+        let clips = all ? ds.clips(sp) : ds.balanced(sp)
+        for mode in CrossbarActivationMode.allCases.reversed() {
+            let r = CrossbarEvaluation.evaluate(net, clips: clips, mode: mode)
+            print(String(format: "%@ on %@ %@%@ (%@ model): balanced accuracy %.4f (yes recall %.4f, others %.4f), %d clips",
+                         network, data, split, all ? "" : " (balanced)", mode.rawValue, r.balancedAccuracy, r.yesRecall, r.otherAccuracy, r.total))
+        }
+    }
+
     /// A builder of the circuit-aware model (the conditions' calibration table, optional shared mismatch sample)
     /// for a network: its last layer's outputs per stimulus.
     func circuitAwareModel() throws -> (Network) throws -> (Stimulus) -> [Double] {

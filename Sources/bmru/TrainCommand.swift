@@ -19,6 +19,9 @@ struct Train: ParsableCommand {
         range a circuit realises: |w| ≤ 4 and |w| < 0.05 set to 0, θ and level in [0.1, 3], θ_high − θ_low ≥ 0.1.
         """)
     @Option(help: "Task (only kws).") var task: String = "kws"
+    @Option(help: "Architecture: fqbmru (the FQ-BMRU spotter above) or crossbar (13 MFCC → crossbar_rnn --state tanh → crossbar_dense 2 identity, ramp ADCs of --adc-bits; a crossbar-rnn-network file, features without offset).")
+    var arch: String = "fqbmru"
+    @Option(name: .customLong("adc-bits"), help: "Crossbar: bits of the ramp ADCs.") var adcBits: Int = 5
     @Option(help: "Dataset directory (Speech Commands layout, e.g. from `bmru kws synth`).") var data: String
     @Option(help: "bmru units per cell.") var state: Int = 4
     @Option(help: "Dense width (default: state).") var width: Int?
@@ -58,6 +61,8 @@ struct Train: ParsableCommand {
     func run() throws {
         try CLI.guarded {
             guard task == "kws" else { throw UsageFailure("--task: only 'kws' is supported") }
+            guard ["fqbmru", "crossbar"].contains(arch) else { throw UsageFailure("--arch: fqbmru or crossbar") }
+            if arch == "crossbar" { return try trainCrossbar() }
             // the folders of the outputs before hours of training (the checkpoint is written beside the network)
             try OutputPath.makeParent(output, option: OutputOption.label)
             if let c = checkpoint { try OutputPath.makeParent(c, option: "--checkpoint") }
@@ -194,4 +199,52 @@ final class StopFlag: @unchecked Sendable {
     private let lock = NSLock()
     func set() { lock.lock(); value = true; lock.unlock() }
     var isSet: Bool { lock.lock(); defer { lock.unlock() }; return value }
+}
+
+extension Train {
+    /// `--arch crossbar`: CrossbarTrainer, then the network with its metadata and optional stimuli.
+    func trainCrossbar() throws {
+        try OutputPath.makeParent(output, option: OutputOption.label)
+        if let d = stimuliDir { try OutputPath.check(d + "/.", option: "--stimuli-dir") }
+        guard (1...256).contains(state) else { throw UsageFailure("--state: must be in 1...256 for a crossbar spotter") }
+        guard RampADC.bitRange.contains(adcBits) else { throw UsageFailure("--adc-bits: must be in \(RampADC.bitRange)") }
+        guard batch >= 2, learningRate > 0, learningRate.isFinite else { throw UsageFailure("--batch ≥ 2 and --learning-rate > 0") }
+        let t0 = Date()
+        let ds = try KWSCLI.loadDataset(data, featureOffset: 0)
+        var cfg = CrossbarTrainerConfig()
+        cfg.units = state; cfg.adcBits = adcBits; cfg.seed = seed; cfg.batch = batch; cfg.learningRate = learningRate
+        cfg.evalEvery = evalEvery
+        if let s = steps { cfg.steps = s }
+        guard cfg.steps >= 1 else { throw UsageFailure("--steps: must be ≥ 1") }
+        let r = try CrossbarTrainer.train(dataset: ds, config: cfg) { step, norm, acc in
+            KWSCLI.note(String(format: "step %d/%d  grad-norm %.3f  val-acc (quantized) %@", step, cfg.steps, norm,
+                               acc.map { String(format: "%.4f", $0) } ?? "-"))
+        }
+        let test = ds.balanced(.test)
+        let meta = """
+            {"task": "kws", "architecture": "13 MFCC -> crossbar_rnn \(state) tanh -> crossbar_dense 2 identity, \(adcBits)-bit ramp ADCs", \
+            "features": "MFCC z-scores, no offset", "feature_offset": 0, "seed": \(seed), "steps": \(cfg.steps), "best_step": \(r.bestStep), \
+            "validation_balanced_accuracy_quantized": \(NumberText.json(r.validationAccuracy)), "inputs_outside_range": \(NumberText.json(r.inputsOutside))}
+            """
+        let net = r.spotter.network(name: "crossbar-kws", inputRange: r.inputRange, metadataJSON: meta)
+        let problems = CrossbarNetworkFile.validate(net, file: output)
+        guard problems.isEmpty else { throw UsageFailure("trained network is invalid: \(problems[0])") }
+        let q = CrossbarEvaluation.evaluate(net, clips: test, mode: .quantized), i = CrossbarEvaluation.evaluate(net, clips: test, mode: .ideal)
+        KWSCLI.note(String(format: "best step %d: validation %.4f (quantized, balanced); input range ±%g (%.3f %% of training values outside)",
+                           r.bestStep, r.validationAccuracy, r.inputRange.upperBound, 100 * r.inputsOutside))
+        try CLI.writeAtomically(try CrossbarNetworkFile.encode(net), to: output, option: OutputOption.label)
+        if let dir = stimuliDir {
+            try OutputPath.makeFolder(dir, option: "--stimuli-dir")
+            for w in [KWSWord.yes, .no] {
+                let clips = ds.clips(.test).filter { $0.word == w }.sorted { $0.id < $1.id }
+                    .filter { CrossbarEvaluation.decide(net, $0, mode: .quantized) == $0.label }
+                for (k, c) in clips.prefix(stimuli).enumerated() {
+                    let stim = Stimulus(frames: c.rows, inputs: c.coefficients)
+                    try CLI.writeAtomically(Data(StimulusFile.csv(stim).utf8), to: dir + "/crossbar-kws-\(w.rawValue)-\(k + 1).csv", option: "--stimuli-dir")
+                }
+            }
+        }
+        print(String(format: "wrote %@: test balanced accuracy %.4f quantized (yes recall %.4f, others %.4f), %.4f ideal, %d clips, state %d, %.1f s total",
+                     output, q.balancedAccuracy, q.yesRecall, q.otherAccuracy, i.balancedAccuracy, q.total, state, Date().timeIntervalSince(t0)))
+    }
 }
