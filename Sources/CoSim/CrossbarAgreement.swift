@@ -21,8 +21,11 @@ public struct CrossbarCircuitFrames: Sendable, Equatable {
 }
 
 public struct CrossbarGate: Codable, Equatable, Sendable {
-    /// one-step exact code agreement required (fraction of frame × unit pairs)
+    /// one-step exact code agreement required (fraction of the frame × unit pairs that are not ambiguous)
     public var required_exact: Double = 0.95
+    /// a one-step pair is ambiguous when the model's pre-activation lies within this fraction of the local
+    /// threshold spacing of a ramp threshold: the circuit's analog error decides which side it lands on
+    public var margin_fraction: Double = 0.1
     /// one-step pairs within one level required
     public var required_within_one: Double = 1.0
     public var require_decision_agreement = true
@@ -40,6 +43,9 @@ public struct CrossbarAgreementReport: Codable, Equatable, Sendable {
     public struct Codes: Codable, Equatable, Sendable {
         /// frame × unit pairs compared
         public var pairs: Int
+        /// one step only: pairs whose model pre-activation lies within the margin of a threshold, left out of `exact`
+        public var ambiguous: Int
+        /// fraction of the non-ambiguous pairs with equal codes
         public var exact: Double
         public var within_one: Double
         public var max_abs_difference: Int
@@ -83,7 +89,10 @@ public struct CrossbarAgreementReport: Codable, Equatable, Sendable {
     public var layers: [String: Layer]
     /// layer names in network order
     public var layer_order: [String]
+    /// over the non-ambiguous one-step pairs
     public var one_step_exact: Double
+    /// one-step pairs near a threshold (see `thresholds.margin_fraction`), left out of `one_step_exact`
+    public var one_step_ambiguous: Int
     public var one_step_within_one: Double
     public var free_running_exact: Double
     public var decision: Decisions
@@ -106,22 +115,38 @@ public enum CrossbarAgreement {
         return argmax(votes.map(Double.init))
     }
 
-    static func codes(_ circuit: [[Int]], _ model: [[Int]], adc: RampADC) -> CrossbarAgreementReport.Codes {
-        var pairs = 0, exact = 0, one = 0, maxd = 0, sq = 0.0
+    /// Whether `x` lies within `fraction` of the local spacing of one of the ascending `thresholds`.
+    public static func nearThreshold(_ x: Double, _ thresholds: [Double], fraction: Double) -> Bool {
+        guard fraction > 0, !thresholds.isEmpty else { return false }
+        let k = RampADC.code(x, thresholds: thresholds)  // thresholds[k − 1] ≤ x < thresholds[k]
+        for j in [k - 1, k] where thresholds.indices.contains(j) {
+            let lo = j > 0 ? thresholds[j] - thresholds[j - 1] : nil, hi = j + 1 < thresholds.count ? thresholds[j + 1] - thresholds[j] : nil
+            let spacing = [lo, hi].compactMap { $0 }.min() ?? 1
+            if abs(x - thresholds[j]) < fraction * spacing { return true }
+        }
+        return false
+    }
+
+    /// `pre` and `thresholds` (the model's, per unit): pairs near a threshold are ambiguous (left out of `exact`).
+    static func codes(_ circuit: [[Int]], _ model: [[Int]], adc: RampADC, pre: [[Double]]? = nil, thresholds: [[Double]]? = nil,
+                      margin: Double = 0) -> CrossbarAgreementReport.Codes {
+        var pairs = 0, exact = 0, one = 0, maxd = 0, sq = 0.0, ambiguous = 0
         var first: String?
         for (t, row) in circuit.enumerated() {
             for (i, c) in row.enumerated() {
                 let d = abs(c - model[t][i])
                 pairs += 1
-                if d == 0 { exact += 1 } else if first == nil { first = "\(i)@\(t)" }
+                if let pre, let thresholds, nearThreshold(pre[t][i], thresholds[i], fraction: margin) {
+                    ambiguous += 1
+                } else if d == 0 { exact += 1 } else if first == nil { first = "\(i)@\(t)" }
                 if d <= 1 { one += 1 }
                 maxd = max(maxd, d)
                 sq += Double(d * d)
             }
         }
         let n = Double(max(pairs, 1))
-        return .init(pairs: pairs, exact: Double(exact) / n, within_one: Double(one) / n, max_abs_difference: maxd,
-                     rms_lsb: (sq / n).squareRoot(), first_difference: first)
+        return .init(pairs: pairs, ambiguous: ambiguous, exact: Double(exact) / Double(max(pairs - ambiguous, 1)),
+                     within_one: Double(one) / n, max_abs_difference: maxd, rms_lsb: (sq / n).squareRoot(), first_difference: first)
     }
 
     /// Compares the circuit's codes with the quantized model. Throws when the circuit data do not cover every
@@ -142,11 +167,13 @@ public enum CrossbarAgreement {
         let circuitOutputs = network.layers.map { l in circuit.codes[l.name]!.map { $0.map { l.adc.value(code: $0) } } }
         let step = model.oneStep(stimulus, circuitOutputs: circuitOutputs, realisation: realisation)
         var layers = [String: CrossbarAgreementReport.Layer]()
-        var sums = (pairs: 0, exact: 0.0, one: 0.0, free: 0.0)
+        var sums = (pairs: 0, exact: 0.0, one: 0.0, free: 0.0, ambiguous: 0)
         for (k, l) in network.layers.enumerated() {
             let adc = l.adc
             let c = circuit.codes[l.name]!
-            let os = codes(c, step.layers[k].codes!, adc: adc), fr = codes(c, free.layers[k].codes!, adc: adc)
+            let th = realisation?.layers[k].thresholds ?? Array(repeating: adc.thresholds, count: l.units)
+            let os = codes(c, step.layers[k].codes!, adc: adc, pre: step.layers[k].preActivations, thresholds: th, margin: gate.margin_fraction)
+            let fr = codes(c, free.layers[k].codes!, adc: adc)
             var preErr: Double?
             if let p = circuit.preActivations[l.name], p.count == stimulus.count {
                 var sq = 0.0, n = 0
@@ -159,8 +186,9 @@ public enum CrossbarAgreement {
                                    pre_rms_error_of_range: preErr.map { $0 / (l.adcRange.upperBound - l.adcRange.lowerBound) },
                                    pre_outside_range: outside)
             sums.pairs += os.pairs
-            sums.exact += os.exact * Double(os.pairs); sums.one += os.within_one * Double(os.pairs)
+            sums.exact += os.exact * Double(os.pairs - os.ambiguous); sums.one += os.within_one * Double(os.pairs)
             sums.free += fr.exact * Double(fr.pairs)
+            sums.ambiguous += os.ambiguous
         }
         let last = network.layers.count - 1
         let classes = network.layers[last].units
@@ -171,14 +199,14 @@ public enum CrossbarAgreement {
             model_sequence_decision: majority(mDec, classes: classes),
             sequence_agrees: majority(cDec, classes: classes) == majority(mDec, classes: classes))
         let n = Double(max(sums.pairs, 1))
-        let exact = sums.exact / n, one = sums.one / n
+        let exact = sums.exact / Double(max(sums.pairs - sums.ambiguous, 1)), one = sums.one / n
         let pass = exact >= gate.required_exact && one >= gate.required_within_one
             && (decision.sequence_agrees || !gate.require_decision_agreement)
         return CrossbarAgreementReport(
             network: .init(name: network.name, file: file, sha256: sha256, frame_period_s: network.framePeriod),
             model: realisation == nil ? "quantized" : "circuit_aware", frames: stimulus.count, inputs_outside_range: model.inputsOutsideRange(stimulus).count,
             layers: layers, layer_order: network.layers.map(\.name),
-            one_step_exact: exact, one_step_within_one: one, free_running_exact: sums.free / n,
+            one_step_exact: exact, one_step_ambiguous: sums.ambiguous, one_step_within_one: one, free_running_exact: sums.free / n,
             decision: decision, power_w: power, thresholds: gate, definitions: definitions, timing_s: seconds, pass: pass)
     }
 
@@ -186,7 +214,8 @@ public enum CrossbarAgreement {
         "code": "the ramp ADC's count for a unit in a frame: how many ramp thresholds lie at or below its pre-activation",
         "one_step": "the model predicts each frame of each layer from the circuit's own inputs to that layer and its own previous state, so a difference is that frame's",
         "free_running": "the model runs on the stimulus alone; a differing code is fed back and may move later frames",
-        "exact": "fraction of frame × unit pairs with equal codes",
+        "exact": "fraction of frame × unit pairs with equal codes (one step: of the pairs that are not ambiguous)",
+        "ambiguous": "a one-step pair whose model pre-activation lies within margin_fraction of the local threshold spacing of a ramp threshold; the circuit's analog error decides its side, so it is left out of exact (within_one still counts it)",
         "within_one": "fraction of pairs whose codes differ by at most one level",
         "rms_lsb": "RMS of circuit − model code difference, in levels (LSB)",
         "pre_rms_error": "RMS of the circuit's pre-activation (column integrator at the end of integration) − the one-step model's, in weight units",

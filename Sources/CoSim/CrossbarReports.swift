@@ -51,18 +51,19 @@ public enum CrossbarReports {
 
     public static func markdown(_ r: CrossbarAgreementReport) -> String {
         var s = "# Crossbar co-simulation: \(r.network.name)\n\n"
-        s += "**\(r.pass ? "PASS" : "FAIL")**: \(r.frames) frames; one-step codes exact \(pct(r.one_step_exact)), within one level "
+        s += "**\(r.pass ? "PASS" : "FAIL")**: \(r.frames) frames; one-step codes exact \(pct(r.one_step_exact)) "
+        s += "(\(r.one_step_ambiguous) ambiguous pairs left out: model pre-activation within \(pct(r.thresholds.margin_fraction)) of a threshold step), within one level "
         s += "\(pct(r.one_step_within_one)); free running exact \(pct(r.free_running_exact)); sequence decision circuit "
         s += "\(r.decision.circuit_sequence_decision), model \(r.decision.model_sequence_decision); frame decisions agree \(pct(r.decision.frame_agreement)).\n\n"
         if r.inputs_outside_range > 0 {
             s += "Warning: \(r.inputs_outside_range) input values lie outside the network's input_range (the circuit is characterised inside it).\n\n"
         }
-        s += "| layer | kind | units | activation | ADC | one step exact | within one | free running exact | max |Δ| | pre-activation RMS error |\n"
-        s += "|---|---|---|---|---|---|---|---|---|---|\n"
+        s += "| layer | kind | units | activation | ADC | one step exact | ambiguous | within one | free running exact | max |Δ| | pre-activation RMS error |\n"
+        s += "|---|---|---|---|---|---|---|---|---|---|---|\n"
         for name in r.layer_order {
             let l = r.layers[name]!
             let pre = l.pre_rms_error.map { String(format: "%.4g (%.2f %% of range)", $0, 100 * (l.pre_rms_error_of_range ?? 0)) } ?? "n/a"
-            s += "| \(name) | \(l.kind) | \(l.units) | \(l.activation) | \(l.adc_bits) bit | \(pct(l.one_step.exact)) | \(pct(l.one_step.within_one)) | "
+            s += "| \(name) | \(l.kind) | \(l.units) | \(l.activation) | \(l.adc_bits) bit | \(pct(l.one_step.exact)) | \(l.one_step.ambiguous) | \(pct(l.one_step.within_one)) | "
             s += "\(pct(l.free_running.exact)) | \(l.one_step.max_abs_difference) | \(pre) |\n"
         }
         if let p = r.power_w {
@@ -109,7 +110,7 @@ public enum CrossbarReports {
         h += (r.power_w == nil ? "" : " · <a href=\"#power\">Power</a>") + "</nav>\n"
         h += "<section id=\"summary\"><h2>Summary</h2><p class=\"\(r.pass ? "pass" : "fail")\"><b>\(r.pass ? "PASS" : "FAIL")</b></p>\n"
         h += "<table><tr><th>check</th><th>value</th></tr>"
-        h += "<tr><td>one-step codes exact</td><td>\(pct(r.one_step_exact))</td></tr><tr><td>one-step within one level</td><td>\(pct(r.one_step_within_one))</td></tr>"
+        h += "<tr><td>one-step codes exact (ambiguous pairs left out)</td><td>\(pct(r.one_step_exact)) (\(r.one_step_ambiguous) ambiguous)</td></tr><tr><td>one-step within one level</td><td>\(pct(r.one_step_within_one))</td></tr>"
         h += "<tr><td>free-running codes exact</td><td>\(pct(r.free_running_exact))</td></tr><tr><td>frame decisions agree</td><td>\(pct(r.decision.frame_agreement))</td></tr>"
         h += "<tr><td>sequence decision (circuit / model)</td><td>\(r.decision.circuit_sequence_decision) / \(r.decision.model_sequence_decision)</td></tr>"
         h += "<tr><td>inputs outside input_range</td><td>\(r.inputs_outside_range)</td></tr></table></section>\n"

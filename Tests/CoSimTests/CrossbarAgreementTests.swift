@@ -38,7 +38,9 @@ import Testing
         let model = CrossbarModel(network: net)
         let outs = net.layers.map { l in c[l.name]!.map { $0.map { l.adc.value(code: $0) } } }
         c["out"]![t] = model.oneStep(stim, circuitOutputs: outs).layers[1].codes![t]
-        let r = try CrossbarAgreement.compare(network: net, stimulus: stim, circuit: .init(codes: c))
+        var exactGate = CrossbarGate()
+        exactGate.margin_fraction = 0
+        let r = try CrossbarAgreement.compare(network: net, stimulus: stim, circuit: .init(codes: c), gate: exactGate)
         #expect(r.layers["rnn"]!.one_step.exact == 89.0 / 90 && r.layers["rnn"]!.one_step.within_one == 1)
         #expect(r.layers["rnn"]!.one_step.first_difference == "1@29" && r.layers["out"]!.one_step.exact == 1)
         #expect(abs(r.one_step_exact - 119.0 / 120) < 1e-12 && r.pass)
@@ -59,6 +61,31 @@ import Testing
         var c = Self.codes(trace)
         c["out"]!.removeLast()
         #expect(throws: CoSimError.self) { try CrossbarAgreement.compare(network: net, stimulus: stim, circuit: .init(codes: c)) }
+    }
+
+    @Test func nearThresholdByHand() {
+        // identity thresholds 0.5, 1.5, 2.5 (spacing 1): within 0.1 of one of them
+        #expect(CrossbarAgreement.nearThreshold(1.46, [0.5, 1.5, 2.5], fraction: 0.1))
+        #expect(CrossbarAgreement.nearThreshold(2.59, [0.5, 1.5, 2.5], fraction: 0.1))
+        #expect(!CrossbarAgreement.nearThreshold(1.35, [0.5, 1.5, 2.5], fraction: 0.1))
+        #expect(!CrossbarAgreement.nearThreshold(-3, [0.5, 1.5, 2.5], fraction: 0.1))
+        // uneven spacing: the smaller neighbouring step counts (0.2 below 1.0, 1.0 above): 0.95 is within 0.1·0.2
+        #expect(!CrossbarAgreement.nearThreshold(0.95, [0.8, 1.0, 2.0], fraction: 0.1))
+        #expect(CrossbarAgreement.nearThreshold(0.99, [0.8, 1.0, 2.0], fraction: 0.1))
+    }
+
+    @Test func aCodeOffNearAThresholdIsAmbiguous() throws {
+        let (net, stim, trace) = try Self.setup()
+        // the readout's pre-activation nearest to one of its thresholds (in units of the local step)
+        let adc = net.layers[1].adc
+        let pre = trace.layers[1].preActivations.map { $0[0] }
+        let (t, _) = pre.enumerated().map { (f, x) in (f, adc.thresholds.map { abs(x - $0) }.min()! / adc.lsb) }.min { $0.1 < $1.1 }!
+        var c = Self.codes(trace)
+        c["out"]![t][0] += 1
+        var wide = CrossbarGate()
+        wide.margin_fraction = 0.5  // every pair is within half a step of a threshold: all ambiguous
+        let r = try CrossbarAgreement.compare(network: net, stimulus: stim, circuit: .init(codes: c), gate: wide)
+        #expect(r.layers["out"]!.one_step.ambiguous == 30 && r.layers["out"]!.one_step.first_difference == nil)
     }
 
     @Test func majorityAndArgmaxTies() {
