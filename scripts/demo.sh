@@ -25,14 +25,14 @@ run() {
   [ $status -gt $worst ] && worst=$status
   echo
 }
-# the crossbar deck takes about ten minutes (every frame is 62 ramp clock periods of transistor-level
+# the crossbar deck takes about eight minutes (every frame is 62 ramp clock periods of transistor-level
 # comparators): it runs on the second core while the two BMRU decks run on the first, and its summary follows theirs
 mkdir -p "$out"
 ( run crossbar-kws "$root/examples/crossbar-kws.json" "$root/examples/crossbar-kws-yes-1.csv"; exit $worst ) > "$out/.crossbar-kws.log" 2>&1 &
 crossbar=$!
 run kws-yes "$root/examples/kws-yes.json" "$root/examples/kws-yes-1.csv"
 run kws-shape "$root/examples/kws-shape.json" "$root/examples/kws-shape-random.csv"
-echo "demo: waiting for the crossbar co-simulation (about ten minutes on one core) ..." >&2
+echo "demo: waiting for the crossbar co-simulation (about eight minutes on one core) ..." >&2
 wait $crossbar
 status=$?
 cat "$out/.crossbar-kws.log"

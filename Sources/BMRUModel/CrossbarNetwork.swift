@@ -112,15 +112,7 @@ public enum CrossbarNetworkFile {
 
     /// Every problem of the file at `path` (empty when valid), with the network when it is valid.
     public static func problems(path: String) -> (network: CrossbarNetwork?, problems: [FormatError]) {
-        do {
-            let n = try decodeStructure(InputFile.read(path, limit: NetworkLimits.maxFileBytes), file: path)
-            let p = validate(n, file: path)
-            return (p.isEmpty ? n : nil, p)
-        } catch let e as FormatError {
-            return (nil, [e])
-        } catch {
-            return (nil, [FormatError(file: path, field: "", reason: "\(error)", kind: .io)])
-        }
+        NetworkFile.collectProblems(path: path, structure: decodeStructure, rules: validate)
     }
 
     public static func decode(_ data: Data, file: String) throws -> CrossbarNetwork {

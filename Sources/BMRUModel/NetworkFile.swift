@@ -33,9 +33,15 @@ public enum NetworkFile {
 
     /// Every problem of the file at `path` (empty when valid), with the network when it could be decoded.
     public static func problems(path: String) -> (network: Network?, problems: [FormatError]) {
+        collectProblems(path: path, structure: decodeStructure, rules: validate)
+    }
+
+    /// Every problem of a file of either network format: its structure, then all its value rules.
+    static func collectProblems<N>(path: String, structure: (Data, String) throws -> N,
+                                   rules: (N, String) -> [FormatError]) -> (network: N?, problems: [FormatError]) {
         do {
-            let n = try decodeStructure(readFile(path, limit: NetworkLimits.maxFileBytes), file: path)
-            let p = validate(n, file: path)
+            let n = try structure(readFile(path, limit: NetworkLimits.maxFileBytes), path)
+            let p = rules(n, path)
             return (p.isEmpty ? n : nil, p)
         } catch let e as FormatError {
             return (nil, [e])

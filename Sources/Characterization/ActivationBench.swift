@@ -50,13 +50,7 @@ public enum ActivationBench {
             Probes: v(col) column output, v(ramp) ramp, v(cmp) comparator (high = x >= current threshold), v(cnt) counter.
             
             """)
-        c.append(.include("\(options.modelsDirectory)/design.ngspice"))
-        c.append(.library(path: "\(options.modelsDirectory)/sm141064.ngspice", section: options.corner.rawValue))
-        note("design.ngspice enables Monte Carlo by default: nominal devices here")
-        c.append(.parameters([SpiceParameter("sw_stat_global", "0"), SpiceParameter("sw_stat_mismatch", "0")]))
-        c.append(.temperature(options.temperature))
-        note("gear integration; reltol 1e-3 (1e-4 gave the same counts to 0.01 in 1.5x the time)")
-        c.append(.options([SpiceParameter("method", "gear"), SpiceParameter("reltol", "1e-3")], singular: false))
+        c += CrossbarCells.preamble(options)
         c.append(.comment(""))
         c += CrossbarCells.integrator(t)
         c.append(.comment(""))

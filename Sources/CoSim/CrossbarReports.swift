@@ -88,15 +88,7 @@ public enum CrossbarReports {
             cases.append(("codes.\(name)", l.one_step.within_one >= r.thresholds.required_within_one ? nil
                           : "max |Δcode| \(l.one_step.max_abs_difference), first at \(l.one_step.first_difference ?? "?")"))
         }
-        let failures = cases.filter { $0.1 != nil }.count
-        var s = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-        s += "<testsuites name=\"bmru-cosim-crossbar\" tests=\"\(cases.count)\" failures=\"\(failures)\">\n"
-        s += "  <testsuite name=\"\(XML.escape(r.network.name))\" tests=\"\(cases.count)\" failures=\"\(failures)\" time=\"\(String(format: "%.3f", r.timing_s))\">\n"
-        for (name, failure) in cases {
-            s += "    <testcase classname=\"cosim.\(XML.escape(r.network.name))\" name=\"\(XML.escape(name))\""
-            s += failure.map { ">\n      <failure message=\"\(XML.escape($0))\"/>\n    </testcase>\n" } ?? "/>\n"
-        }
-        return s + "  </testsuite>\n</testsuites>\n"
+        return XML.junit(suites: "bmru-cosim-crossbar", suite: r.network.name, seconds: r.timing_s, cases: cases)
     }
 
     /// The page; `units` caps the per-unit charts per layer.

@@ -167,24 +167,25 @@ public enum ReportWriter {
                 cases.append(("states.\(name)", a >= r.thresholds.required_state_agreement ? nil : String(format: "layer state agreement %.4f", a)))
             }
         }
-        let failures = cases.filter { $0.1 != nil }.count
-        var s = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-        s += "<testsuites name=\"bmru-cosim\" tests=\"\(cases.count)\" failures=\"\(failures)\">\n"
-        s += "  <testsuite name=\"\(XML.escape(r.network.name))\" tests=\"\(cases.count)\" failures=\"\(failures)\" time=\"\(String(format: "%.3f", r.timing.total_s))\">\n"
-        for (name, failure) in cases {
-            s += "    <testcase classname=\"cosim.\(XML.escape(r.network.name))\" name=\"\(XML.escape(name))\""
-            if let f = failure {
-                s += ">\n      <failure message=\"\(XML.escape(f))\"/>\n    </testcase>\n"
-            } else {
-                s += "/>\n"
-            }
-        }
-        s += "  </testsuite>\n</testsuites>\n"
-        return s
+        return XML.junit(suites: "bmru-cosim", suite: r.network.name, seconds: r.timing.total_s, cases: cases)
     }
 }
 
 public enum XML {
+    /// A JUnit XML report: one suite named `suite` holding one test case per check, `nil` for a check that passed
+    /// or its failure message.
+    public static func junit(suites: String, suite: String, seconds: Double, cases: [(String, String?)]) -> String {
+        let failures = cases.filter { $0.1 != nil }.count
+        var s = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+        s += "<testsuites name=\"\(suites)\" tests=\"\(cases.count)\" failures=\"\(failures)\">\n"
+        s += "  <testsuite name=\"\(escape(suite))\" tests=\"\(cases.count)\" failures=\"\(failures)\" time=\"\(String(format: "%.3f", seconds))\">\n"
+        for (name, failure) in cases {
+            s += "    <testcase classname=\"cosim.\(escape(suite))\" name=\"\(escape(name))\""
+            s += failure.map { ">\n      <failure message=\"\(escape($0))\"/>\n    </testcase>\n" } ?? "/>\n"
+        }
+        return s + "  </testsuite>\n</testsuites>\n"
+    }
+
     public static func escape(_ s: String) -> String {
         var o = ""
         for c in s {

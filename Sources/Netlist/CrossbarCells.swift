@@ -197,4 +197,18 @@ public enum CrossbarCells {
                 mos("m5", "cnt", "rst", "0", "0", pmos: false, w: counterSwitchW, l: switchL),
             ]))]
     }
+
+    /// The cards every crossbar deck starts with after its header: the GF180MCU model files, nominal devices, the
+    /// temperature and the transient options.
+    public static func preamble(_ options: DeckOptions) -> [SpiceCard] {
+        [
+            .include("\(options.modelsDirectory)/design.ngspice"),
+            .library(path: "\(options.modelsDirectory)/sm141064.ngspice", section: options.corner.rawValue),
+            .comment("design.ngspice enables Monte Carlo by default: nominal devices here"),
+            .parameters([SpiceParameter("sw_stat_global", "0"), SpiceParameter("sw_stat_mismatch", "0")]),
+            .temperature(options.temperature),
+            .comment("gear integration; reltol 1e-3 (1e-4 gave the same counts to 0.01 in 1.5x the time)"),
+            .options([SpiceParameter("method", "gear"), SpiceParameter("reltol", "1e-3")], singular: false),
+        ]
+    }
 }

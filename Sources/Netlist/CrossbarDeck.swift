@@ -108,13 +108,7 @@ public enum CrossbarDeck {
             Node prefix l<k> is layer k: \(net.layers.enumerated().map { "l\($0.offset) = \($0.element.name)" }.joined(separator: ", ")).
 
             """)
-        c.append(.include("\(options.modelsDirectory)/design.ngspice"))
-        c.append(.library(path: "\(options.modelsDirectory)/sm141064.ngspice", section: options.corner.rawValue))
-        note("design.ngspice enables Monte Carlo by default: nominal devices here")
-        c.append(.parameters([SpiceParameter("sw_stat_global", "0"), SpiceParameter("sw_stat_mismatch", "0")]))
-        c.append(.temperature(options.temperature))
-        note("gear integration; reltol 1e-4 keeps every integrated charge well inside a count")
-        c.append(.options([SpiceParameter("method", "gear"), SpiceParameter("reltol", "1e-4")], singular: false))
+        c += CrossbarCells.preamble(options)
         c.append(.comment(""))
         c += CrossbarCells.integrator(t)
         c.append(.comment(""))

@@ -109,22 +109,15 @@ struct CoSimCmd: ParsableCommand {
             defer { if let r = rawTemp { try? FileManager.default.removeItem(atPath: r) } }
             CLI.stderr("co-simulating \(net.name): \(stim.count) frames, corner \(corner.rawValue), \(vdd) V, \(temp) °C"
                        + (inputNoise > 0 ? ", input noise σ = \(inputNoise) units (seed \(noiseSeed))" : "") + " ...")
-            let outcome: CoSimOutcome
-            do {
+            let outcome: CoSimOutcome = try Self.reporting(to: outDir, earlier: earlier) {
+                let o: CoSimOutcome
                 do {
-                    outcome = try CoSimulation.run(network: net, stimulus: stim, options: options)
+                    o = try CoSimulation.run(network: net, stimulus: stim, options: options)
                 } catch let e as CoSimError {
                     throw UsageFailure("\(e.kind == .simulation ? options.suppliedDeck?.path ?? netPath : netPath): \(e)")
                 }
-                try ReportWriter.writeAll(outcome, to: outDir)
-            } catch {
-                // An earlier run's report (its junit.xml may say "pass") must not stand beside this failure: the
-                // folder held only this command's files (checked above), so it goes.
-                if earlier {
-                    FileOutput.removeTree(outDir)
-                    CLI.stderr("note: removed the earlier report in \(outDir): it does not describe this failed run")
-                }
-                throw error
+                try ReportWriter.writeAll(o, to: outDir)
+                return o
             }
             if !quiet {
                 print(ReportWriter.markdown(outcome.report))
@@ -137,6 +130,19 @@ struct CoSimCmd: ParsableCommand {
 }
 
 extension CoSimCmd {
+    /// Runs `body` (simulate, write the report folder). When it fails, an earlier run's report in `outDir` (its
+    /// junit.xml may say "pass") must not stand beside this failure: the folder held only this command's files
+    /// (checked before), so it goes.
+    static func reporting<T>(to outDir: String, earlier: Bool, _ body: () throws -> T) throws -> T {
+        do { return try body() } catch {
+            if earlier {
+                FileOutput.removeTree(outDir)
+                CLI.stderr("note: removed the earlier report in \(outDir): it does not describe this failed run")
+            }
+            throw error
+        }
+    }
+
     /// A crossbar-rnn-network: the crossbar deck against the quantized model (CrossbarCoSimulation).
     func runCrossbar() throws {
         let pass: Bool = try CLI.guarded {
@@ -178,20 +184,15 @@ extension CoSimCmd {
             options.networkFile = netPath
             options.networkSHA256 = SHA256.hex(FileManager.default.contents(atPath: netPath) ?? Data())
             CLI.stderr("co-simulating crossbar network \(net.name): \(stim.count) frames, corner \(corner.rawValue), \(temp) °C ...")
-            let outcome: CrossbarCoSimOutcome
-            do {
+            let outcome: CrossbarCoSimOutcome = try Self.reporting(to: outDir, earlier: earlier) {
+                let o: CrossbarCoSimOutcome
                 do {
-                    outcome = try CrossbarCoSimulation.run(network: net, stimulus: stim, options: options)
+                    o = try CrossbarCoSimulation.run(network: net, stimulus: stim, options: options)
                 } catch let e as CoSimError {
                     throw UsageFailure("\(netPath): \(e)")
                 }
-                try CrossbarReports.writeAll(outcome, to: outDir)
-            } catch {
-                if earlier {
-                    FileOutput.removeTree(outDir)
-                    CLI.stderr("note: removed the earlier report in \(outDir): it does not describe this failed run")
-                }
-                throw error
+                try CrossbarReports.writeAll(o, to: outDir)
+                return o
             }
             if !quiet { print(CrossbarReports.markdown(outcome.report)) }
             print("report: \(outDir)/report.html (json, md, junit.xml, codes.csv, deck.sp beside it)")
